@@ -1,0 +1,137 @@
+//! Command-line parsing (clap) and dispatch to the rooms that do the work.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A terminal client for Healing Space, with an embedded reference server.
+#[derive(Debug, Parser)]
+#[command(name = "healing-tui", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command understands.
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    /// How the interactive client looks (also for `demo`).
+    #[command(flatten)]
+    pub look: LookOpts,
+    /// What to do; with none, the interactive client opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command understands.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalOpts {
+    /// Directory for config.toml and session.json [default: the platform's config dir]
+    #[arg(long, global = true, env = "HEALING_TUI_CONFIG_DIR", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Directory for the local store and logs [default: the platform's data dir]
+    #[arg(long, global = true, env = "HEALING_TUI_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Healing Space server URL, e.g. https://www.healing-space.org.uk
+    #[arg(long, global = true, env = "HEALING_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Allow plain http:// to a host that is not loopback (passwords would cross the network unencrypted)
+    #[arg(long, global = true)]
+    pub allow_http: bool,
+    /// Extra PEM certificate authority to trust (for a private CA)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// Colour themes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeName {
+    /// 256 colours (default).
+    #[default]
+    #[value(name = "256")]
+    #[serde(rename = "256")]
+    C256,
+    /// The 16 basic colours.
+    #[value(name = "16")]
+    #[serde(rename = "16")]
+    C16,
+    /// No colour: bold and reverse only (also chosen by NO_COLOR).
+    Mono,
+}
+
+/// Screen layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayoutName {
+    /// Inbox, conversation and pet side by side.
+    Panes,
+    /// The conversation full width, an activity line, the inbox as an overlay: cheapest over SSH.
+    Compact,
+}
+
+/// How the interactive client looks.
+#[derive(Debug, Clone, Args, Default)]
+pub struct LookOpts {
+    /// Colour theme [default: 256, or mono when NO_COLOR is set]
+    #[arg(long, global = true, value_enum)]
+    pub theme: Option<ThemeName>,
+    /// ASCII only: no box drawing, no emoji
+    #[arg(long, global = true)]
+    pub ascii: bool,
+    /// Screen layout [default: compact below 100 columns, else panes]
+    #[arg(long, global = true, value_enum)]
+    pub layout: Option<LayoutName>,
+    /// Never redraw just to update the clock
+    #[arg(long, global = true)]
+    pub quiet_clock: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the reference Healing Space server
+    #[cfg(feature = "server")]
+    Serve(crate::server::ServeArgs),
+    /// Start a seeded reference server on loopback and open the client as `alex`
+    #[cfg(feature = "server")]
+    Demo(crate::server::DemoArgs),
+    /// Log in and keep the session (never the password or PIN)
+    Login(crate::commands::LoginArgs),
+    /// Log out on the server and remove the session
+    Logout(crate::commands::LogoutArgs),
+    /// List conversations
+    Inbox(crate::commands::InboxArgs),
+    /// Show a conversation (the server marks it read)
+    Read(crate::commands::ReadArgs),
+    /// Send a message
+    Send(crate::commands::SendArgs),
+    /// Show your pet
+    Pet(crate::commands::PetArgs),
+}
+
+/// Entry point: parse, dispatch, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("healing-tui: {}", crate::sanitize::sanitize_line(&format!("{err:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Cli { global, look, command } = cli;
+    match command {
+        #[cfg(feature = "server")]
+        Some(Command::Serve(args)) => crate::server::serve_blocking(args),
+        #[cfg(feature = "server")]
+        Some(Command::Demo(args)) => crate::server::demo_blocking(args, &global, &look),
+        Some(Command::Login(args)) => crate::commands::login(&global, args),
+        Some(Command::Logout(args)) => crate::commands::logout(&global, args),
+        Some(Command::Inbox(args)) => crate::commands::inbox(&global, args),
+        Some(Command::Read(args)) => crate::commands::read(&global, args),
+        Some(Command::Send(args)) => crate::commands::send(&global, args),
+        Some(Command::Pet(args)) => crate::commands::pet(&global, args),
+        None => crate::app::run::run_tui(&global, &look),
+    }
+}

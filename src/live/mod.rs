@@ -1,0 +1,1 @@
+//! The `live` room (see design.md).

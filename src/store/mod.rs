@@ -1,0 +1,1 @@
+//! The `store` room (see design.md).
