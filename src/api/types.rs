@@ -452,6 +452,31 @@ pub struct PetBuyRequest {
     pub item: String,
 }
 
+/// `POST /api/pet/buy` success body (not recorded from production; the reference
+/// server sends this shape, and every field is optional for the client).
+#[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
+pub struct PetBuyResponse {
+    /// True on success.
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    pub success: bool,
+    /// Human text, e.g. "Bought 🍎 Apple".
+    #[serde(default, deserialize_with = "lenient::string_or_empty")]
+    pub message: String,
+    /// Coins left, when the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    pub coins: Option<i64>,
+    /// The pet after the purchase, when the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pet: Option<Pet>,
+}
+
+/// Species the reference server accepts (production's own list is not recorded; the
+/// client draws a generic pet for any other).
+pub const KNOWN_SPECIES: &[&str] = &["Dog", "Cat", "Bunny", "Dragon"];
+
+/// Pet stages and the XP at which each begins (contract: Child at 500, Adult at 1500).
+pub const STAGES: &[(&str, i64)] = &[("Baby", 0), ("Child", 500), ("Adult", 1500)];
+
 /// `POST /api/pet/reward` body.
 #[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
 pub struct PetRewardRequest {
