@@ -127,8 +127,7 @@ mod tests {
 
     #[test]
     fn huge_attempt_counts_do_not_overflow() {
-        let mut b = Backoff::default();
-        b.attempt = u32::MAX - 1;
+        let mut b = Backoff { attempt: u32::MAX - 1, ..Backoff::default() };
         let mut rng = StdRng::seed_from_u64(0);
         assert!(b.next_delay(&mut rng) <= Duration::from_secs(30));
         assert!(b.next_delay(&mut rng) <= Duration::from_secs(30));
