@@ -154,11 +154,12 @@ fn render_full(pet: &Pet, look: PetLook, area: Rect, buf: &mut Buffer) {
     let width = usize::from(area.width);
     let mood = mood::mood(pet);
     let stage = Stage::of(pet);
+    let hat = Hat::parse(&pet.hat);
     let art_rows = art::render(ArtSpec {
         species: Species::parse(&pet.species),
         stage,
         mood,
-        hat: Hat::parse(&pet.hat),
+        hat,
         ascii: look.ascii,
         frame: look.animate_frame,
     });
@@ -197,22 +198,24 @@ fn render_full(pet: &Pet, look: PetLook, area: Rect, buf: &mut Buffer) {
     }
 
     for (row, line) in lines.iter().enumerate().take(usize::from(area.height)) {
-        let y = area.y + u16::try_from(row).unwrap_or(u16::MAX);
-        buf.set_line(area.x, y, line, area.width);
+        buf.set_line(area.x, row_y(area, row), line, area.width);
     }
 
     if fit.art {
         let art_width = art::width(&art_rows);
         let left = width.saturating_sub(art_width) / 2;
-        let x = area.x + u16::try_from(left).unwrap_or(0);
-        let hat_style = look.style(Style::new().fg(hat_color(Hat::parse(&pet.hat))));
-        let has_hat = Hat::parse(&pet.hat) != Hat::None;
+        let x = area.x.saturating_add(u16::try_from(left).unwrap_or(0));
+        let hat_style = look.style(Style::new().fg(hat_color(hat)));
         for (i, row) in art_rows.iter().enumerate() {
-            let y = area.y + u16::try_from(art_top + i).unwrap_or(u16::MAX);
-            let style = if has_hat && i == 0 { hat_style } else { Style::new() };
-            buf.set_stringn(x, y, row, width.saturating_sub(left), style);
+            let style = if hat != Hat::None && i == 0 { hat_style } else { Style::new() };
+            buf.set_stringn(x, row_y(area, art_top + i), row, width.saturating_sub(left), style);
         }
     }
+}
+
+/// Screen row of the `row`-th line of `area` (callers stay below `area.height`).
+fn row_y(area: Rect, row: usize) -> u16 {
+    area.y.saturating_add(u16::try_from(row).unwrap_or(u16::MAX))
 }
 
 fn hat_color(hat: Hat) -> Color {
@@ -359,13 +362,13 @@ pub fn render_shop(items: &[ShopItem], selected: usize, look: PetLook, area: Rec
             Span::styled(cost, look.style(base.fg(Color::Yellow))),
             Span::styled(description, look.style(base.fg(Color::DarkGray))),
         ]);
-        let y = area.y + u16::try_from(row).unwrap_or(u16::MAX);
+        let y = row_y(area, row);
         buf.set_line(area.x, y, &line, area.width);
         if is_selected {
             // Reverse the whole row so the selection reads as a bar.
             let used = line.width().min(width);
             let pad = " ".repeat(width - used);
-            let x = area.x + u16::try_from(used).unwrap_or(0);
+            let x = area.x.saturating_add(u16::try_from(used).unwrap_or(0));
             buf.set_stringn(x, y, pad, width - used, base);
         }
     }

@@ -359,3 +359,58 @@ fn shop_list_ascii_scrolls_to_selection() {
     assert!(shown.contains("> Crown"), "{shown}");
     assert_snapshot!(shown);
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any pet, any look, any area: no panic, and nothing drawn outside the area.
+        #[test]
+        fn render_stays_inside_its_area(
+            name in ".{0,30}",
+            species in prop::sample::select(vec!["Dog", "Cat", "Bunny", "Dragon", "", "Hydra"]),
+            stage in prop::sample::select(vec!["Baby", "Child", "Adult", "", "Elder"]),
+            hat in prop::sample::select(vec!["None", "🎩", "🎀", "👑", "", "🧢"]),
+            stats in prop::array::uniform4(-50i64..200),
+            coins in any::<i64>(),
+            xp in any::<i64>(),
+            (ascii, mono, frame) in (any::<bool>(), any::<bool>(), any::<u8>()),
+            (x, y, w, h) in (0u16..6, 0u16..6, 0u16..40, 0u16..24),
+        ) {
+            let pet = Pet {
+                name,
+                species: species.into(),
+                stage: stage.into(),
+                hat: hat.into(),
+                hunger: stats[0],
+                happiness: stats[1],
+                energy: stats[2],
+                hygiene: stats[3],
+                coins,
+                xp,
+                ..Pet::default()
+            };
+            let look = PetLook { ascii, mono, animate_frame: frame };
+            let whole = Rect::new(0, 0, 48, 32);
+            let area = Rect::new(x, y, w, h);
+            for pet in [Some(&pet), None] {
+                let mut buf = Buffer::empty(whole);
+                for cell in buf.content.iter_mut() {
+                    cell.set_symbol("X");
+                }
+                render_pet(pet, look, area, &mut buf);
+                for py in whole.top()..whole.bottom() {
+                    for px in whole.left()..whole.right() {
+                        if !area.contains((px, py).into()) {
+                            prop_assert_eq!(buf[(px, py)].symbol(), "X", "drew at {},{} outside {:?}", px, py, area);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
