@@ -202,8 +202,10 @@ fn render_full(pet: &Pet, look: PetLook, area: Rect, buf: &mut Buffer) {
     }
 
     if fit.art {
+        // Centred over the gauges rather than the whole pane, so on a wide pane the
+        // picture stays with the bars it belongs to.
         let art_width = art::width(&art_rows);
-        let left = width.saturating_sub(art_width) / 2;
+        let left = gauges.block_width().min(width).saturating_sub(art_width) / 2;
         let x = area.x.saturating_add(u16::try_from(left).unwrap_or(0));
         let hat_style = look.style(Style::new().fg(hat_color(hat)));
         for (i, row) in art_rows.iter().enumerate() {
@@ -260,6 +262,12 @@ impl Gauges {
         Gauges { look, label, bar, width, long }
     }
 
+    /// Columns a stat line takes: label, bar and (mono) percentage.
+    fn block_width(&self) -> usize {
+        let suffix = if self.look.mono { Self::PERCENT } else { 0 };
+        self.label + self.bar + suffix
+    }
+
     fn label(&self, long: &str, short: &str) -> Span<'static> {
         let text = if self.long { long } else { short };
         Span::raw(format!("{text:<w$}", w = self.label))
@@ -294,24 +302,34 @@ impl Gauges {
     /// XP as a bar from the current stage's threshold to the next, and "xp/next".
     fn xp(&self, xp: i64) -> Line<'static> {
         let xp = xp.max(0);
-        let (into, span, text) = match xp_progress(xp) {
-            Some((start, next)) => (xp - start, next - start, format!(" {xp}/{next}")),
-            None => (1, 1, format!(" {xp}")),
+        let (into, span, texts) = match xp_progress(xp) {
+            Some((start, next)) => {
+                let arrow = if self.look.ascii { "->" } else { "→" };
+                let name = STAGES.iter().find(|(_, at)| *at == next).map_or("", |(name, _)| *name);
+                let short = format!(" {xp}/{next}");
+                (xp - start, next - start, vec![format!("{short} {arrow} {name}"), short])
+            }
+            None => (1, 1, vec![format!(" {xp}")]),
         };
-        let bar = self.bar.min(self.width.saturating_sub(self.label + text.width()));
         let mut spans = vec![self.label("XP", "XP")];
-        if bar >= MIN_BAR {
-            spans.extend(gauge::bar(
-                into,
-                span,
-                bar,
-                self.look.ascii,
-                self.look.style(Style::new().fg(Color::Cyan)),
-                self.look.style(Style::new().fg(Color::DarkGray)),
-            ));
-            spans.push(Span::raw(text));
-        } else {
-            spans.push(Span::raw(text.trim_start().to_owned()));
+        // The longest text that still leaves room for a bar; else the shortest, bare.
+        let room = |text: &String| self.bar.min(self.width.saturating_sub(self.label + text.width()));
+        match texts.iter().find(|t| room(t) >= MIN_BAR) {
+            Some(text) => {
+                spans.extend(gauge::bar(
+                    into,
+                    span,
+                    room(text),
+                    self.look.ascii,
+                    self.look.style(Style::new().fg(Color::Cyan)),
+                    self.look.style(Style::new().fg(Color::DarkGray)),
+                ));
+                spans.push(Span::raw(text.clone()));
+            }
+            None => {
+                let text = texts.last().map_or("", |t| t.trim_start());
+                spans.push(Span::raw(text.to_owned()));
+            }
         }
         Line::from(spans)
     }

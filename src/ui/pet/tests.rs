@@ -202,6 +202,14 @@ fn shorter_pane_drops_subtitle_then_xp_then_coins() {
 }
 
 #[test]
+fn wide_pane_names_the_next_stage() {
+    let pet = with_mood(Mood::Content);
+    let shown = screen(Some(&pet), ASCII, 40, 16);
+    assert!(shown.contains(" 120/500 -> Child"), "{shown}");
+    assert_snapshot!(shown);
+}
+
+#[test]
 fn slim_pane_uses_short_labels() {
     let pet = with_mood(Mood::Tired);
     let shown = screen(Some(&pet), MONO, 18, 16);
