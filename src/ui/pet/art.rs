@@ -232,40 +232,65 @@ pub struct ArtSpec {
     pub frame: u8,
 }
 
+/// What a cell of a drawing is, so the pane can colour the parts differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// The outline (and blank space inside it).
+    Body,
+    /// An eye.
+    Eye,
+    /// The mouth.
+    Mouth,
+    /// A mood's decoration beside the head (♪, z, ?, stink lines).
+    Decoration,
+    /// The hat.
+    Hat,
+}
+
 /// The finished drawing, one string per row, every glyph one column wide.
 ///
 /// The first template row (the hat row) is left out when there is no hat, so a
 /// bare-headed pet does not waste a row of a small pane.
 pub fn render(spec: ArtSpec) -> Vec<String> {
+    render_parts(spec).iter().map(|row| row.iter().map(|(c, _)| *c).collect()).collect()
+}
+
+/// Like [`render`], with each glyph tagged by the [`Part`] it belongs to.
+pub fn render_parts(spec: ArtSpec) -> Vec<Vec<(char, Part)>> {
     let face = face(spec.mood, spec.ascii);
     let eye = if spec.frame % 2 == 1 { face.blink } else { face.eye };
-    let mut rows = Vec::with_capacity(MAX_HEIGHT);
-    for (i, line) in template(spec.species, spec.stage, spec.ascii).lines().enumerate() {
-        if i == 0 {
-            if spec.hat != Hat::None {
-                rows.push(hat_row(line, spec.hat.glyphs(spec.ascii)));
-            }
-            continue;
-        }
-        let row: String = line
-            .chars()
-            .map(|c| match c {
-                EYE => eye,
-                MOUTH => face.mouth,
-                LEFT => face.left,
-                RIGHT => face.right,
-                HAT_ANCHOR => ' ',
-                other => other,
-            })
-            .collect();
-        rows.push(row.trim_end().to_owned());
-    }
+    let template = template(spec.species, spec.stage, spec.ascii);
     // Drop the blank columns the template leaves on the left, so the pane centres
     // the picture rather than the template's margin. Measured on the template (tokens
     // and the widest hat count as ink), so a pet does not shift when its mood or hat
     // changes.
-    let margin = margin(template(spec.species, spec.stage, spec.ascii));
-    rows.into_iter().map(|r| r.chars().skip(margin).collect()).collect()
+    let margin = margin(template);
+    let mut rows = Vec::with_capacity(MAX_HEIGHT);
+    for (i, line) in template.lines().enumerate() {
+        let mut row: Vec<(char, Part)> = if i == 0 {
+            if spec.hat == Hat::None {
+                continue;
+            }
+            let hat = hat_row(line, spec.hat.glyphs(spec.ascii));
+            hat.chars().map(|c| (c, if c == ' ' { Part::Body } else { Part::Hat })).collect()
+        } else {
+            line.chars()
+                .map(|c| match c {
+                    EYE => (eye, Part::Eye),
+                    MOUTH => (face.mouth, Part::Mouth),
+                    LEFT => (face.left, Part::Decoration),
+                    RIGHT => (face.right, Part::Decoration),
+                    HAT_ANCHOR => (' ', Part::Body),
+                    other => (other, Part::Body),
+                })
+                .collect()
+        };
+        while row.last().is_some_and(|(c, _)| *c == ' ') {
+            row.pop();
+        }
+        rows.push(row.into_iter().skip(margin).collect());
+    }
+    rows
 }
 
 /// Widest hat drawing, in columns.

@@ -20,7 +20,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use self::art::{ArtSpec, Hat, Species, Stage};
+use self::art::{ArtSpec, Hat, Part, Species, Stage};
 use self::gauge::Level;
 use self::mood::Mood;
 use crate::api::types::{Pet, ShopItem, STAGES};
@@ -155,7 +155,7 @@ fn render_full(pet: &Pet, look: PetLook, area: Rect, buf: &mut Buffer) {
     let mood = mood::mood(pet);
     let stage = Stage::of(pet);
     let hat = Hat::parse(&pet.hat);
-    let art_rows = art::render(ArtSpec {
+    let art_rows = art::render_parts(ArtSpec {
         species: Species::parse(&pet.species),
         stage,
         mood,
@@ -204,14 +204,32 @@ fn render_full(pet: &Pet, look: PetLook, area: Rect, buf: &mut Buffer) {
     if fit.art {
         // Centred over the gauges rather than the whole pane, so on a wide pane the
         // picture stays with the bars it belongs to.
-        let art_width = art::width(&art_rows);
+        let art_width = art_rows.iter().map(Vec::len).max().unwrap_or(0);
         let left = gauges.block_width().min(width).saturating_sub(art_width) / 2;
-        let x = area.x.saturating_add(u16::try_from(left).unwrap_or(0));
-        let hat_style = look.style(Style::new().fg(hat_color(hat)));
         for (i, row) in art_rows.iter().enumerate() {
-            let style = if hat != Hat::None && i == 0 { hat_style } else { Style::new() };
-            buf.set_stringn(x, row_y(area, art_top + i), row, width.saturating_sub(left), style);
+            let y = row_y(area, art_top + i);
+            for (j, (glyph, part)) in row.iter().enumerate().take(width.saturating_sub(left)) {
+                let x = area.x.saturating_add(u16::try_from(left + j).unwrap_or(u16::MAX));
+                let style = look.style(Style::new().fg(part_color(*part, hat, mood)));
+                if let Some(cell) = buf.cell_mut((x, y)) {
+                    cell.set_char(*glyph).set_style(style);
+                }
+            }
         }
+    }
+}
+
+/// Colour of one part of the drawing: the outline keeps the terminal's colour; the
+/// hat and the mood's touches get a little.
+fn part_color(part: Part, hat: Hat, mood: Mood) -> Color {
+    match (part, mood) {
+        (Part::Hat, _) => hat_color(hat),
+        (Part::Decoration, Mood::Happy) => Color::Magenta,
+        (Part::Decoration, Mood::Hungry) => Color::Yellow,
+        (Part::Decoration, Mood::Tired) => Color::Blue,
+        (Part::Decoration, Mood::Dirty) => Color::Green,
+        (Part::Eye, Mood::Sad) => Color::Cyan,
+        _ => Color::Reset,
     }
 }
 

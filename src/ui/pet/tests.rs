@@ -167,6 +167,16 @@ fn gauges_are_coloured_by_level() {
 }
 
 #[test]
+fn hat_and_mood_touches_are_coloured() {
+    let pet = Pet { hat: "👑".into(), ..with_mood(Mood::Happy) };
+    let buf = draw(Some(&pet), UNICODE, 26, 16);
+    let colour_of = |glyph: &str| buf.content().iter().find(|c| c.symbol() == glyph).map(|c| c.fg);
+    assert_eq!(colour_of("▲"), Some(Color::Yellow), "crown");
+    assert_eq!(colour_of("♪"), Some(Color::Magenta), "happy note");
+    assert_eq!(colour_of("╭"), Some(Color::Reset), "outline keeps the terminal colour");
+}
+
+#[test]
 fn narrow_pane_is_one_line() {
     let pet = with_mood(Mood::Content);
     let shown = screen(Some(&pet), UNICODE, 15, 6);
