@@ -50,19 +50,22 @@ pub struct OutgoingMessage {
     pub subject: Option<String>,
     /// The text.
     pub content: String,
-    /// When the user sent it (for display until the server's time is known).
+    /// When the user sent it (for display until the server's time is known). Stored to
+    /// the microsecond.
     pub created_at: DateTime<Utc>,
 }
 
 impl OutgoingMessage {
-    /// A new message with a fresh client id, created now.
+    /// A new message with a fresh client id, created now (to the microsecond, the
+    /// precision the outbox stores, so what is read back equals what was written).
     pub fn new(recipient: impl Into<String>, subject: Option<String>, content: impl Into<String>) -> Self {
+        let now = Utc::now();
         OutgoingMessage {
             client_id: Uuid::new_v4(),
             recipient: recipient.into(),
             subject,
             content: content.into(),
-            created_at: Utc::now(),
+            created_at: now.duration_trunc(Duration::microseconds(1)).unwrap_or(now),
         }
     }
 
