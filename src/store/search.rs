@@ -66,10 +66,15 @@ impl Store {
         }
         if let Some(phrase) = fts_phrase(text) {
             args[0] = Value::Text(phrase);
+            // Walk the index newest first and stop at the limit, rather than collecting
+            // every hit of a common word and sorting.
+            let columns =
+                MESSAGE_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+            let peer_clause = if with_user.is_some() { "AND m.peer = ?2" } else { "" };
             let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages
-                 WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1) {peer_clause}
-                 ORDER BY id DESC LIMIT {limit}"
+                "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
+                 WHERE messages_fts MATCH ?1 {peer_clause}
+                 ORDER BY f.rowid DESC LIMIT {limit}"
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let found = stmt
