@@ -70,7 +70,7 @@ mod opening {
         let (_dir, path) = fresh();
         let s = open(&path);
         let v = s.schema_version().unwrap();
-        assert!(v >= 1);
+        assert_eq!(v, healing_tui::store::SCHEMA_VERSION);
         drop(s);
         // A zero-byte file (what `create_private_file` leaves after a crash) is fine too.
         fs::remove_file(&path).unwrap();
@@ -137,6 +137,18 @@ mod opening {
         );
         assert_eq!(s.pending().unwrap()[0].message, out);
         assert_eq!(s.load_draft("sam").unwrap().as_deref(), Some("thinking…"));
+    }
+
+    #[test]
+    fn forget_account_removes_only_that_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = "https://healing.example";
+        drop(Store::open_account(dir.path(), server, "alex").unwrap());
+        drop(Store::open_account(dir.path(), server, "sam").unwrap());
+        assert!(healing_tui::store::forget_account(dir.path(), server, "alex").unwrap());
+        assert!(!healing_tui::store::account_dir(dir.path(), server, "alex").exists());
+        assert!(healing_tui::store::store_path(dir.path(), server, "sam").exists());
+        assert!(!healing_tui::store::forget_account(dir.path(), server, "alex").unwrap());
     }
 
     #[test]
@@ -316,6 +328,33 @@ mod cache {
         assert_eq!(s.message_count("sam").unwrap(), 1);
         // Messages without id or peer are not stored.
         assert_eq!(s.merge_messages(&[msg(0, "sam", ME, "no id"), msg(5, "", ME, "no peer")]).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_partial_copy_does_not_erase_fields() {
+        let (_dir, path) = fresh();
+        let mut s = open(&path);
+        let full = Message { subject: Some("Plan".into()), ..msg(7, "sam", ME, "full text") };
+        s.merge_messages(std::slice::from_ref(&full)).unwrap();
+        let partial = Message { content: String::new(), subject: None, sent_at: None, ..full.clone() };
+        s.merge_messages(&[partial]).unwrap();
+        assert_eq!(s.message(7).unwrap().unwrap(), full);
+    }
+
+    #[test]
+    fn inbox_without_totals_is_not_pruned() {
+        let (_dir, path) = fresh();
+        let mut s = open(&path);
+        s.merge_messages(&[msg(1, "sam", ME, "a"), msg(2, "dr_morgan", ME, "b")]).unwrap();
+        // No totals (fields missing, read as 0): only "sam" is listed, nothing is dropped.
+        let page =
+            InboxResponse { conversations: vec![summary("sam", "a", 1, 0)], ..InboxResponse::default() };
+        s.store_inbox_page(&page, None).unwrap();
+        assert_eq!(s.load_inbox().unwrap().conversations.len(), 2);
+        // A later page never prunes either.
+        let page2 = InboxResponse { page: 2, page_size: 20, total_conversations: 1, ..page };
+        s.store_inbox_page(&page2, None).unwrap();
+        assert_eq!(s.load_inbox().unwrap().conversations.len(), 2);
     }
 
     #[test]

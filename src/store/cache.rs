@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
-use super::db::{from_micros, to_micros, Store};
+use super::db::{from_micros, to_micros, write_tx, Store};
 use super::error::Result;
 use crate::api::time::Timestamp;
 use crate::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, WsEvent};
@@ -77,7 +77,7 @@ impl Store {
     /// conversation), conversations no longer listed are dropped from the inbox
     /// (their cached messages stay).
     pub fn store_inbox_page(&mut self, page: &InboxResponse, etag: Option<&str>) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO conversations (with_user, last_message, last_message_time, last_message_id,
@@ -104,8 +104,12 @@ impl Store {
                 ])?;
             }
         }
-        let complete =
-            page.page <= 1 && page.conversations.len() as u64 >= u64::from(page.total_conversations);
+        // Only trust "this is everything" when the server said so explicitly: a missing
+        // total (read as 0) must not wipe the cached inbox.
+        let len = page.conversations.len() as u64;
+        let complete = page.page <= 1
+            && ((page.total_conversations > 0 && len >= u64::from(page.total_conversations))
+                || (page.page_size > 0 && len < u64::from(page.page_size)));
         if complete {
             let keep: Vec<&str> = page.conversations.iter().map(|c| c.with_user.as_str()).collect();
             let mut all = tx.prepare("SELECT with_user FROM conversations")?;
@@ -168,7 +172,7 @@ impl Store {
 
     /// Store (or with `None`, forget) the ETag for `resource`.
     pub fn set_etag(&mut self, resource: &str, etag: Option<&str>) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         put_etag(&tx, resource, etag)?;
         tx.commit()?;
         Ok(())
@@ -179,10 +183,10 @@ impl Store {
     /// Merge messages from any source (conversation, search, sent list, websocket).
     /// Idempotent by server id: a known id is updated in place (read state only moves
     /// forward), never duplicated. Ids deleted here, and messages without an id or a
-    /// peer, are skipped. Also moves the inbox preview forward and drops outbox
+    /// peer, are skipped (head's `/sent` list has no `sender`: fill it in first). Also moves the inbox preview forward and drops outbox
     /// entries whose confirmed server id has arrived. Returns how many were new.
     pub fn merge_messages(&mut self, messages: &[Message]) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let merged = merge_in(&tx, &self.me, messages)?;
         tx.commit()?;
         Ok(merged.iter().filter(|m| m.inserted).count())
@@ -198,7 +202,7 @@ impl Store {
         response: &ConversationResponse,
         etag: Option<&str>,
     ) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let merged = merge_in(&tx, &self.me, &response.messages)?;
         if let Some(max) = response.messages.iter().map(|m| m.id).filter(|id| *id > 0).max() {
             tx.execute(
@@ -274,7 +278,7 @@ impl Store {
     pub fn apply_event(&mut self, event: &WsEvent) -> Result<Option<String>> {
         match event {
             WsEvent::MessageNew { message } => {
-                let tx = self.conn.transaction()?;
+                let tx = write_tx(&mut self.conn)?;
                 let merged = merge_in(&tx, &self.me, std::slice::from_ref(message))?;
                 for m in merged.iter().filter(|m| m.inserted && m.incoming_unread) {
                     tx.execute(
@@ -294,7 +298,7 @@ impl Store {
     /// A message was read (`message.read`, or our own mark-read call). Returns its
     /// conversation when the message is cached.
     pub fn apply_read(&mut self, id: i64, read_at: Option<Timestamp>) -> Result<Option<String>> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let row: Option<(String, String, bool)> = tx
             .query_row("SELECT peer, recipient, is_read FROM messages WHERE id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -323,7 +327,7 @@ impl Store {
     /// removed from the cache and remembered, so a server that still lists it does not
     /// bring it back. Returns its conversation when the message was cached.
     pub fn apply_deleted(&mut self, id: i64) -> Result<Option<String>> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         tx.execute("INSERT OR IGNORE INTO deleted_messages (id) VALUES (?1)", [id])?;
         let peer: Option<String> =
             tx.query_row("SELECT peer FROM messages WHERE id = ?1", [id], |r| r.get(0)).optional()?;
@@ -362,11 +366,11 @@ impl Store {
     /// The user opened a conversation (fetching it marks everything they received in
     /// it read on the server): mark those cached messages read and zero its unread count.
     pub fn mark_conversation_read(&mut self, with_user: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let now = to_micros(Utc::now());
         tx.execute(
             "UPDATE messages SET is_read = 1, read_at = coalesce(read_at, ?3)
-             WHERE peer = ?1 AND recipient = ?2 AND is_read = 0",
+             WHERE peer = ?1 AND recipient = ?2 COLLATE NOCASE AND is_read = 0",
             params![with_user, self.me, now],
         )?;
         let unread: Option<i64> = tx
@@ -400,13 +404,17 @@ fn merge_in(tx: &Transaction<'_>, me: &str, messages: &[Message]) -> Result<Vec<
              WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE id = ?1)",
         )?;
         let mut update = tx.prepare_cached(
+            // A source that leaves a field out (empty content, no subject, no time) never
+            // erases what another source told us.
             "UPDATE messages SET
-                 content = ?2, subject = ?3,
+                 content = CASE WHEN ?2 = '' THEN content ELSE ?2 END,
+                 subject = coalesce(?3, subject),
                  is_read = max(is_read, ?4),
                  read_at = coalesce(?5, read_at),
                  sent_at = coalesce(?6, sent_at)
-             WHERE id = ?1 AND (content IS NOT ?2 OR subject IS NOT ?3 OR is_read < ?4
-                   OR (?5 IS NOT NULL AND read_at IS NOT ?5) OR (?6 IS NOT NULL AND sent_at IS NOT ?6))",
+             WHERE id = ?1 AND ((?2 != '' AND content IS NOT ?2) OR (?3 IS NOT NULL AND subject IS NOT ?3)
+                   OR is_read < ?4 OR (?5 IS NOT NULL AND read_at IS NOT ?5)
+                   OR (?6 IS NOT NULL AND sent_at IS NOT ?6))",
         )?;
         let mut confirm = tx.prepare_cached("DELETE FROM outbox WHERE state = 'sent' AND server_id = ?1")?;
         for m in messages {

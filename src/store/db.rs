@@ -10,7 +10,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 
 use super::error::{Result, StoreError};
 use super::paths::{check_mode, create_private_file, ensure_private_dir, store_path};
-use super::schema::{LATEST, MIGRATIONS};
+use super::schema::MIGRATIONS;
 
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -146,7 +146,7 @@ impl Store {
         // FULL: each commit is durable on power loss too; outbox writes are the point.
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .map_err(|e| classify(path, e))?;
-        migrate(&mut conn, path)?;
+        migrate(&mut conn, path, MIGRATIONS)?;
         check_owner(&conn, path, username)?;
         Ok(Store { conn, path: path.to_path_buf(), me: username.to_string() })
     }
@@ -172,6 +172,13 @@ impl Store {
         let first: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(if first == "ok" { None } else { Some(first) })
     }
+}
+
+/// Start a write transaction. IMMEDIATE takes the write lock up front (waiting up to
+/// the busy timeout), so a read-then-write transaction never fails half-way because
+/// another process wrote in between.
+pub(crate) fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
 /// Make sure the store file exists with mode 0600, or that the existing one is a
@@ -207,11 +214,12 @@ fn classify(path: &Path, e: rusqlite::Error) -> OpenFailure {
 }
 
 /// Run the migrations the file has not had yet.
-fn migrate(conn: &mut Connection, path: &Path) -> std::result::Result<(), OpenFailure> {
+fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> std::result::Result<(), OpenFailure> {
+    let latest = migrations.len() as i64;
     let version: i64 =
         conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| classify(path, e))?;
-    if version > LATEST {
-        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, known: LATEST }.into());
+    if version > latest {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, known: latest }.into());
     }
     if version == 0 {
         let objects: i64 = conn
@@ -221,7 +229,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> std::result::Result<(), OpenFa
             return Err(OpenFailure::Damaged("an SQLite file, but not a healing-tui store".into()));
         }
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
+    for (i, sql) in migrations.iter().enumerate() {
         let target = i as i64 + 1;
         if target <= version {
             continue;
@@ -304,6 +312,7 @@ pub(crate) fn from_micros(us: i64) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::schema::LATEST;
 
     #[test]
     fn fresh_store_is_migrated_and_owned() {
@@ -351,6 +360,35 @@ mod tests {
         let rec = opened.recovered.unwrap();
         assert!(rec.reason.contains("not a healing-tui store"));
         assert!(rec.moved_to.exists());
+    }
+
+    #[test]
+    fn later_migrations_run_forward_and_keep_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("acct").join("store.sqlite3");
+        let mut s = Store::open(&path, "alex").unwrap().store;
+        s.save_draft("sam", "kept").unwrap();
+        drop(s);
+        let mut conn = Connection::open(&path).unwrap();
+        let mut next: Vec<&str> = MIGRATIONS.to_vec();
+        next.push("ALTER TABLE drafts ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;");
+        next.push("CREATE TABLE later (x INTEGER);");
+        assert!(migrate(&mut conn, &path, &next).is_ok());
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, LATEST + 2);
+        let (text, cursor): (String, i64) = conn
+            .query_row("SELECT text, cursor FROM drafts WHERE peer = 'sam'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((text.as_str(), cursor), ("kept", 0));
+        // Running again is a no-op.
+        assert!(migrate(&mut conn, &path, &next).is_ok());
+        // A failing migration leaves the previous version intact.
+        next.push("THIS IS NOT SQL;");
+        assert!(migrate(&mut conn, &path, &next).is_err());
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, LATEST + 2);
     }
 
     #[test]

@@ -24,4 +24,6 @@ pub use db::{Opened, Recovery, Store};
 pub use drafts::Draft;
 pub use error::StoreError;
 pub use outbox::{find_echo, OutboxEntry, OutboxState, OutgoingMessage, ECHO_CLOCK_SKEW};
-pub use paths::{account_dir, store_path};
+pub use paths::{account_dir, forget_account, store_path};
+/// The schema version this build writes (number of migrations).
+pub use schema::LATEST as SCHEMA_VERSION;

@@ -30,7 +30,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use uuid::Uuid;
 
-use super::db::{from_micros, to_micros, Store};
+use super::db::{from_micros, to_micros, write_tx, Store};
 use super::error::{Result, StoreError};
 use crate::api::types::{Message, SendRequest};
 
@@ -284,7 +284,7 @@ impl Store {
     /// local echo) until the real message is merged into the cache, which removes it;
     /// if that message is already cached it is removed at once. Never sent again.
     pub fn mark_sent(&mut self, client_id: Uuid, server_id: i64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = write_tx(&mut self.conn)?;
         let n = tx.execute(
             "UPDATE outbox SET state = 'sent', server_id = ?2, failure = NULL
              WHERE client_id = ?1 AND (state IN ('queued', 'sending') OR (state = 'sent' AND server_id = ?2))",

@@ -30,6 +30,18 @@ pub fn store_path(data_dir: &Path, server_url: &str, username: &str) -> PathBuf 
     account_dir(data_dir, server_url, username).join(STORE_FILE)
 }
 
+/// Delete everything stored for one (server, username) — `logout --forget`. Close
+/// that account's [`crate::store::Store`] first. Returns whether there was anything to
+/// delete.
+pub fn forget_account(data_dir: &Path, server_url: &str, username: &str) -> Result<bool> {
+    let dir = account_dir(data_dir, server_url, username);
+    match fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(StoreError::Io { action: "delete", path: dir, source }),
+    }
+}
+
 /// `host_port` for a server URL, encoded. The scheme is left out on purpose: the same
 /// host and port is the same account whichever scheme reached it. Text that is not a
 /// URL is encoded whole, so a typo never maps onto another server's directory.

@@ -9,7 +9,7 @@
 pub(crate) const MIGRATIONS: &[&str] = &[V1];
 
 /// Highest schema version this build knows.
-pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
 /// Times are unix microseconds (UTC); booleans 0/1.
 const V1: &str = r#"
@@ -98,6 +98,7 @@ CREATE TABLE outbox (
     failure            TEXT
 );
 CREATE INDEX outbox_by_recipient ON outbox (recipient, seq);
+CREATE INDEX outbox_by_server_id ON outbox (server_id) WHERE server_id IS NOT NULL;
 
 CREATE TABLE drafts (
     peer       TEXT PRIMARY KEY,
