@@ -269,6 +269,7 @@ mod recovery {
             text.contains(&path.display().to_string()) && text.contains(&rec.moved_to.display().to_string())
         );
         assert!(rec.moved_to.to_string_lossy().contains("store.sqlite3.corrupt-"));
+        assert!(text.contains("No unsent messages or drafts could be read"), "{text}");
         // The fresh store works and is private.
         let mut s = opened.store;
         assert_eq!(s.load_draft("sam").unwrap(), None);
@@ -290,6 +291,75 @@ mod recovery {
         assert!(Store::open(&path, ME).unwrap().recovered.is_some());
         let moved = corrupt_files(&path);
         assert_eq!(moved.len(), 2, "{moved:?}");
+    }
+
+    #[test]
+    fn recover_salvages_outbox_and_drafts() {
+        let (_dir, path) = fresh();
+        let mut s = open(&path);
+        let (a, b, c) = (
+            OutgoingMessage::new("sam", None, "queued"),
+            OutgoingMessage::new("sam", None, "queued too"),
+            OutgoingMessage::new("dr_morgan", Some("Re".into()), "in flight"),
+        );
+        for m in [&a, &b, &c] {
+            s.enqueue(m).unwrap();
+        }
+        s.mark_sending(c.client_id, Utc::now()).unwrap();
+        s.save_draft("sam", "unfinished").unwrap();
+        s.merge_messages(&[msg(1, "sam", ME, "cached")]).unwrap();
+        let before = s.pending().unwrap();
+        drop(s);
+
+        let opened = Store::recover(&path, ME).unwrap();
+        let rec = opened.recovered.unwrap();
+        assert_eq!((rec.salvaged_outbox, rec.salvaged_drafts), (3, 1));
+        assert!(rec.message().contains("3 unsent message(s), 1 draft(s)"), "{}", rec.message());
+        let s = opened.store;
+        let after = s.pending().unwrap();
+        let strip = |v: Vec<healing_tui::store::OutboxEntry>| {
+            v.into_iter().map(|e| (e.message, e.state, e.attempts, e.first_attempt_at)).collect::<Vec<_>>()
+        };
+        assert_eq!(strip(after), strip(before), "same messages, same states, same order");
+        assert_eq!(s.load_draft("sam").unwrap().as_deref(), Some("unfinished"));
+        // The cache is not salvaged: the server is its source.
+        assert_eq!(s.message_count("sam").unwrap(), 0);
+        assert!(rec.moved_to.exists());
+    }
+
+    #[test]
+    fn damage_found_in_use_is_reported_and_recoverable() {
+        let (_dir, path) = fresh();
+        let mut s = open(&path);
+        let m = OutgoingMessage::new("sam", None, "must survive");
+        s.enqueue(&m).unwrap();
+        let many: Vec<Message> =
+            (1..=20_000).map(|i| msg(i, "sam", ME, &format!("filler text {i}"))).collect();
+        s.merge_messages(&many).unwrap();
+        drop(s); // checkpoints the WAL into the main file
+        let mut bytes = fs::read(&path).unwrap();
+        let (from, to) = (bytes.len() / 2, bytes.len() / 2 + 64 * 1024);
+        for (i, b) in bytes[from..to].iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37) ^ 0xA5;
+        }
+        fs::write(&path, &bytes).unwrap();
+
+        let s = Store::open(&path, ME).unwrap().store;
+        // Reading the damaged pages fails with an error the app recognises as damage
+        // (or, if no read touched them, the integrity check reports it).
+        let read_err = s.load_conversation("sam", 100_000).err().or_else(|| s.search("filler").err());
+        match read_err {
+            Some(e) => assert!(e.is_corrupt(), "{e}"),
+            None => match s.check_integrity() {
+                Ok(Some(_)) => {}
+                Err(e) => assert!(e.is_corrupt(), "{e}"),
+                Ok(None) => panic!("the damage went unnoticed"),
+            },
+        }
+        drop(s);
+        let opened = Store::recover(&path, ME).unwrap();
+        assert!(opened.recovered.unwrap().salvaged_outbox >= 1);
+        assert_eq!(opened.store.pending().unwrap()[0].message, m);
     }
 
     #[cfg(unix)]

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::error::{Result, StoreError};
 use super::paths::{check_mode, create_private_file, ensure_private_dir, store_path};
@@ -46,6 +47,10 @@ pub struct Recovery {
     pub moved_to: PathBuf,
     /// What SQLite said about the old file.
     pub reason: String,
+    /// Outbox messages read back from the old file into the new one.
+    pub salvaged_outbox: usize,
+    /// Drafts read back from the old file into the new one.
+    pub salvaged_drafts: usize,
 }
 
 impl Recovery {
@@ -59,13 +64,21 @@ impl fmt::Display for Recovery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "The local store {} could not be read ({}). It was moved to {} and a fresh one was \
-             started: cached messages will be fetched again from the server, but unsent messages \
-             and drafts in the old file are not restored (the old file is kept for inspection).",
+            "The local store {} could not be read ({}). It was moved to {} (kept for inspection) \
+             and a fresh one was started; cached messages will be fetched again from the server.",
             self.original.display(),
             self.reason,
             self.moved_to.display()
-        )
+        )?;
+        if self.salvaged_outbox + self.salvaged_drafts > 0 {
+            write!(
+                f,
+                " Recovered from the old file: {} unsent message(s), {} draft(s).",
+                self.salvaged_outbox, self.salvaged_drafts
+            )
+        } else {
+            write!(f, " No unsent messages or drafts could be read from the old file.")
+        }
     }
 }
 
@@ -105,28 +118,49 @@ impl Store {
         match Store::try_open(path, username) {
             Ok(store) => Ok(Opened { store, recovered: None }),
             Err(OpenFailure::Fatal(e)) => Err(e),
+            Err(OpenFailure::Damaged(reason)) => Store::start_fresh(path, username, reason),
+        }
+    }
+
+    /// Move the store file aside and start a fresh one, salvaging what can still be
+    /// read of the old outbox and drafts. For a store that failed with
+    /// [`StoreError::is_corrupt`] while in use: drop that [`Store`] first, then call
+    /// this and show [`Recovery::message`].
+    pub fn recover(path: &Path, username: &str) -> Result<Opened> {
+        Store::start_fresh(path, username, "the store reported damage while in use".to_string())
+    }
+
+    fn start_fresh(path: &Path, username: &str, reason: String) -> Result<Opened> {
+        let moved_to = move_aside(path)?;
+        tracing::warn!(from = %path.display(), to = %moved_to.display(), %reason, "store moved aside");
+        create_private_file(path)?;
+        let mut store = match Store::try_open(path, username) {
+            Ok(s) => s,
+            Err(OpenFailure::Fatal(e)) => return Err(e),
+            // A brand-new file that is "damaged" means SQLite cannot work here at all.
             Err(OpenFailure::Damaged(reason)) => {
-                let moved_to = move_aside(path)?;
-                tracing::warn!(from = %path.display(), to = %moved_to.display(), %reason, "store moved aside");
-                create_private_file(path)?;
-                let store = match Store::try_open(path, username) {
-                    Ok(s) => s,
-                    Err(OpenFailure::Fatal(e)) => return Err(e),
-                    // A brand-new file that is "damaged" means SQLite cannot work here at all.
-                    Err(OpenFailure::Damaged(reason)) => {
-                        return Err(StoreError::Io {
-                            action: "open a fresh store at",
-                            path: path.to_path_buf(),
-                            source: std::io::Error::other(reason),
-                        })
-                    }
-                };
-                Ok(Opened {
-                    store,
-                    recovered: Some(Recovery { original: path.to_path_buf(), moved_to, reason }),
+                return Err(StoreError::Io {
+                    action: "open a fresh store at",
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other(reason),
                 })
             }
-        }
+        };
+        let salvaged = salvage(&moved_to, &mut store);
+        let (salvaged_outbox, salvaged_drafts) = salvaged.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "nothing salvaged from the damaged store");
+            (0, 0)
+        });
+        Ok(Opened {
+            store,
+            recovered: Some(Recovery {
+                original: path.to_path_buf(),
+                moved_to,
+                reason,
+                salvaged_outbox,
+                salvaged_drafts,
+            }),
+        })
     }
 
     fn try_open(path: &Path, username: &str) -> std::result::Result<Store, OpenFailure> {
@@ -267,6 +301,54 @@ fn check_owner(conn: &Connection, path: &Path, username: &str) -> std::result::R
             Ok(())
         }
     }
+}
+
+/// Copy the outbox and drafts that can still be read from a damaged store file into
+/// `store`, row by row (rows before a damaged page are kept). Rows keep their state, so
+/// a message caught mid-send is still resolved with the echo check. Columns read here
+/// must exist in every schema version.
+fn salvage(old: &Path, store: &mut Store) -> Result<(usize, usize)> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let old = Connection::open_with_flags(old, flags)?;
+    let read_rows = |sql: &str, width: usize| -> Vec<Vec<Value>> {
+        let mut rows = Vec::new();
+        let Ok(mut stmt) = old.prepare(sql) else { return rows };
+        let Ok(mut cursor) = stmt.query([]) else { return rows };
+        while let Ok(Some(row)) = cursor.next() {
+            let values: rusqlite::Result<Vec<Value>> = (0..width).map(|i| row.get::<_, Value>(i)).collect();
+            match values {
+                Ok(v) => rows.push(v),
+                Err(_) => continue,
+            }
+        }
+        rows
+    };
+    let outbox = read_rows(
+        "SELECT client_id, recipient, subject, content, created_at, state, attempts, first_attempt_at,
+                last_attempt_at, server_id, failure FROM outbox ORDER BY seq",
+        11,
+    );
+    let drafts = read_rows("SELECT peer, text, updated_at FROM drafts", 3);
+    let tx = write_tx(&mut store.conn)?;
+    let (mut n_out, mut n_drafts) = (0, 0);
+    for row in &outbox {
+        let ok = tx.execute(
+            "INSERT OR IGNORE INTO outbox (client_id, recipient, subject, content, created_at, state, attempts,
+                 first_attempt_at, last_attempt_at, server_id, failure)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params_from_iter(row.iter()),
+        );
+        n_out += usize::from(matches!(ok, Ok(1)));
+    }
+    for row in &drafts {
+        let ok = tx.execute(
+            "INSERT OR IGNORE INTO drafts (peer, text, updated_at) VALUES (?1, ?2, ?3)",
+            params_from_iter(row.iter()),
+        );
+        n_drafts += usize::from(matches!(ok, Ok(1)));
+    }
+    tx.commit()?;
+    Ok((n_out, n_drafts))
 }
 
 /// Rename the store (and its `-wal`/`-shm` companions) to `<name>.corrupt-<UTC time>`,

@@ -139,5 +139,19 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl StoreError {
+    /// Whether SQLite found the file damaged while in use. The caller should drop the
+    /// store, call [`crate::store::Store::recover`], and show its message.
+    pub fn is_corrupt(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// Result alias for the store room.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
