@@ -75,7 +75,8 @@ impl Store {
     /// Save one page of `GET /api/messages/inbox` (and its ETag). Summaries are
     /// upserted; when the page is the complete list (page 1 holding every
     /// conversation), conversations no longer listed are dropped from the inbox
-    /// (their cached messages stay).
+    /// (their cached messages stay). Store only pages fetched with
+    /// `unread_only=false`: an unread-only page would look like a complete list.
     pub fn store_inbox_page(&mut self, page: &InboxResponse, etag: Option<&str>) -> Result<()> {
         let tx = write_tx(&mut self.conn)?;
         {

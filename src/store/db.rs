@@ -233,17 +233,30 @@ fn prepare_file(path: &Path) -> Result<()> {
 /// Sort an open-time SQLite error into "the file is damaged" or a reportable error.
 fn classify(path: &Path, e: rusqlite::Error) -> OpenFailure {
     match e.sqlite_error_code() {
-        Some(
-            ErrorCode::NotADatabase
-            | ErrorCode::DatabaseCorrupt
-            | ErrorCode::CannotOpen
-            | ErrorCode::PermissionDenied,
-        ) => OpenFailure::Damaged(e.to_string()),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => OpenFailure::Damaged(e.to_string()),
+        // "Cannot open" is only the file's fault when we cannot read it either; otherwise
+        // it is the environment (no file descriptors left, an unwritable directory for
+        // the WAL) and moving a healthy file aside would help nothing.
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) if !readable_sqlite_or_empty(path) => {
+            OpenFailure::Damaged(e.to_string())
+        }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             OpenFailure::Fatal(StoreError::Busy { path: path.to_path_buf() })
         }
         Some(ErrorCode::ReadOnly) => OpenFailure::Fatal(StoreError::ReadOnly { path: path.to_path_buf() }),
         _ => OpenFailure::Fatal(StoreError::Sqlite(e)),
+    }
+}
+
+/// Whether the file can be read and starts like an SQLite database (or is empty).
+fn readable_sqlite_or_empty(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = fs::File::open(path) else { return false };
+    let mut head = [0u8; 16];
+    match f.read(&mut head) {
+        Ok(0) => true,
+        Ok(n) => n == head.len() && &head == b"SQLite format 3\0",
+        Err(_) => false,
     }
 }
 
@@ -471,6 +484,20 @@ mod tests {
         assert!(migrate(&mut conn, &path, &next).is_err());
         let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, LATEST + 2);
+    }
+
+    #[test]
+    fn readable_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        assert!(!readable_sqlite_or_empty(&p), "missing");
+        fs::write(&p, b"").unwrap();
+        assert!(readable_sqlite_or_empty(&p));
+        fs::write(&p, b"definitely not sqlite at all").unwrap();
+        assert!(!readable_sqlite_or_empty(&p));
+        let db = dir.path().join("db");
+        Connection::open(&db).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+        assert!(readable_sqlite_or_empty(&db));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn server_component(server_url: &str) -> String {
 /// Kept as is: `a-z 0-9 _ -` and `.` except in first place. Everything else, including
 /// upper-case letters (so `Alex` and `alex` differ on case-insensitive file systems),
 /// becomes `%XX` per UTF-8 byte. The empty string becomes `%` (no other input gives a
-/// lone `%`). Results longer than [`MAX_COMPONENT`] are cut and suffixed with a hash of
+/// lone `%`). Results longer than 120 bytes are cut and suffixed with a hash of
 /// the whole input, which keeps them distinct.
 pub fn encode_component(text: &str) -> String {
     if text.is_empty() {
