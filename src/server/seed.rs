@@ -122,3 +122,30 @@ pub async fn seed_demo(db: &Db) -> Result<bool, ServerError> {
     })
     .await
 }
+
+/// Add an account (tests, benchmarks, administration). The password and PIN are
+/// hashed with argon2 before they reach the database.
+pub async fn create_user(
+    db: &Db,
+    username: &str,
+    password: &str,
+    pin: &str,
+    role: &str,
+) -> Result<i64, ServerError> {
+    let (password, pin) = (password.to_string(), pin.to_string());
+    let hashes = tokio::task::spawn_blocking(move || {
+        Ok::<_, ServerError>((hash_secret(&password)?, hash_secret(&pin)?))
+    })
+    .await
+    .map_err(|e| ServerError::Internal(format!("hash task: {e}")))??;
+    let (username, role) = (username.to_string(), role.to_string());
+    db.call(move |c| {
+        c.execute(
+            "INSERT INTO users (username, password_hash, pin_hash, role, approval_status, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'approved', ?5)",
+            params![username, hashes.0, hashes.1, role, now_secs()],
+        )?;
+        Ok(c.last_insert_rowid())
+    })
+    .await
+}

@@ -114,11 +114,28 @@ pub async fn handler(
         }
     }
     let upgrade = upgrade.map_err(|_| ServerError::bad("Websocket upgrade required"))?;
-    Ok(upgrade.on_upgrade(move |socket| run(socket, state, user.username)))
+    // Register before answering 101, so an event published right after the client's
+    // handshake completes is not missed.
+    let (id, outbox) = state.hub.register(&user.username);
+    let registration = Registration { state: state.clone(), user: user.username, id };
+    Ok(upgrade.on_upgrade(move |socket| run(socket, registration, outbox)))
 }
 
-async fn run(socket: WebSocket, state: AppState, user: String) {
-    let (id, mut outbox) = state.hub.register(&user);
+/// Removes a socket from the hub when dropped (also if the upgrade never completes).
+struct Registration {
+    state: AppState,
+    user: String,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.state.hub.unregister(&self.user, self.id);
+    }
+}
+
+async fn run(socket: WebSocket, registration: Registration, mut outbox: mpsc::UnboundedReceiver<Utf8Bytes>) {
+    let state = &registration.state;
     let mut closing = state.hub.closing.subscribe();
     // The flag only ever changes to true; a socket opened after that closes at once.
     if *closing.borrow() {
@@ -151,5 +168,4 @@ async fn run(socket: WebSocket, state: AppState, user: String) {
         }
     }
     let _ = sink.send(WsMessage::Close(None)).await;
-    state.hub.unregister(&user, id);
 }
