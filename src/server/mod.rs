@@ -46,19 +46,17 @@ use state::{AppState, Settings, Shared};
 /// Which server to imitate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
-    /// The intended behaviour plus every extension (websocket, ETag, gzip, `after_id`,
-    /// `Idempotency-Key`, keep-alive).
+    /// Intended behaviour plus the extensions (websocket, ETag, gzip, after_id, Idempotency-Key, keep-alive)
     #[default]
     Reference,
-    /// Degraded like production: no extensions, `Connection: close`, `Secure`
-    /// cookie, per-route limits (default 50/h,200/d), no `Retry-After`.
+    /// Degraded like production: no extensions, Connection: close, Secure cookie, route limits 50/h,200/d
     Production,
 }
 
 /// A data set to load into an empty database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Seed {
-    /// alex, sam, dr_morgan, some history and the pet Biscuit (see [`seed`]).
+    /// Patients alex and sam, clinician dr_morgan (password healing-demo, PIN 1234), a few days of history, alex's pet Biscuit
     Demo,
 }
 
@@ -387,7 +385,7 @@ pub fn demo_blocking(
             seed::DEMO_PASSWORD,
             seed::DEMO_PIN
         );
-        println!("Try: healing-tui --server {} login alex", server.url());
+        println!("Try: healing-tui --server {} login --username alex", server.url());
         println!("Press Ctrl-C to stop (the demo database is deleted).");
         shutdown_signal().await;
         server.shutdown().await;
