@@ -919,6 +919,59 @@ mod websocket {
         }
     }
 
+    /// Tokio's clock is paused after setup, so 90 s pass instantly (std time is not used).
+    #[tokio::test]
+    async fn a_silent_socket_is_pinged_then_dropped() {
+        let srv = spawn().await;
+        let alex = Sess::login(&srv.base, "alex").await;
+        let mut ws = connect(&srv, Some(&alex.cookie)).await.unwrap();
+        tokio::time::pause();
+        // Not reading: no pong goes back, so the server hears nothing.
+        assert_eq!(srv.server.open_sockets(), 1);
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        assert_eq!(srv.server.open_sockets(), 0, "dropped at 90 s");
+        let mut pings = 0;
+        // The server closed the connection: the frames end (a Close frame, or an error
+        // when our queued pong meets the closed socket).
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(Ok(frame)) = ws.next().await {
+                if let Frame::Ping(_) = frame {
+                    pings += 1;
+                }
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "connection closed");
+        assert_eq!(pings, 2, "pinged at 30 s and 60 s");
+    }
+
+    #[tokio::test]
+    async fn a_socket_that_answers_pings_stays_open() {
+        let srv = spawn().await;
+        let alex = Sess::login(&srv.base, "alex").await;
+        let sam = Sess::login(&srv.base, "sam").await;
+        let mut ws = connect(&srv, Some(&alex.cookie)).await.unwrap();
+        tokio::time::pause();
+        // Reading makes tungstenite answer each ping with a pong.
+        let reader = tokio::spawn(async move {
+            let mut pings = 0;
+            loop {
+                match ws.next().await {
+                    Some(Ok(Frame::Ping(_))) => pings += 1,
+                    Some(Ok(Frame::Text(t))) => return (pings, Some(t.to_string())),
+                    Some(Ok(_)) => {}
+                    _ => return (pings, None),
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(200)).await;
+        tokio::time::resume();
+        sam.send_ok("alex", "still there?").await;
+        let (pings, text) = reader.await.unwrap();
+        assert!(pings >= 6, "pinged every 30 s: {pings}");
+        assert!(text.unwrap().contains("still there?"));
+    }
+
     #[tokio::test]
     async fn a_socket_without_a_session_is_refused() {
         let srv = spawn().await;

@@ -392,3 +392,38 @@ pub fn demo_blocking(
         Ok(ExitCode::SUCCESS)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn serve_flags_parse() {
+        let w = Wrap::parse_from([
+            "x",
+            "--db",
+            "d.db",
+            "--seed",
+            "demo",
+            "--profile",
+            "production",
+            "--route-limit",
+            "10/m,100/d",
+            "--ignore-idempotency-key",
+        ]);
+        assert_eq!(w.serve.seed, Some(Seed::Demo));
+        assert_eq!(w.serve.profile, Profile::Production);
+        assert_eq!(w.serve.route_limit.unwrap().rules[0].label(), "10 per 1 minute");
+        assert!(w.serve.ignore_idempotency_key && !w.serve.no_websocket);
+        let w = Wrap::parse_from(["x", "--db", "d.db"]);
+        assert_eq!((w.serve.profile, w.serve.seed, w.serve.route_limit), (Profile::Reference, None, None));
+        assert!(Wrap::try_parse_from(["x", "--db", "d", "--route-limit", "lots"]).is_err());
+    }
+}

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use super::auth::{lookup_session, session_cookie};
 use super::errors::ServerError;
@@ -142,7 +143,7 @@ async fn run(socket: WebSocket, registration: Registration, mut outbox: mpsc::Un
         closing.mark_changed();
     }
     let (mut sink, mut stream) = socket.split();
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
