@@ -1,1 +1,2 @@
 //! The `store` room (see design.md).
+pub mod session;
