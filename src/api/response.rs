@@ -279,3 +279,7 @@ mod tests {
         assert!(text.chars().count() <= MAX_TEXT + 1);
     }
 }
+
+#[cfg(test)]
+#[path = "fixture_walk.rs"]
+mod fixture_walk;
