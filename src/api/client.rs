@@ -50,6 +50,17 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// Options from the global flags (`--allow-http`, `--ca-cert`), default timeouts.
+    pub fn from_global(global: &crate::cli::GlobalOpts) -> ClientOptions {
+        ClientOptions {
+            allow_http: global.allow_http,
+            ca_cert: global.ca_cert.clone(),
+            ..ClientOptions::default()
+        }
+    }
+}
+
 /// A conditional GET's outcome: a fresh value (with the server's ETag, if it sent one)
 /// or "not modified" (304, the caller's copy is current).
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +80,16 @@ pub enum Fetched<T> {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the cookies or the token.
+        f.debug_struct("Client")
+            .field("server", &self.inner.base.as_str())
+            .field("username", &self.username())
+            .finish_non_exhaustive()
+    }
 }
 
 struct Inner {
