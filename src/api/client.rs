@@ -690,6 +690,24 @@ mod tests {
     }
 
     #[test]
+    fn session_saver_waits_for_changes_and_the_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let session =
+            Session { server: "http://localhost:1/".into(), username: "alex".into(), ..Session::default() };
+        let client = Client::from_session(&session, &ClientOptions::default()).unwrap();
+        let mut hourly = SessionSaver::new(dir.path(), Duration::from_secs(3600));
+        let mut eager = SessionSaver::new(dir.path(), Duration::ZERO);
+        assert!(!eager.maybe_save(&client).unwrap(), "nothing changed yet");
+        client.inner.jar.store("session=new; Path=/", &Url::parse("http://localhost:1/").unwrap());
+        assert!(!hourly.maybe_save(&client).unwrap(), "too soon");
+        assert!(eager.maybe_save(&client).unwrap());
+        assert!(client.session_dirty_since().is_none());
+        let saved = Session::load(dir.path()).unwrap().unwrap();
+        assert_eq!(saved.cookies[0].value, "new");
+        assert!(!hourly.save_if_dirty(&client).unwrap());
+    }
+
+    #[test]
     fn path_segments_are_escaped() {
         let client = Client::new("https://h.example/base", &ClientOptions::default()).unwrap();
         let url = client.url_with_segment("api/messages/conversation/", "a/b c", None).unwrap();
