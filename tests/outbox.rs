@@ -550,4 +550,34 @@ mod cli {
         );
         assert_eq!(written(&direct, "alex", "dr_morgan", seed_end).await, ["killed two"]);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_message_refused_in_a_later_flush_is_listed_until_discarded() {
+        let w = World::start(false).await;
+        let cli = Cli { w: &w };
+        let out = cli.run(&["login", "--server", &w.proxy.url(), "--username", "alex"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+        w.proxy.refuse(true);
+        let out = cli.run(&["send", "nobody_here", "hello?"]).await;
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+        w.proxy.refuse(false);
+
+        let out = cli.run(&["outbox", "--flush"]).await;
+        assert_eq!(out.status.code(), Some(4), "{}\n{}", text(&out.stdout), text(&out.stderr));
+        let listing = text(&out.stdout);
+        assert!(listing.starts_with("failed"), "{listing}");
+        assert!(listing.contains("refused: Recipient not found"), "{listing}");
+
+        let out = cli.run(&["outbox", "--json"]).await;
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(listed[0]["state"], "failed");
+        assert_eq!(listed[0]["reason"], "Recipient not found");
+        let id = listed[0]["client_id"].as_str().unwrap().to_string();
+
+        let out = cli.run(&["outbox", "--discard", &id[..8]]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let out = cli.run(&["outbox"]).await;
+        assert_eq!(text(&out.stdout), "The outbox is empty.\n");
+    }
 }

@@ -27,6 +27,21 @@
 //! [`flush`] runs until the outbox has nothing sendable or something blocks; [`spawn`]
 //! keeps doing that in the background with the live link's [`Backoff`], and reports
 //! every change as an [`OutboxEvent`] for the screen's ⏳/↑/✓/✗ marks.
+//!
+//! # How the app uses it
+//!
+//! - At start, with the store behind an `Arc<Mutex<Store>>`: `let (sender, events) =
+//!   spawn(client.clone(), store.clone())`. It flushes at once, so an outbox left by a
+//!   crash or `kill -9` resumes; forward `events` into the app's action channel.
+//! - On Enter: `store.enqueue(&OutgoingMessage::new(..))`, show it from
+//!   [`Store::pending_for`] with [`OutboxState::mark`], then `sender.wake()`.
+//! - Also `wake()` when the live link comes back, after a new login, and when the user
+//!   edits ([`Store::edit_failed`]) a refused message.
+//! - The one-shot CLI (`healing-tui send`, `outbox --flush`) calls [`flush`] directly.
+//!
+//! Two processes flushing the same account's outbox at once (the app and
+//! `outbox --flush`) may both send the head message; the `Idempotency-Key` makes that
+//! harmless on servers that honour it.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
