@@ -301,6 +301,46 @@ mod exactly_once {
         w.stop_server().await;
     }
 
+    /// The production profile: no idempotency, no `after_id`, `Connection: close`, route
+    /// limits. Every send's answer is cut after the server stored the message.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn against_the_production_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = ServerOptions::local_demo(dir.path().join("server.db"));
+        opts.profile = server::Profile::Production;
+        opts.websocket = false;
+        let running = server::start(opts).await.unwrap();
+        let proxy = Proxy::start(running.addr()).await;
+        let client = login(&proxy.url(), "alex").await;
+        let direct = login(&running.url(), "alex").await;
+        let seed_end = newest_id(&direct).await;
+        let store =
+            Mutex::new(Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store);
+        let texts: Vec<String> = (0..8).map(|i| format!("production {i}")).collect();
+        for t in &texts {
+            lock(&store).enqueue(&OutgoingMessage::new("sam", None, t.clone())).unwrap();
+        }
+        let mut flushes = 0;
+        loop {
+            // Cut the send's answer, not the copy search's.
+            let head = lock(&store).next_to_send().unwrap();
+            if head.first().is_some_and(|e| e.state == OutboxState::Queued) {
+                proxy.cut_next_response_after(1);
+            }
+            let report = sender::flush(&client, &store).await;
+            flushes += 1;
+            assert!(report.failed.is_empty(), "{report:?}");
+            if report.blocked.is_none() {
+                break;
+            }
+            assert!(flushes < 40, "{report:?}");
+        }
+        assert!(flushes > 1);
+        assert_outbox_settled(&store);
+        assert_eq!(written(&direct, "alex", "sam", seed_end).await, texts);
+        running.shutdown().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn with_the_idempotency_key_honoured() {
         two_hundred_messages(false).await;
