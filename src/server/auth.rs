@@ -167,14 +167,13 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    JsonBody(req): JsonBody<LoginRequest>,
+    JsonBody(mut req): JsonBody<LoginRequest>,
 ) -> Result<Response, ServerError> {
     let ip = peer.ip();
     let username = req.username.trim().to_string();
-    let password = Zeroizing::new(req.password.clone());
-    let pin = Zeroizing::new(req.pin.clone());
-    drop(req.password);
-    drop(req.pin);
+    // Secrets are wiped from memory when these drop.
+    let password = Zeroizing::new(std::mem::take(&mut req.password));
+    let pin = Zeroizing::new(std::mem::take(&mut req.pin));
     if let Err(wait) = state.login_limiter.check(&username, ip) {
         return Err(ServerError::LoginRateLimited {
             retry_after: wait,
