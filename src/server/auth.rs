@@ -167,8 +167,19 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    JsonBody(mut req): JsonBody<LoginRequest>,
+    body: Result<JsonBody<LoginRequest>, ServerError>,
 ) -> Result<Response, ServerError> {
+    let mut req = match body {
+        Ok(JsonBody(req)) => req,
+        // Production's login answers malformed JSON with Flask's HTML 400 page.
+        Err(ServerError::BadRequest(_)) if state.settings.profile == super::Profile::Production => {
+            return Err(ServerError::HtmlPage {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                text: super::errors::BAD_REQUEST_TEXT,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let ip = peer.ip();
     let username = req.username.trim().to_string();
     // Secrets are wiped from memory when these drop.
