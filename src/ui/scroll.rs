@@ -1,0 +1,463 @@
+//! A frugal, scroll-aware ratatui backend: [`ScrollBackend`].
+//!
+//! Over SSH every byte written to the terminal crosses the link. ratatui diffs frames
+//! cell by cell, so when a conversation pane moves up by one message every row of the
+//! pane "changed" and gets repainted. This backend sits between ratatui and the
+//! terminal the way ncurses does:
+//!
+//! - it keeps a shadow of what the terminal shows and rebuilds the full wanted frame
+//!   from the cells ratatui reports as changed;
+//! - it looks for a band of full-width rows that moved up or down as a block and
+//!   scrolls it with a scroll region (DECSTBM + SU/SD), then paints only the cells that
+//!   still differ;
+//! - it never re-sends an SGR sequence for an unchanged style (also across frames), and
+//!   combines style changes into one sequence;
+//! - it picks the shortest cursor move (CR, LF, backspace, relative or absolute moves),
+//!   and none when printing already left the cursor in place;
+//! - it shows/hides the cursor only when that changes, writes nothing for a frame that
+//!   changed nothing, and hands the terminal one write per frame.
+//!
+//! The result on screen is the same as a full repaint would give; the property test in
+//! `scroll/tests.rs` checks that through a terminal emulator model.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use healing_tui::ui::scroll::ScrollBackend;
+//! use ratatui::Terminal;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut terminal = Terminal::new(ScrollBackend::new(std::io::stdout()))?;
+//! terminal.clear()?; // starts from a known (blank) screen
+//! terminal.draw(|frame| frame.render_widget("hello", frame.area()))?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Scroll regions always span the full terminal width, so a pane only benefits when
+//! the rows it shares with other panes also moved (or are the same on every row, like
+//! borders). The `scrolling-regions` ratatui feature is not needed: scrolls are found
+//! by comparing frames.
+
+mod detect;
+mod moves;
+mod sgr;
+
+use std::io::{self, Write};
+
+use ratatui::backend::{Backend, ClearType, WindowSize};
+use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
+use ratatui::layout::{Position, Rect, Size};
+
+use self::detect::Scroll;
+use self::moves::Cursor;
+use self::sgr::Pen;
+
+/// Scrolls are only looked for when at least this many cells changed: below that a
+/// scroll cannot pay for its own escape sequences.
+const MIN_CHANGES_FOR_SCROLL: usize = 2 * detect::SCROLL_OVERHEAD;
+
+/// At most this many separate bands are scrolled per frame.
+const MAX_SCROLLS_PER_FRAME: usize = 3;
+
+/// Where the terminal size comes from.
+#[derive(Debug, Clone, Copy)]
+enum SizeSource {
+    /// Ask the controlling terminal (through crossterm) every time.
+    Terminal,
+    /// A size set by the owner (tests, benches, or a size known by other means).
+    Fixed(Size),
+}
+
+/// A ratatui [`Backend`] that writes frugal escape sequences to any [`Write`]r,
+/// scrolling bands of rows instead of repainting them. See the [module docs](self).
+///
+/// Output is buffered and written to the inner writer once per frame, in
+/// [`Backend::flush`] (which ratatui's `Terminal::draw` calls at the end of a frame).
+#[derive(Debug)]
+pub struct ScrollBackend<W: Write> {
+    writer: W,
+    /// Bytes of the frame being built; written out in one piece on flush.
+    out: Vec<u8>,
+    size: SizeSource,
+    /// What the terminal shows, in ratatui's cell terms.
+    shadow: Buffer,
+    /// False when the terminal was changed in ways the shadow cannot follow; scroll
+    /// detection is then off until the next full clear.
+    shadow_valid: bool,
+    cursor: Cursor,
+    /// `None` while the terminal's SGR state is unknown.
+    pen: Option<Pen>,
+    /// `None` while unknown, so the first hide/show is always sent.
+    cursor_visible: Option<bool>,
+    bytes_written: u64,
+    scrolls: u64,
+}
+
+impl<W: Write> ScrollBackend<W> {
+    /// A backend writing to `writer`, sized like the controlling terminal (queried through
+    /// crossterm whenever ratatui asks for the size).
+    pub fn new(writer: W) -> Self {
+        let size = crossterm::terminal::size()
+            .map(|(width, height)| Size { width, height })
+            .unwrap_or(Size { width: 0, height: 0 });
+        Self::build(writer, SizeSource::Terminal, size)
+    }
+
+    /// A backend writing to `writer` with a fixed size (for tests, benches, or when the
+    /// owner tracks the size itself; change it with [`ScrollBackend::set_size`]).
+    pub fn with_size(writer: W, width: u16, height: u16) -> Self {
+        let size = Size { width, height };
+        Self::build(writer, SizeSource::Fixed(size), size)
+    }
+
+    fn build(writer: W, source: SizeSource, size: Size) -> Self {
+        Self {
+            writer,
+            out: Vec::with_capacity(4096),
+            size: source,
+            shadow: Buffer::empty(Rect::new(0, 0, size.width, size.height)),
+            shadow_valid: true,
+            cursor: Cursor::Unknown,
+            pen: None,
+            cursor_visible: None,
+            bytes_written: 0,
+            scrolls: 0,
+        }
+    }
+
+    /// Changes the size reported to ratatui (only for backends made with
+    /// [`ScrollBackend::with_size`]); ratatui then clears and repaints on its next draw.
+    pub fn set_size(&mut self, width: u16, height: u16) {
+        if let SizeSource::Fixed(_) = self.size {
+            self.size = SizeSource::Fixed(Size { width, height });
+        }
+    }
+
+    /// Forgets everything known about the terminal and assumes a blank screen. Call it
+    /// after something else wrote to the terminal (a shell-out, a suspended session),
+    /// together with ratatui's `Terminal::clear`, which makes ratatui repaint everything.
+    pub fn invalidate(&mut self) {
+        let size = self.current_size();
+        self.shadow = Buffer::empty(Rect::new(0, 0, size.width, size.height));
+        self.shadow_valid = true;
+        self.cursor = Cursor::Unknown;
+        self.pen = None;
+        self.cursor_visible = None;
+    }
+
+    /// The inner writer.
+    pub fn writer(&self) -> &W {
+        &self.writer
+    }
+
+    /// The inner writer, mutably (tests drain a `Vec<u8>` through it).
+    pub fn writer_mut(&mut self) -> &mut W {
+        &mut self.writer
+    }
+
+    /// Bytes handed to the writer so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// Band scrolls emitted so far.
+    pub fn scrolls(&self) -> u64 {
+        self.scrolls
+    }
+
+    fn current_size(&self) -> Size {
+        match self.size {
+            SizeSource::Fixed(size) => size,
+            SizeSource::Terminal => crossterm::terminal::size()
+                .map(|(width, height)| Size { width, height })
+                .unwrap_or(self.shadow.area.as_size()),
+        }
+    }
+
+    fn set_pen(&mut self, pen: Pen) {
+        sgr::write_transition(&mut self.out, self.pen.as_ref(), &pen);
+        self.pen = Some(pen);
+    }
+
+    fn move_to(&mut self, x: u16, y: u16) {
+        moves::write_move(&mut self.out, self.cursor, x, y);
+        self.cursor = Cursor::At { x, y };
+    }
+
+    /// Prints one cell and tracks where the terminal leaves the cursor.
+    fn put(&mut self, x: u16, y: u16, cell: &Cell) {
+        self.move_to(x, y);
+        self.set_pen(Pen::of(cell));
+        let symbol = cell.symbol();
+        self.out.extend_from_slice(symbol.as_bytes());
+        let width = symbol.cell_width();
+        let mut chars = symbol.chars();
+        // Terminals agree with unicode-width on single code points; on multi-code-point
+        // graphemes (emoji sequences, VS16) they do not, so the column is not trusted.
+        let trusted = width > 0 && chars.next().is_some() && chars.next().is_none();
+        let next = x.saturating_add(width);
+        self.cursor = if trusted && next < self.shadow.area.width {
+            Cursor::At { x: next, y }
+        } else {
+            // Includes the pending-wrap state after printing into the last column.
+            Cursor::Row { y }
+        };
+    }
+
+    fn emit_scroll(&mut self, scroll: Scroll) {
+        // Rows scrolled in take the current background (BCE): make it the default.
+        self.set_pen(Pen::DEFAULT);
+        let height = self.shadow.area.height;
+        let whole_screen = scroll.top == 0 && scroll.bottom + 1 == height;
+        // Writing into a Vec cannot fail.
+        if !whole_screen {
+            let _ = if scroll.bottom + 1 == height {
+                write!(self.out, "\x1b[{}r", scroll.top + 1)
+            } else {
+                write!(self.out, "\x1b[{};{}r", scroll.top + 1, scroll.bottom + 1)
+            };
+        }
+        let letter = if scroll.up { 'S' } else { 'T' };
+        let _ = if scroll.lines == 1 {
+            write!(self.out, "\x1b[{letter}")
+        } else {
+            write!(self.out, "\x1b[{}{letter}", scroll.lines)
+        };
+        if !whole_screen {
+            // Setting or resetting the region homes the cursor.
+            self.out.extend_from_slice(b"\x1b[r");
+            self.cursor = Cursor::At { x: 0, y: 0 };
+        }
+        detect::apply(&mut self.shadow, scroll);
+        self.scrolls += 1;
+    }
+
+    /// Blanks `cells` of the shadow (by index) after an erase.
+    fn blank_shadow(&mut self, range: std::ops::Range<usize>) {
+        let len = self.shadow.content.len();
+        let range = range.start.min(len)..range.end.min(len);
+        self.shadow.content[range].fill(Cell::EMPTY);
+    }
+}
+
+/// Applies a changed cell to a full frame the way ratatui's own buffer holds it: the
+/// columns hidden under a wide character are blank.
+fn apply_change(frame: &mut Buffer, x: u16, y: u16, cell: &Cell) {
+    let width = frame.area.width;
+    let index = usize::from(y) * usize::from(width) + usize::from(x);
+    frame.content[index] = cell.clone();
+    if !matches!(cell.diff_option, CellDiffOption::ForcedWidth(_)) {
+        let wide = cell.symbol().cell_width();
+        for i in 1..wide {
+            if x + i < width {
+                frame.content[index + usize::from(i)] = Cell::EMPTY;
+            }
+        }
+    }
+}
+
+impl<W: Write> Backend for ScrollBackend<W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let changes: Vec<(u16, u16, &Cell)> = content.collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let area = self.shadow.area;
+        if changes.iter().any(|&(x, y, _)| x >= area.width || y >= area.height) {
+            // The frame does not fit the shadow (a resize nobody told us about): paint
+            // exactly what ratatui asked for and stop trusting the shadow.
+            self.shadow_valid = false;
+            for (x, y, cell) in changes {
+                self.put(x, y, cell);
+                if x < area.width && y < area.height {
+                    apply_change(&mut self.shadow, x, y, cell);
+                }
+            }
+            return Ok(());
+        }
+        let mut wanted = self.shadow.clone();
+        for &(x, y, cell) in &changes {
+            apply_change(&mut wanted, x, y, cell);
+        }
+        let mut scrolled = false;
+        if self.shadow_valid && changes.len() >= MIN_CHANGES_FOR_SCROLL {
+            for _ in 0..MAX_SCROLLS_PER_FRAME {
+                let Some(scroll) = detect::best_scroll(&self.shadow, &wanted) else { break };
+                self.emit_scroll(scroll);
+                scrolled = true;
+            }
+        }
+        if scrolled {
+            // Diff what the terminal shows now against the wanted frame with ratatui's own
+            // rules (wide characters, forced updates), so only really new cells are sent.
+            let positions: Vec<(u16, u16)> = self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y)).collect();
+            for (x, y) in positions {
+                let index = usize::from(y) * usize::from(area.width) + usize::from(x);
+                self.put(x, y, &wanted.content[index]);
+            }
+        } else {
+            for &(x, y, cell) in &changes {
+                self.put(x, y, cell);
+            }
+        }
+        self.shadow = wanted;
+        Ok(())
+    }
+
+    fn append_lines(&mut self, n: u16) -> io::Result<()> {
+        // New lines take the current background (BCE).
+        self.set_pen(Pen::DEFAULT);
+        for _ in 0..n {
+            self.out.push(b'\n');
+            // With or without ONLCR the row is known; the column is not.
+            self.cursor = match self.cursor {
+                Cursor::At { y, .. } | Cursor::Row { y } => {
+                    let last = self.shadow.area.height.saturating_sub(1);
+                    if y >= last {
+                        if last > 0 {
+                            detect::apply(
+                                &mut self.shadow,
+                                Scroll { top: 0, bottom: last, lines: 1, up: true },
+                            );
+                        }
+                        Cursor::Row { y: last }
+                    } else {
+                        Cursor::Row { y: y + 1 }
+                    }
+                }
+                Cursor::Unknown => {
+                    self.shadow_valid = false;
+                    Cursor::Unknown
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_visible != Some(false) {
+            self.out.extend_from_slice(b"\x1b[?25l");
+            self.cursor_visible = Some(false);
+        }
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_visible != Some(true) {
+            self.out.extend_from_slice(b"\x1b[?25h");
+            self.cursor_visible = Some(true);
+        }
+        Ok(())
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        match (self.cursor, self.size) {
+            (Cursor::At { x, y }, _) => Ok(Position { x, y }),
+            (_, SizeSource::Terminal) => {
+                // Only the terminal knows; it answers on stdin, after seeing our output.
+                self.flush()?;
+                let (x, y) = crossterm::cursor::position()?;
+                self.cursor = Cursor::At { x, y };
+                Ok(Position { x, y })
+            }
+            (Cursor::Row { y }, SizeSource::Fixed(_)) => Ok(Position { x: 0, y }),
+            (Cursor::Unknown, SizeSource::Fixed(_)) => Ok(Position::ORIGIN),
+        }
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        let Position { x, y } = position.into();
+        self.move_to(x, y);
+        Ok(())
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.clear_region(ClearType::All)
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        // Erased cells take the current background (BCE): make it the default.
+        self.set_pen(Pen::DEFAULT);
+        let width = usize::from(self.shadow.area.width);
+        let at = match self.cursor {
+            Cursor::At { x, y } => Some((usize::from(x), usize::from(y))),
+            _ => None,
+        };
+        let row = match self.cursor {
+            Cursor::At { y, .. } | Cursor::Row { y } => Some(usize::from(y)),
+            Cursor::Unknown => None,
+        };
+        let (sequence, erased): (&[u8], Option<std::ops::Range<usize>>) = match clear_type {
+            ClearType::All => {
+                self.out.extend_from_slice(b"\x1b[2J");
+                // A full clear is the one moment the screen is known again: resize the
+                // shadow to the current size, blank.
+                let size = self.current_size();
+                self.shadow = Buffer::empty(Rect::new(0, 0, size.width, size.height));
+                self.shadow_valid = true;
+                return Ok(());
+            }
+            ClearType::AfterCursor => (b"\x1b[J", at.map(|(x, y)| y * width + x..usize::MAX)),
+            ClearType::BeforeCursor => (b"\x1b[1J", at.map(|(x, y)| 0..y * width + x + 1)),
+            ClearType::CurrentLine => (b"\x1b[2K", row.map(|y| y * width..(y + 1) * width)),
+            ClearType::UntilNewLine => (b"\x1b[K", at.map(|(x, y)| y * width + x..(y + 1) * width)),
+        };
+        self.out.extend_from_slice(sequence);
+        match erased {
+            Some(range) => self.blank_shadow(range),
+            None => self.shadow_valid = false,
+        }
+        Ok(())
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        match self.size {
+            SizeSource::Fixed(size) => Ok(size),
+            SizeSource::Terminal => {
+                let (width, height) = crossterm::terminal::size()?;
+                Ok(Size { width, height })
+            }
+        }
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        match self.size {
+            SizeSource::Fixed(size) => {
+                Ok(WindowSize { columns_rows: size, pixels: Size { width: 0, height: 0 } })
+            }
+            SizeSource::Terminal => {
+                let ws = crossterm::terminal::window_size()?;
+                Ok(WindowSize {
+                    columns_rows: Size { width: ws.columns, height: ws.rows },
+                    pixels: Size { width: ws.width, height: ws.height },
+                })
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            self.writer.write_all(&self.out)?;
+            self.bytes_written += self.out.len() as u64;
+            self.out.clear();
+        }
+        self.writer.flush()
+    }
+}
+
+impl<W: Write> Drop for ScrollBackend<W> {
+    /// Leaves the terminal with the default style, so colours do not bleed into
+    /// whatever runs after the application. Errors cannot be reported from here.
+    fn drop(&mut self) {
+        if self.pen.is_some_and(|pen| pen != Pen::DEFAULT) {
+            self.set_pen(Pen::DEFAULT);
+        }
+        let _ = self.flush();
+    }
+}
