@@ -42,6 +42,8 @@
 mod detect;
 mod moves;
 mod sgr;
+#[cfg(test)]
+mod tests;
 
 use std::io::{self, Write};
 
@@ -205,6 +207,56 @@ impl<W: Write> ScrollBackend<W> {
         };
     }
 
+    /// Prints a cell and follows what the terminal does to wide characters it partly
+    /// overwrites: their other half turns blank (with emulator-specific attributes).
+    /// Those cells are recorded in `damaged` unless painted over later.
+    fn paint(&mut self, x: u16, y: u16, cell: &Cell, damaged: &mut Vec<(u16, u16)>) {
+        self.put(x, y, cell);
+        let width = self.shadow.area.width;
+        let w = cell.symbol().cell_width().max(1);
+        let end = x.saturating_add(w).min(width);
+        let mut damage = |shadow: &mut Buffer, from: u16, to: u16| {
+            for t in from..to {
+                shadow[(t, y)] = Cell::EMPTY;
+                damaged.push((t, y));
+            }
+        };
+        // A wide character starting left of us loses its right half.
+        if x > 0 && self.shadow[(x - 1, y)].symbol().cell_width() > 1 {
+            damage(&mut self.shadow, x - 1, x);
+        }
+        // A wide character starting under us may stick out to the right.
+        for s in x..end {
+            let tail = s.saturating_add(self.shadow[(s, y)].symbol().cell_width()).min(width);
+            if tail > end {
+                damage(&mut self.shadow, end, tail);
+            }
+        }
+        self.shadow[(x, y)] = cell.clone();
+        for t in x + 1..end {
+            self.shadow[(t, y)] = Cell::EMPTY;
+        }
+        damaged.retain(|&(dx, dy)| dy != y || dx < x || dx >= end);
+    }
+
+    /// Repaints cells that a partial overwrite of a wide character blanked, so the screen
+    /// shows the wanted frame there too (ratatui's cell diff does not know about them).
+    fn repair(&mut self, wanted: &Buffer, mut damaged: Vec<(u16, u16)>) {
+        // Each repair paints a blank-shown cell; bounded in case of a pathological frame.
+        let mut budget = self.shadow.content.len();
+        while let Some((x, y)) = damaged.pop() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let hidden = x > 0 && wanted[(x - 1, y)].symbol().cell_width() > 1;
+            // The blank the terminal left has unknown attributes: always repaint it.
+            if !hidden {
+                self.paint(x, y, &wanted[(x, y)], &mut damaged);
+            }
+        }
+    }
+
     fn emit_scroll(&mut self, scroll: Scroll) {
         // Rows scrolled in take the current background (BCE): make it the default.
         self.set_pen(Pen::DEFAULT);
@@ -293,19 +345,21 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 scrolled = true;
             }
         }
+        let mut damaged = Vec::new();
         if scrolled {
             // Diff what the terminal shows now against the wanted frame with ratatui's own
             // rules (wide characters, forced updates), so only really new cells are sent.
-            let positions: Vec<(u16, u16)> = self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y)).collect();
+            let positions: Vec<(u16, u16)> =
+                self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y)).collect();
             for (x, y) in positions {
-                let index = usize::from(y) * usize::from(area.width) + usize::from(x);
-                self.put(x, y, &wanted.content[index]);
+                self.paint(x, y, &wanted[(x, y)], &mut damaged);
             }
         } else {
             for &(x, y, cell) in &changes {
-                self.put(x, y, cell);
+                self.paint(x, y, cell, &mut damaged);
             }
         }
+        self.repair(&wanted, damaged);
         self.shadow = wanted;
         Ok(())
     }
