@@ -187,9 +187,34 @@ impl<W: Write> ScrollBackend<W> {
         self.cursor = Cursor::At { x, y };
     }
 
+    /// Moves right along the row by printing again what the terminal already shows
+    /// there, when that is shorter than a cursor move (ncurses does the same): a one-
+    /// column gap costs 1 byte this way, 3 as CUF. Only plain ASCII cells in the current
+    /// pen qualify, so the screen does not change. Returns whether it did so.
+    fn reprint_gap(&mut self, x: u16, y: u16) -> bool {
+        let (Cursor::At { x: cx, y: cy }, Some(pen)) = (self.cursor, self.pen) else { return false };
+        if cy != y || cx >= x || x - cx > 6 || (cx > 0 && self.shadow[(cx - 1, y)].symbol().cell_width() > 1)
+        {
+            return false;
+        }
+        let gap = (cx..x).map(|t| &self.shadow[(t, y)]);
+        let reprintable = gap.clone().all(|c| c.symbol().len() == 1 && Pen::of(c) == pen);
+        let mut mv = Vec::new();
+        moves::write_move(&mut mv, self.cursor, x, y);
+        if !reprintable || usize::from(x - cx) >= mv.len() {
+            return false;
+        }
+        let bytes: Vec<u8> = gap.flat_map(|c| c.symbol().bytes()).collect();
+        self.out.extend_from_slice(&bytes);
+        self.cursor = Cursor::At { x, y };
+        true
+    }
+
     /// Prints one cell and tracks where the terminal leaves the cursor.
     fn put(&mut self, x: u16, y: u16, cell: &Cell) {
-        self.move_to(x, y);
+        if !self.reprint_gap(x, y) {
+            self.move_to(x, y);
+        }
         self.set_pen(Pen::of(cell));
         let symbol = cell.symbol();
         self.out.extend_from_slice(symbol.as_bytes());
@@ -349,8 +374,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
         if scrolled {
             // Diff what the terminal shows now against the wanted frame with ratatui's own
             // rules (wide characters, forced updates), so only really new cells are sent.
-            let positions: Vec<(u16, u16)> =
-                self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y)).collect();
+            let positions: Vec<(u16, u16)> = self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y)).collect();
             for (x, y) in positions {
                 self.paint(x, y, &wanted[(x, y)], &mut damaged);
             }

@@ -279,7 +279,8 @@ fn message_text(n: usize, len: usize) -> String {
 /// A conversation-like frame: title bar, `band` message rows, compose line, status bar.
 fn conversation(width: u16, height: u16, first: usize) -> Frame {
     let bar = Style::default().fg(Color::Black).bg(Color::Cyan);
-    let mut main = vec![Row { fill: Some(bar), spans: vec![(" sam".into(), bar.add_modifier(Modifier::BOLD))] }];
+    let mut main =
+        vec![Row { fill: Some(bar), spans: vec![(" sam".into(), bar.add_modifier(Modifier::BOLD))] }];
     for i in 0..usize::from(height) - 3 {
         let n = first + i;
         main.push(Row {
@@ -367,12 +368,8 @@ fn sgr_is_not_repeated_for_runs_of_the_same_style() {
 
 #[test]
 fn wide_characters_advance_two_columns_without_extra_moves() {
-    let frame = Frame {
-        side_width: 0,
-        side: Vec::new(),
-        main: vec![Row::plain("中文ab😀c")],
-        cursor: None,
-    };
+    let frame =
+        Frame { side_width: 0, side: Vec::new(), main: vec![Row::plain("中文ab😀c")], cursor: None };
     let mut pair = Pair::new(12, 2);
     pair.draw(&frame);
     pair.assert_same_screen("wide characters");
@@ -471,7 +468,14 @@ fn arb_row() -> impl Strategy<Value = Row> {
 enum Step {
     Fresh(Vec<Row>),
     /// Scroll the main rows of a band, fill the rows scrolled in, then edit some rows.
-    Scroll { top: usize, len: usize, lines: usize, up: bool, new_rows: Vec<Row>, edits: Vec<(usize, Row)> },
+    Scroll {
+        top: usize,
+        len: usize,
+        lines: usize,
+        up: bool,
+        new_rows: Vec<Row>,
+        edits: Vec<(usize, Row)>,
+    },
     Edit(Vec<(usize, Row)>),
     Side(Vec<(usize, Row)>),
     Cursor(Option<(u16, u16)>),
