@@ -264,6 +264,30 @@ impl<W: Write> ScrollBackend<W> {
         damaged.retain(|&(dx, dy)| dy != y || dx < x || dx >= end);
     }
 
+    /// Erases from `(x, y)` to the end of the row with EL when the wanted row is blank
+    /// (default style) from there on and that is shorter than painting the `pending`
+    /// cells left on this row. Returns whether it did.
+    fn erase_rest_of_row(&mut self, x: u16, y: u16, pending: usize, wanted: &Buffer) -> bool {
+        let width = self.shadow.area.width;
+        // EL costs 3 bytes, plus 3 to reset the pen (erased cells take its background).
+        let cost = if self.pen == Some(Pen::DEFAULT) { 3 } else { 6 };
+        if pending <= cost
+            || (x > 0 && self.shadow[(x - 1, y)].symbol().cell_width() > 1)
+            || (x..width).any(|t| wanted[(t, y)] != Cell::EMPTY)
+        {
+            return false;
+        }
+        if !self.reprint_gap(x, y) {
+            self.move_to(x, y);
+        }
+        self.set_pen(Pen::DEFAULT);
+        self.out.extend_from_slice(b"\x1b[K");
+        for t in x..width {
+            self.shadow[(t, y)] = Cell::EMPTY;
+        }
+        true
+    }
+
     /// Repaints cells that a partial overwrite of a wide character blanked, so the screen
     /// shows the wanted frame there too (ratatui's cell diff does not know about them).
     fn repair(&mut self, wanted: &Buffer, mut damaged: Vec<(u16, u16)>) {
@@ -370,18 +394,27 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 scrolled = true;
             }
         }
-        let mut damaged = Vec::new();
-        if scrolled {
+        let todo: Vec<(u16, u16, &Cell)> = if scrolled {
             // Diff what the terminal shows now against the wanted frame with ratatui's own
             // rules (wide characters, forced updates), so only really new cells are sent.
-            let positions: Vec<(u16, u16)> = self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y)).collect();
-            for (x, y) in positions {
-                self.paint(x, y, &wanted[(x, y)], &mut damaged);
-            }
+            self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y, &wanted[(x, y)])).collect()
         } else {
-            for &(x, y, cell) in &changes {
-                self.paint(x, y, cell, &mut damaged);
+            changes
+        };
+        let mut damaged = Vec::new();
+        let mut erased: Option<(u16, u16)> = None;
+        for (i, &(x, y, cell)) in todo.iter().enumerate() {
+            if erased.is_some_and(|(ex, ey)| ey == y && x >= ex) {
+                // Already blank since the erase, as wanted.
+                continue;
             }
+            let rest_of_row = todo[i..].iter().take_while(|&&(_, ty, _)| ty == y).count();
+            if self.erase_rest_of_row(x, y, rest_of_row, &wanted) {
+                erased = Some((x, y));
+                damaged.retain(|&(dx, dy)| dy != y || dx < x);
+                continue;
+            }
+            self.paint(x, y, cell, &mut damaged);
         }
         self.repair(&wanted, damaged);
         self.shadow = wanted;

@@ -412,6 +412,43 @@ fn a_side_column_that_stays_put_prevents_a_wrong_scroll() {
     pair.assert_same_screen("side column");
 }
 
+#[test]
+fn a_row_that_got_shorter_is_erased_with_el() {
+    let row =
+        |text: &str| Frame { side_width: 0, side: Vec::new(), main: vec![Row::plain(text)], cursor: None };
+    let mut pair = Pair::new(40, 2);
+    pair.draw(&row("a fairly long line of text that ends here"));
+    pair.draw(&row("a short one"));
+    pair.assert_same_screen("shorter row");
+    let mut term = Terminal::new(ScrollBackend::with_size(Vec::new(), 40, 2)).expect("terminal");
+    term.draw(|f| render(f.buffer_mut(), &row("a fairly long line of text that ends here"))).expect("draw");
+    term.backend_mut().writer_mut().clear();
+    term.draw(|f| render(f.buffer_mut(), &row("a short one"))).expect("draw");
+    let out = String::from_utf8_lossy(term.backend().writer()).into_owned();
+    assert!(out.ends_with("\x1b[K"), "{out:?}");
+    assert!(out.len() < 20, "{out:?}");
+}
+
+#[test]
+fn a_resize_repaints_at_the_new_size() {
+    let mut term = Terminal::new(ScrollBackend::with_size(Vec::new(), 30, 8)).expect("terminal");
+    term.draw(|f| render(f.buffer_mut(), &conversation(30, 8, 0))).expect("draw");
+    term.backend_mut().writer_mut().clear();
+    term.backend_mut().set_size(24, 6);
+    let frame = conversation(24, 6, 3);
+    term.draw(|f| render(f.buffer_mut(), &frame)).expect("draw");
+    // A terminal that was resized to 24x6 (its old contents are cleared by ratatui's clear).
+    let mut vt = vt100_parser(24, 6);
+    vt.process(term.backend().writer());
+    let mut expected = Buffer::empty(Rect::new(0, 0, 24, 6));
+    render(&mut expected, &frame);
+    let cells = screen(&vt);
+    for (i, cell) in cells.iter().enumerate() {
+        let (x, y) = ((i % 24) as u16, (i / 24) as u16);
+        assert!(matches_frame(cell, &expected, x, y), "cell {x},{y}: {cell:?}\n{}", describe(&vt));
+    }
+}
+
 // ---- property test ----
 
 /// Styles for whole-row fills: spans patch them, so a fill never brings an intensity
