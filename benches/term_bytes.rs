@@ -73,8 +73,10 @@ fn text(n: usize, len: usize) -> String {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Layout_ {
-    /// Conversation over the full width (the "compact" layout).
+    /// Conversation over the full width (the "compact" layout), in a bordered block.
     Compact,
+    /// Conversation over the full width without borders (the leanest screen).
+    Bare,
     /// A 30-column inbox beside the conversation (the pane layout).
     Panes,
 }
@@ -92,7 +94,7 @@ fn message_rows(n: usize, style: Style_, width: usize) -> Vec<Line<'static>> {
     let who = if n % 3 == 0 { "alex" } else { "sam" };
     let time = format!("12:{:02}", n % 60);
     let who_style = Style::default().fg(Color::Green).add_modifier(Modifier::BOLD);
-    let body = text(n, if n % 4 == 0 { 90 } else { 60 });
+    let body = text(n, if n % 4 == 1 { 90 } else { 60 });
     let (mut rows, first_room) = match style {
         Style_::OneLine => {
             let prefix = vec![
@@ -144,12 +146,17 @@ fn draw(frame: &mut Frame, count: usize, layout: Layout_, style: Style_) {
     } else {
         body
     };
-    let inner_width = usize::from(conversation.width.saturating_sub(2));
+    let border = if layout == Layout_::Bare { 0 } else { 2 };
+    let inner_width = usize::from(conversation.width.saturating_sub(border));
     let rows: Vec<Line> = (0..count).flat_map(|n| message_rows(n, style, inner_width)).collect();
     // Newest at the bottom: show the last rows that fit.
-    let visible = usize::from(conversation.height.saturating_sub(2));
-    let shown = rows[rows.len().saturating_sub(visible)..].to_vec();
-    frame.render_widget(Paragraph::new(shown).block(Block::bordered().title("sam")), conversation);
+    let visible = usize::from(conversation.height.saturating_sub(border));
+    let shown = Paragraph::new(rows[rows.len().saturating_sub(visible)..].to_vec());
+    if layout == Layout_::Bare {
+        frame.render_widget(shown, conversation);
+    } else {
+        frame.render_widget(shown.block(Block::bordered().title("sam")), conversation);
+    }
     frame.render_widget(Paragraph::new("> "), compose);
     frame.render_widget(Paragraph::new(" Biscuit ♥72 · 2 unread · 12:34").style(bar), status);
 }
@@ -189,9 +196,9 @@ fn main() {
             }
         }
         let mut ours = Terminal::new(ScrollBackend::with_size(Keep(out.clone()), 80, 24)).expect("terminal");
-        ours.draw(|f| draw(f, 40, Layout_::Compact, Style_::OneLine)).expect("draw");
+        ours.draw(|f| draw(f, 40, Layout_::Bare, Style_::OneLine)).expect("draw");
         out.borrow_mut().clear();
-        ours.draw(|f| draw(f, 41, Layout_::Compact, Style_::OneLine)).expect("draw");
+        ours.draw(|f| draw(f, 41, Layout_::Bare, Style_::OneLine)).expect("draw");
         println!("{:?}", String::from_utf8_lossy(&out.borrow()));
         return;
     }
@@ -201,7 +208,7 @@ fn main() {
         "scenario", "start/pl", "start/sb", "message/pl", "message/sb", "ratio", "idle"
     );
     for (width, height) in [(80u16, 24u16), (120, 40)] {
-        for layout in [Layout_::Compact, Layout_::Panes] {
+        for layout in [Layout_::Bare, Layout_::Compact, Layout_::Panes] {
             for style in [Style_::OneLine, Style_::Header] {
                 let plain_counter = Counter::default();
                 let mut plain = Terminal::with_options(
@@ -216,7 +223,11 @@ fn main() {
                 let o = run(&mut ours, &ours_counter, layout, style);
                 let name = format!(
                     "{width}x{height} {} {}",
-                    if layout == Layout_::Compact { "compact" } else { "panes" },
+                    match layout {
+                        Layout_::Bare => "bare",
+                        Layout_::Compact => "compact",
+                        Layout_::Panes => "panes",
+                    },
                     if style == Style_::OneLine { "one-line msgs" } else { "header+text msgs" }
                 );
                 println!(

@@ -306,32 +306,88 @@ impl<W: Write> ScrollBackend<W> {
         }
     }
 
+    /// Scrolls a band, with whichever of two equivalent sequences is shorter (counting
+    /// the move to the first scrolled-in row, where painting starts):
+    /// - a scroll region: DECSTBM, SU/SD, region reset (which homes the cursor);
+    /// - line deletion and insertion: DL at one edge of the band and IL at the other,
+    ///   which leaves the rows outside the band where they were and the cursor on the
+    ///   first scrolled-in row.
     fn emit_scroll(&mut self, scroll: Scroll) {
         // Rows scrolled in take the current background (BCE): make it the default.
         self.set_pen(Pen::DEFAULT);
+        let (region, region_cursor) = self.region_scroll(scroll);
+        let (lines, lines_cursor) = self.line_scroll(scroll);
+        let first_new = if scroll.up { scroll.bottom + 1 - scroll.lines } else { scroll.top };
+        let cost = |bytes: &[u8], cursor: Cursor| {
+            let mut mv = Vec::new();
+            moves::write_move(&mut mv, cursor, 0, first_new);
+            bytes.len() + mv.len()
+        };
+        if cost(&lines, lines_cursor) < cost(&region, region_cursor) {
+            self.out.extend_from_slice(&lines);
+            self.cursor = lines_cursor;
+        } else {
+            self.out.extend_from_slice(&region);
+            self.cursor = region_cursor;
+        }
+        detect::apply(&mut self.shadow, scroll);
+        self.scrolls += 1;
+    }
+
+    /// The scroll-region form of `scroll` and the cursor it leaves.
+    fn region_scroll(&self, scroll: Scroll) -> (Vec<u8>, Cursor) {
+        let mut out = Vec::new();
         let height = self.shadow.area.height;
         let whole_screen = scroll.top == 0 && scroll.bottom + 1 == height;
         // Writing into a Vec cannot fail.
         if !whole_screen {
             let _ = if scroll.bottom + 1 == height {
-                write!(self.out, "\x1b[{}r", scroll.top + 1)
+                write!(out, "\x1b[{}r", scroll.top + 1)
             } else {
-                write!(self.out, "\x1b[{};{}r", scroll.top + 1, scroll.bottom + 1)
+                write!(out, "\x1b[{};{}r", scroll.top + 1, scroll.bottom + 1)
             };
         }
         let letter = if scroll.up { 'S' } else { 'T' };
         let _ = if scroll.lines == 1 {
-            write!(self.out, "\x1b[{letter}")
+            write!(out, "\x1b[{letter}")
         } else {
-            write!(self.out, "\x1b[{}{letter}", scroll.lines)
+            write!(out, "\x1b[{}{letter}", scroll.lines)
         };
-        if !whole_screen {
+        if whole_screen {
+            (out, self.cursor)
+        } else {
             // Setting or resetting the region homes the cursor.
-            self.out.extend_from_slice(b"\x1b[r");
-            self.cursor = Cursor::At { x: 0, y: 0 };
+            out.extend_from_slice(b"\x1b[r");
+            (out, Cursor::At { x: 0, y: 0 })
         }
-        detect::apply(&mut self.shadow, scroll);
-        self.scrolls += 1;
+    }
+
+    /// The DL/IL form of `scroll` and the cursor it leaves.
+    fn line_scroll(&self, scroll: Scroll) -> (Vec<u8>, Cursor) {
+        let mut out = Vec::new();
+        let mut cursor = self.cursor;
+        let below_band = scroll.bottom + 1 < self.shadow.area.height;
+        let n = scroll.lines;
+        let mut op = |out: &mut Vec<u8>, y: u16, letter: char| {
+            moves::write_move(out, cursor, 0, y);
+            // Writing into a Vec cannot fail.
+            let _ = if n == 1 { write!(out, "\x1b[{letter}") } else { write!(out, "\x1b[{n}{letter}") };
+            // IL and DL leave the cursor at (or move it to) the left margin of its row.
+            cursor = Cursor::At { x: 0, y };
+        };
+        let tail = scroll.bottom + 1 - n;
+        if scroll.up {
+            op(&mut out, scroll.top, 'M');
+            if below_band {
+                op(&mut out, tail, 'L');
+            }
+        } else {
+            if below_band {
+                op(&mut out, tail, 'M');
+            }
+            op(&mut out, scroll.top, 'L');
+        }
+        (out, cursor)
     }
 
     /// Blanks `cells` of the shadow (by index) after an erase.
