@@ -412,6 +412,47 @@ fn a_side_column_that_stays_put_prevents_a_wrong_scroll() {
     pair.assert_same_screen("side column");
 }
 
+fn lines_frame(lines: &[String]) -> Frame {
+    Frame {
+        side_width: 0,
+        side: Vec::new(),
+        main: lines.iter().map(|l| Row::plain(l)).collect(),
+        cursor: None,
+    }
+}
+
+#[test]
+fn a_whole_screen_scroll_is_a_bare_su_and_a_band_uses_dl_il() {
+    let texts: Vec<String> = (0..12).map(|n| message_text(n, 30)).collect();
+    let mut pair = Pair::new(30, 10);
+    pair.draw(&lines_frame(&texts[0..10]));
+    pair.draw(&lines_frame(&texts[1..11]));
+    pair.assert_same_screen("whole screen scrolled");
+    // Check the sequences on a fresh backend.
+    let mut term = Terminal::new(ScrollBackend::with_size(Vec::new(), 30, 10)).expect("terminal");
+    term.draw(|f| render(f.buffer_mut(), &lines_frame(&texts[0..10]))).expect("draw");
+    term.backend_mut().writer_mut().clear();
+    term.draw(|f| render(f.buffer_mut(), &lines_frame(&texts[1..11]))).expect("draw");
+    let out = String::from_utf8_lossy(term.backend().writer()).into_owned();
+    assert!(out.starts_with("\x1b[S"), "{out:?}");
+    // A band in the middle (first and last rows fixed): DL at its top, IL at its bottom.
+    let mut fixed = texts[1..11].to_vec();
+    fixed[0] = "title".into();
+    fixed[9] = "status".into();
+    let mut next = texts[2..12].to_vec();
+    next[0] = "title".into();
+    next[9] = "status".into();
+    let mut pair = Pair::new(30, 10);
+    pair.draw(&lines_frame(&fixed));
+    pair.draw(&lines_frame(&next));
+    pair.assert_same_screen("band scrolled");
+    term.draw(|f| render(f.buffer_mut(), &lines_frame(&fixed))).expect("draw");
+    term.backend_mut().writer_mut().clear();
+    term.draw(|f| render(f.buffer_mut(), &lines_frame(&next))).expect("draw");
+    let out = String::from_utf8_lossy(term.backend().writer()).into_owned();
+    assert!(out.starts_with("\x1b[2H\x1b[M\x1b[9H\x1b[L"), "{out:?}");
+}
+
 #[test]
 fn a_row_that_got_shorter_is_erased_with_el() {
     let row =
