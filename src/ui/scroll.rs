@@ -504,13 +504,17 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 }
             };
         }
-        Ok(())
+        // Called outside frames (inline viewports): write it now, as crossterm's does.
+        self.flush()
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
         if self.cursor_visible != Some(false) {
             self.out.extend_from_slice(b"\x1b[?25l");
             self.cursor_visible = Some(false);
+            // Also called outside frames (start-up, shutdown): write it now. Inside a
+            // frame this only happens when the visibility changes.
+            self.flush()?;
         }
         Ok(())
     }
@@ -519,6 +523,8 @@ impl<W: Write> Backend for ScrollBackend<W> {
         if self.cursor_visible != Some(true) {
             self.out.extend_from_slice(b"\x1b[?25h");
             self.cursor_visible = Some(true);
+            // As in `hide_cursor`: rare, and may come outside a frame.
+            self.flush()?;
         }
         Ok(())
     }
@@ -568,7 +574,7 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 let size = self.current_size();
                 self.shadow = Buffer::empty(Rect::new(0, 0, size.width, size.height));
                 self.shadow_valid = true;
-                return Ok(());
+                return self.flush();
             }
             ClearType::AfterCursor => (b"\x1b[J", at.map(|(x, y)| y * width + x..usize::MAX)),
             ClearType::BeforeCursor => (b"\x1b[1J", at.map(|(x, y)| 0..y * width + x + 1)),
@@ -580,7 +586,8 @@ impl<W: Write> Backend for ScrollBackend<W> {
             Some(range) => self.blank_shadow(range),
             None => self.shadow_valid = false,
         }
-        Ok(())
+        // Clears come outside frames too (ratatui's `Terminal::clear`): write them now.
+        self.flush()
     }
 
     fn size(&self) -> io::Result<Size> {
