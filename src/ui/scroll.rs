@@ -8,8 +8,8 @@
 //! - it keeps a shadow of what the terminal shows and rebuilds the full wanted frame
 //!   from the cells ratatui reports as changed;
 //! - it looks for a band of full-width rows that moved up or down as a block and
-//!   scrolls it with a scroll region (DECSTBM + SU/SD), then paints only the cells that
-//!   still differ;
+//!   scrolls it (a scroll region with index / reverse index, or line deletion and
+//!   insertion, whichever is shorter), then paints only the cells that still differ;
 //! - it never re-sends an SGR sequence for an unchanged style (also across frames), and
 //!   combines style changes into one sequence;
 //! - it picks the shortest cursor move (CR, LF, backspace, relative or absolute moves),
@@ -308,7 +308,8 @@ impl<W: Write> ScrollBackend<W> {
 
     /// Scrolls a band, with whichever of two equivalent sequences is shorter (counting
     /// the move to the first scrolled-in row, where painting starts):
-    /// - a scroll region: DECSTBM, SU/SD, region reset (which homes the cursor);
+    /// - a scroll region: DECSTBM, line feeds or reverse indexes at its margin, region
+    ///   reset (which homes the cursor);
     /// - line deletion and insertion: DL at one edge of the band and IL at the other,
     ///   which leaves the rows outside the band where they were and the cursor on the
     ///   first scrolled-in row.
@@ -334,29 +335,35 @@ impl<W: Write> ScrollBackend<W> {
         self.scrolls += 1;
     }
 
-    /// The scroll-region form of `scroll` and the cursor it leaves.
+    /// The scroll-region form of `scroll` and the cursor it leaves: line feeds at the
+    /// bottom margin (up) or reverse index at the top margin (down). SU/SD would be
+    /// shorter for several lines but are missing from some terminals (the Linux console).
     fn region_scroll(&self, scroll: Scroll) -> (Vec<u8>, Cursor) {
         let mut out = Vec::new();
         let height = self.shadow.area.height;
         let whole_screen = scroll.top == 0 && scroll.bottom + 1 == height;
-        // Writing into a Vec cannot fail.
+        let mut cursor = self.cursor;
         if !whole_screen {
+            // Writing into a Vec cannot fail.
             let _ = if scroll.bottom + 1 == height {
                 write!(out, "\x1b[{}r", scroll.top + 1)
             } else {
                 write!(out, "\x1b[{};{}r", scroll.top + 1, scroll.bottom + 1)
             };
+            // Terminals disagree on where DECSTBM leaves the cursor (home, or the top
+            // margin), so the next move must be absolute.
+            cursor = Cursor::Unknown;
         }
-        let letter = if scroll.up { 'S' } else { 'T' };
-        let _ = if scroll.lines == 1 {
-            write!(out, "\x1b[{letter}")
-        } else {
-            write!(out, "\x1b[{}{letter}", scroll.lines)
-        };
+        let (margin, step): (u16, &[u8]) =
+            if scroll.up { (scroll.bottom, b"\n") } else { (scroll.top, b"\x1bM") };
+        moves::write_move(&mut out, cursor, 0, margin);
+        for _ in 0..scroll.lines {
+            out.extend_from_slice(step);
+        }
         if whole_screen {
-            (out, self.cursor)
+            (out, Cursor::At { x: 0, y: margin })
         } else {
-            // Setting or resetting the region homes the cursor.
+            // Resetting the region homes the cursor.
             out.extend_from_slice(b"\x1b[r");
             (out, Cursor::At { x: 0, y: 0 })
         }

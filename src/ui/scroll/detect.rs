@@ -20,7 +20,8 @@ pub(crate) struct Scroll {
 }
 
 /// Cells the scroll sequence costs, in the cost model's units (a cell is about a byte
-/// or more): DECSTBM, SU/SD, the region reset and a cursor move afterwards.
+/// or more): DECSTBM, a move to the margin, the line feeds, the region reset and a
+/// cursor move afterwards.
 pub(crate) const SCROLL_OVERHEAD: usize = 16;
 
 fn row(buf: &Buffer, y: usize) -> &[Cell] {
