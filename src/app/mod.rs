@@ -1,4 +1,14 @@
 //! The `app` room: `State`, `Action`, `Effect` and `update` (pure, synchronous), plus
 //! the runtime that drives them (`run`).
 
+pub mod action;
+pub mod effect;
+pub mod keymap;
 pub mod run;
+pub mod state;
+pub mod update;
+
+pub use action::Action;
+pub use effect::Effect;
+pub use state::State;
+pub use update::update;

@@ -1,0 +1,105 @@
+//! The status bar (user@server, connection state, total unread, the pet in one line
+//! when its pane is hidden, key hints from the live keymap) and the notice line.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::app::action::{Action, Connection};
+use crate::app::state::{NoticeKind, Overlay, Pane, PetState, State};
+use crate::ui::text;
+use crate::ui::theme::Theme;
+
+/// The connection state as the status bar shows it.
+pub fn connection_label(c: Connection, ascii: bool) -> String {
+    match (c, ascii) {
+        (Connection::Unknown, _) => String::new(),
+        (Connection::Connecting, false) => "◌ connecting".to_owned(),
+        (Connection::Connecting, true) => "[connecting]".to_owned(),
+        (Connection::Live, false) => "● live".to_owned(),
+        (Connection::Live, true) => "[live]".to_owned(),
+        (Connection::Polling { every_secs }, false) => format!("◐ polling {every_secs}s"),
+        (Connection::Polling { every_secs }, true) => format!("[poll {every_secs}s]"),
+        (Connection::Offline { retry_secs }, false) => format!("○ offline · retry in {retry_secs}s"),
+        (Connection::Offline { retry_secs }, true) => format!("[offline {retry_secs}s]"),
+    }
+}
+
+/// The server as a short host[:port].
+fn short_server(url: &str) -> &str {
+    let s = url.split_once("://").map_or(url, |(_, rest)| rest);
+    s.trim_end_matches('/')
+}
+
+/// Key hints for the focused pane, from the keymap (so they are always the real keys).
+fn hints(state: &State) -> Vec<(String, &'static str)> {
+    let actions: &[(Action, &'static str)] = match state.focus {
+        Pane::Compose => &[(Action::Send, "send"), (Action::Newline, "newline"), (Action::Cancel, "back")],
+        Pane::Conversation => &[
+            (Action::Compose, "write"),
+            (Action::Delete, "delete"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        _ => &[
+            (Action::Open, "open"),
+            (Action::NewConversation, "new"),
+            (Action::Filter, "filter"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+    };
+    actions.iter().filter_map(|(a, label)| state.keymap.first_key(a).map(|k| (k, *label))).collect()
+}
+
+/// Draw the status bar (or the command line while it is open).
+pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
+    buf.set_style(area, th.status);
+    let w = area.width as usize;
+    if let Overlay::Command(line) = &state.overlay {
+        let text_ = format!(":{line}{}", th.sym.cursor);
+        buf.set_stringn(area.x, area.y, text_, w, th.status);
+        return;
+    }
+    let mut left = Vec::new();
+    if let Some(me) = &state.me {
+        left.push(format!("{me}@{}", short_server(&state.server)));
+    }
+    let conn = connection_label(state.connection, th.ascii);
+    if !conn.is_empty() {
+        left.push(conn);
+    }
+    if state.inbox.total_unread > 0 {
+        left.push(format!("{} unread", state.inbox.total_unread));
+    }
+    if let PetState::Some(pet) = &state.pet {
+        if !crate::ui::layout::pet_visible(state) {
+            let look = crate::ui::pet::PetLook { ascii: th.ascii, mono: th.mono };
+            left.push(crate::ui::pet::compact_line(pet, look));
+        }
+    }
+    let left = format!(" {}", left.join(th.sym.sep));
+    let right: String = hints(state).iter().map(|(k, l)| format!("{k}:{l}")).collect::<Vec<_>>().join(" ");
+    let left_w = text::width(&left);
+    buf.set_stringn(area.x, area.y, &left, w, th.status);
+    let right = format!("{right} ");
+    let rw = text::width(&right);
+    if left_w + rw + 2 <= w {
+        buf.set_stringn(area.x + (w - rw) as u16, area.y, &right, rw, th.status);
+    }
+}
+
+/// Draw the one-line notice.
+pub fn render_notice(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
+    let Some(n) = &state.notice else { return };
+    let (mark, style) = match (n.kind, th.ascii) {
+        (NoticeKind::Error, false) => ("✗ ", th.error),
+        (NoticeKind::Error, true) => ("! ", th.error),
+        (NoticeKind::Info, _) => ("· ", th.info),
+    };
+    let line = Line::from(vec![
+        Span::styled(format!(" {mark}"), style),
+        Span::styled(text::truncate(&n.text, (area.width as usize).saturating_sub(4), th.ascii), style),
+    ]);
+    buf.set_line(area.x, area.y, &line, area.width);
+}
