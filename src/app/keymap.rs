@@ -215,8 +215,8 @@ fn defaults() -> Vec<Binding> {
     let k = Key::plain;
     let c = Key::ch;
     [
-        (Key::ctrl('c'), A::Quit, Global),
         (c('q'), A::Quit, Normal),
+        (Key::ctrl('c'), A::Quit, Global),
         (c('?'), A::Help, Normal),
         (k(K::Tab), A::NextPane, Global),
         (k(K::BackTab), A::PrevPane, Global),
@@ -269,10 +269,8 @@ impl Keymap {
             let unbind = matches!(action_text.trim(), "" | "none");
             let action = if unbind { None } else { Action::from_name(action_text) };
             if !unbind && action.is_none() {
-                problems.push(format!(
-                    "[keys] unknown action {:?}",
-                    crate::sanitize::sanitize_line(action_text)
-                ));
+                problems
+                    .push(format!("[keys] unknown action {:?}", crate::sanitize::sanitize_line(action_text)));
                 continue;
             }
             match action {
@@ -284,9 +282,8 @@ impl Keymap {
                         .find(|b| b.action == action)
                         .map_or(Context::Normal, |b| b.context);
                     // The new binding replaces whatever this key did where it now applies.
-                    map.bindings.retain(|b| {
-                        !(b.key == key && (b.context == context || context == Context::Global))
-                    });
+                    map.bindings
+                        .retain(|b| !(b.key == key && (b.context == context || context == Context::Global)));
                     map.bindings.push(Binding { key, action, context });
                 }
             }

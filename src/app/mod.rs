@@ -3,6 +3,8 @@
 
 pub mod action;
 pub mod effect;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod keymap;
 pub mod run;
 pub mod state;

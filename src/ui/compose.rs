@@ -67,7 +67,13 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         let style = if chars > MESSAGE_LIMIT { th.error } else { th.dim };
         let lw = text::width(&label) as u16;
         if area.width > lw + 2 {
-            buf.set_stringn(area.x + area.width - lw - 1, area.y + area.height - 1, label, lw as usize, style);
+            buf.set_stringn(
+                area.x + area.width - lw - 1,
+                area.y + area.height - 1,
+                label,
+                lw as usize,
+                style,
+            );
         }
     }
 }

@@ -39,13 +39,13 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     let mut lines = Vec::new();
     if starts_day(c, i, tz) {
         if let Some(t) = m.sent_at {
-            let label = format!(" {} ", time_fmt::day_label(time_fmt::local_date(t.utc(), tz), state.now, tz));
-            let side = full.saturating_sub(text::width(&label)) / 2;
-            let rule = th.sym.rule.repeat(side);
+            let label =
+                format!(" {} ", time_fmt::day_label(time_fmt::local_date(t.utc(), tz), state.now, tz));
+            let rest = full.saturating_sub(text::width(&label));
             lines.push(Line::from(vec![
-                Span::styled(rule.clone(), th.dim),
+                Span::styled(th.sym.rule.repeat(rest / 2), th.dim),
                 Span::styled(label, th.dim),
-                Span::styled(rule, th.dim),
+                Span::styled(th.sym.rule.repeat(rest - rest / 2), th.dim),
             ]));
         }
     }
@@ -54,7 +54,10 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     let gutter = if selected { format!("{:<2}", th.sym.marker) } else { "  ".to_owned() };
     let mut header = vec![
         Span::styled(gutter.clone(), th.border_focus),
-        Span::styled(if mine { "you".to_owned() } else { m.sender.clone() }, if mine { th.me } else { th.other }),
+        Span::styled(
+            if mine { "you".to_owned() } else { m.sender.clone() },
+            if mine { th.me } else { th.other },
+        ),
     ];
     if let Some(t) = m.sent_at {
         header.push(Span::styled(format!(" · {}", time_fmt::clock(t.utc(), tz)), th.dim));

@@ -57,7 +57,8 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 /// Draw the help over `area`.
 pub fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, th: &Theme) {
     let secs = sections(keymap);
-    let key_w = secs.iter().flat_map(|(_, r)| r.iter().map(|(k, _)| text::width(k))).max().unwrap_or(4).min(18);
+    let key_w =
+        secs.iter().flat_map(|(_, r)| r.iter().map(|(k, _)| text::width(k))).max().unwrap_or(4).min(18);
     let col_w = key_w + 20;
     let two_cols = area.width as usize >= col_w * 2 + 5;
     let (left, right): (Vec<Line>, Vec<Line>) = if two_cols {

@@ -53,7 +53,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         let focused = form.focus == LoginField::Remember;
         let line = Line::from(vec![
             Span::raw(" ".repeat(label_w + 1)),
-            Span::styled(format!("{check} Remember me (30 days)"), if focused { th.selected } else { Style::new() }),
+            Span::styled(
+                format!("{check} Remember me (30 days)"),
+                if focused { th.selected } else { Style::new() },
+            ),
         ]);
         buf.set_line(inner.x, y, &line, inner.width);
         y += 2;

@@ -14,6 +14,9 @@ pub mod text;
 pub mod theme;
 pub mod time_fmt;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;

@@ -28,7 +28,15 @@ pub fn render_confirm(what: &Confirm, area: Rect, buf: &mut Buffer, th: &Theme) 
 }
 
 /// Draw the new-conversation form with recipient suggestions from known users.
-pub fn render_new(state: &State, recipient: &str, subject: &str, field: NewField, area: Rect, buf: &mut Buffer, th: &Theme) {
+pub fn render_new(
+    state: &State,
+    recipient: &str,
+    subject: &str,
+    field: NewField,
+    area: Rect,
+    buf: &mut Buffer,
+    th: &Theme,
+) {
     let rect = centered(area, 50, 8);
     Clear.render(rect, buf);
     let inner = th.pane(buf, rect, Line::from(th.title_span("New conversation".to_owned())), true);
@@ -65,6 +73,12 @@ pub fn render_new(state: &State, recipient: &str, subject: &str, field: NewField
     }
     if inner.height > 5 {
         let help = "Tab: complete / next   Enter: open   Esc: cancel";
-        buf.set_stringn(inner.x + 1, inner.y + 5, text::truncate(help, w.saturating_sub(1), th.ascii), w, th.dim);
+        buf.set_stringn(
+            inner.x + 1,
+            inner.y + 5,
+            text::truncate(help, w.saturating_sub(1), th.ascii),
+            w,
+            th.dim,
+        );
     }
 }

@@ -79,12 +79,19 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         }
     }
     let left = format!(" {}", left.join(th.sym.sep));
-    let right: String = hints(state).iter().map(|(k, l)| format!("{k}:{l}")).collect::<Vec<_>>().join(" ");
     let left_w = text::width(&left);
     buf.set_stringn(area.x, area.y, &left, w, th.status);
-    let right = format!("{right} ");
+    // As many hints as fit, most important first.
+    let mut right = String::new();
+    for (k, l) in hints(state) {
+        let more = format!("{k}:{l} ");
+        if left_w + text::width(&right) + text::width(&more) + 2 > w {
+            break;
+        }
+        right.push_str(&more);
+    }
     let rw = text::width(&right);
-    if left_w + rw + 2 <= w {
+    if rw > 0 {
         buf.set_stringn(area.x + (w - rw) as u16, area.y, &right, rw, th.status);
     }
 }

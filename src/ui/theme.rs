@@ -42,7 +42,9 @@ pub struct Symbols {
 }
 
 const UNICODE_SYMBOLS: Symbols =
-    Symbols { sent: "✓", read: "✓✓", marker: "▌", sep: " │ ", rule: "─", down: "↓", cursor: "▏" };
+    Symbols {
+        sent: "✓", read: "✓✓", marker: "▌", sep: " │ ", rule: "─", down: "↓", cursor: "▏"
+    };
 const ASCII_SYMBOLS: Symbols =
     Symbols { sent: "+", read: "++", marker: ">", sep: " | ", rule: "-", down: "v", cursor: "_" };
 

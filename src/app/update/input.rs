@@ -175,7 +175,8 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
         }
         "search" => state.notify(NoticeKind::Info, "search not available yet"),
         "help" => state.overlay = Overlay::Help,
-        other => state.notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),
+        other => state
+            .notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),
     }
 }
 

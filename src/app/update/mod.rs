@@ -37,7 +37,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 Some(text) => {
                     let text = crate::sanitize::sanitize(text.trim_end_matches('\n'));
                     let cursor = text.len();
-                    state.drafts.insert(user.clone(), crate::app::state::Draft { text: text.clone(), cursor });
+                    state
+                        .drafts
+                        .insert(user.clone(), crate::app::state::Draft { text: text.clone(), cursor });
                     fx.push(Effect::SaveDraft { user, text });
                 }
                 None => state.notify(crate::app::state::NoticeKind::Error, "the editor failed; draft kept"),

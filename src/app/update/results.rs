@@ -207,7 +207,7 @@ fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
             e.unread = 0;
         }
     }
-    inbox.entries.sort_by(|a, b| b.last_time.cmp(&a.last_time));
+    inbox.entries.sort_by_key(|e| std::cmp::Reverse(e.last_time));
     if page <= 1 {
         inbox.total_unread = resp.total_unread.saturating_sub(open_unread);
     }
@@ -233,7 +233,8 @@ fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>)
         let other = if m.sender == me { m.recipient.clone() } else { m.sender.clone() };
         let from_other = m.sender != me;
         let open_here = state.conv.as_ref().is_some_and(|c| c.with_user == other);
-        let known = state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok());
+        let known =
+            state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok());
         if open_here {
             if from_other && !m.is_read {
                 fx.push(Effect::MarkRead { id: m.id });

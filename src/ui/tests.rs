@@ -1,0 +1,157 @@
+//! Screen snapshots (ratatui `TestBackend` + insta) of the whole app at the sizes and
+//! looks that matter.
+
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+
+use crate::app::action::Action;
+use crate::app::fixture::*;
+use crate::app::state::{Look, State, ThemeKind};
+
+fn render(state: &State) -> Terminal<TestBackend> {
+    let (w, h) = state.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| super::view(state, f)).unwrap();
+    t
+}
+
+fn screen(state: &State) -> String {
+    render(state).backend().to_string()
+}
+
+fn mono() -> Look {
+    Look { theme: ThemeKind::Mono, ..Look::default() }
+}
+
+#[test]
+fn login_screen() {
+    let mut s = fresh(80, 24, Look::default());
+    s.login.server = "https://www.healing-space.org.uk".into();
+    type_text(&mut s, "alex");
+    keys(&mut s, &["tab"]);
+    type_text(&mut s, "secret");
+    let out = screen(&s);
+    assert!(!out.contains("secret"));
+    insta::assert_snapshot!("login", out);
+}
+
+#[test]
+fn login_error_in_place() {
+    let mut s = fresh(80, 24, Look::default());
+    run(&mut s, [Action::LoginFailed("Invalid username or password".into())]);
+    insta::assert_snapshot!("login_error", screen(&s));
+}
+
+#[test]
+fn main_120x40_with_pet() {
+    let s = main_screen(120, 40, Look::default());
+    insta::assert_snapshot!("main_120x40", screen(&s));
+}
+
+#[test]
+fn main_80x24_without_pet() {
+    let s = main_screen(80, 24, Look::default());
+    let out = screen(&s);
+    assert!(out.contains("Biscuit"), "pet moves to the status bar");
+    insta::assert_snapshot!("main_80x24", out);
+}
+
+#[test]
+fn single_pane_40x12() {
+    let mut s = main_screen(40, 12, Look::default());
+    insta::assert_snapshot!("single_40x12_conversation", screen(&s));
+    keys(&mut s, &["shift-tab"]);
+    insta::assert_snapshot!("single_40x12_inbox", screen(&s));
+}
+
+#[test]
+fn too_small() {
+    let s = main_screen(29, 8, Look::default());
+    insta::assert_snapshot!("too_small", screen(&s));
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = main_screen(80, 24, Look::default());
+    keys(&mut s, &["?"]);
+    insta::assert_snapshot!("help_80x24", screen(&s));
+}
+
+#[test]
+fn help_follows_keymap_overrides() {
+    let mut s = main_screen(80, 24, Look::default());
+    let mut o = std::collections::BTreeMap::new();
+    o.insert("ctrl-o".to_owned(), "open_editor".to_owned());
+    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).0;
+    keys(&mut s, &["?"]);
+    assert!(screen(&s).contains("ctrl-e/ctrl-o"));
+}
+
+#[test]
+fn compose_with_refusal_notice() {
+    let mut s = main_screen(80, 24, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "Can we talk tomorrow?");
+    let fx = keys(&mut s, &["enter"]);
+    let Some(crate::app::Effect::Send { client_id, .. }) = fx.first().cloned() else { panic!() };
+    run(
+        &mut s,
+        [Action::SendRefused {
+            client_id,
+            reason: "Users may only reply to clinicians, not initiate contact".into(),
+        }],
+    );
+    insta::assert_snapshot!("compose_refused", screen(&s));
+}
+
+#[test]
+fn new_messages_marker_when_scrolled_up() {
+    let mut s = main_screen(80, 24, Look::default());
+    let more = (15..=40).map(|i| msg(i, "dr_morgan", "alex", &format!("note {i}"), 10));
+    run(&mut s, [Action::MessagesArrived(more.collect())]);
+    keys(&mut s, &["pgup"]);
+    run(&mut s, [Action::MessagesArrived(vec![msg(41, "dr_morgan", "alex", "Are you there?", 0)])]);
+    let out = screen(&s);
+    assert!(out.contains("1 new ↓"));
+    insta::assert_snapshot!("new_marker", out);
+}
+
+#[test]
+fn no_color_is_mono() {
+    let s = main_screen(80, 24, mono());
+    let t = render(&s);
+    let colored = t.backend().buffer().content().iter().any(|c| c.fg != Color::Reset || c.bg != Color::Reset);
+    assert!(!colored, "mono draws no colour");
+    insta::assert_snapshot!("mono_80x24", t.backend().to_string());
+}
+
+#[test]
+fn ascii_has_no_box_drawing_or_emoji() {
+    let s = main_screen(120, 40, Look { ascii: true, ..Look::default() });
+    let out = screen(&s);
+    let offending: Vec<char> = out
+        .chars()
+        .filter(|c| ('\u{2500}'..='\u{25ff}').contains(c) || ('\u{2700}'..='\u{27bf}').contains(c))
+        .collect();
+    assert!(offending.is_empty(), "{offending:?}");
+    insta::assert_snapshot!("ascii_120x40", out);
+}
+
+#[test]
+fn huge_conversation_renders_only_what_is_visible() {
+    let mut s = main_screen(80, 24, Look::default());
+    let msgs = (1..=100_000).map(|i| msg(i, "dr_morgan", "alex", "scrolling along", 0)).collect();
+    run(
+        &mut s,
+        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+            messages: msgs,
+            participant_count: 2,
+            with_user: "dr_morgan".into(),
+        })],
+    );
+    keys(&mut s, &["k", "pgup", "pgup"]);
+    let out = screen(&s);
+    assert!(out.contains("scrolling along"));
+    assert!(!s.conv.as_ref().unwrap().follow);
+}
