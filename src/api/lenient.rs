@@ -224,6 +224,43 @@ pub fn bool_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> 
     d.deserialize_option(BoolVisitor)
 }
 
+/// A list from a JSON array, keeping the elements that read as `T` and skipping the
+/// rest (logged); `null` or a non-array becomes empty. One malformed entry never costs
+/// the user the whole inbox or conversation.
+pub fn vec_skip_bad<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    let items = match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Array(items)) => items,
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match T::deserialize(item) {
+            Ok(v) => out.push(v),
+            Err(e) => tracing::warn!(error = %e, "skipped an unreadable list entry"),
+        }
+    }
+    Ok(out)
+}
+
+/// An optional object: anything that does not read as `T` (a string, a number, a
+/// malformed object) becomes `None` instead of failing the whole response.
+pub fn opt_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(v @ serde_json::Value::Object(_)) => T::deserialize(v).ok(),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -252,5 +289,20 @@ mod tests {
         assert_eq!(s.n, 3);
         let s: S = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(s.n, 0);
+    }
+
+    #[test]
+    fn lists_skip_bad_entries() {
+        #[derive(Deserialize, Debug)]
+        struct L {
+            #[serde(default, deserialize_with = "super::vec_skip_bad")]
+            v: Vec<S>,
+        }
+        let l: L = serde_json::from_str(r#"{"v":[{"n":1},7,"x",{"n":"2"},null]}"#).unwrap();
+        assert_eq!(l.v.iter().map(|s| s.n).collect::<Vec<_>>(), vec![1, 2]);
+        let l: L = serde_json::from_str(r#"{"v":null}"#).unwrap();
+        assert!(l.v.is_empty());
+        let l: L = serde_json::from_str(r#"{"v":{"n":1}}"#).unwrap();
+        assert!(l.v.is_empty());
     }
 }

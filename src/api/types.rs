@@ -181,7 +181,7 @@ pub struct ConversationSummary {
 #[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
 pub struct InboxResponse {
     /// Conversations, newest first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::vec_skip_bad")]
     pub conversations: Vec<ConversationSummary>,
     /// Unread messages over all conversations.
     #[serde(default, deserialize_with = "lenient::u32_or_zero")]
@@ -230,7 +230,7 @@ pub struct Message {
 #[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
 pub struct ConversationResponse {
     /// Messages, oldest first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::vec_skip_bad")]
     pub messages: Vec<Message>,
     /// Always 2 for direct messages.
     #[serde(default, deserialize_with = "lenient::u32_or_zero")]
@@ -261,7 +261,7 @@ pub struct SentResponse {
     #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub success: bool,
     /// Sent messages, newest first (head drops `sender` and `read_at`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::vec_skip_bad")]
     pub messages: Vec<Message>,
     /// head: number of messages.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
@@ -275,7 +275,7 @@ pub struct SearchResponse {
     #[serde(default, deserialize_with = "lenient::string_or_empty")]
     pub query: String,
     /// Matching messages.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::vec_skip_bad")]
     pub results: Vec<Message>,
     /// Number of results.
     #[serde(default, deserialize_with = "lenient::i64_or_zero")]
@@ -355,7 +355,7 @@ pub struct PetStatusResponse {
     #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub exists: bool,
     /// The pet, when it exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_object")]
     pub pet: Option<Pet>,
     /// Why there is none ("No pet found for user", "User not found", …).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
@@ -437,7 +437,7 @@ pub struct ShopItem {
 #[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
 pub struct ShopResponse {
     /// Items for sale.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::vec_skip_bad")]
     pub items: Vec<ShopItem>,
 }
 
@@ -466,7 +466,7 @@ pub struct PetBuyResponse {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
     pub coins: Option<i64>,
     /// The pet after the purchase, when the server says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_object")]
     pub pet: Option<Pet>,
 }
 
@@ -602,5 +602,116 @@ mod tests {
         };
         let d = format!("{r:?}");
         assert!(!d.contains("hunter2") && !d.contains("9876"));
+    }
+
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Arbitrary JSON, biased towards the field names the wire types use, so the
+        /// lenient paths (wrong types, nulls, numbers as strings) are really exercised.
+        fn json() -> impl Strategy<Value = serde_json::Value> {
+            let names = prop::sample::select(vec![
+                "id",
+                "sender",
+                "recipient",
+                "content",
+                "subject",
+                "is_read",
+                "read_at",
+                "sent_at",
+                "messages",
+                "conversations",
+                "with_user",
+                "last_message",
+                "last_message_time",
+                "unread_count",
+                "total_unread",
+                "page",
+                "exists",
+                "pet",
+                "hunger",
+                "coins",
+                "xp",
+                "items",
+                "cost",
+                "value",
+                "type",
+                "message",
+                "message_id",
+                "error",
+                "retry_after",
+                "csrf_token",
+                "username",
+                "role",
+                "hat",
+                "last_updated",
+            ]);
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::Bool),
+                any::<i64>().prop_map(|n| serde_json::json!(n)),
+                any::<f64>().prop_map(|f| serde_json::json!(f)),
+                "\\PC{0,12}".prop_map(serde_json::Value::String),
+                prop::sample::select(vec![
+                    "message.new",
+                    "message.read",
+                    "message.deleted",
+                    "12",
+                    "1.5",
+                    "Sat, 28 Nov 2026 19:26:24 GMT",
+                    "2026-11-28T19:35:56.802116",
+                    "true",
+                ])
+                .prop_map(|s| serde_json::Value::String(s.into())),
+            ];
+            leaf.prop_recursive(4, 48, 6, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                    prop::collection::btree_map(names.clone(), inner, 0..6).prop_map(|m| {
+                        serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                    }),
+                ]
+            })
+        }
+
+        fn parse_all(bytes: &[u8]) {
+            let _ = serde_json::from_slice::<InboxResponse>(bytes);
+            let _ = serde_json::from_slice::<ConversationResponse>(bytes);
+            let _ = serde_json::from_slice::<SentResponse>(bytes);
+            let _ = serde_json::from_slice::<SearchResponse>(bytes);
+            let _ = serde_json::from_slice::<PetStatusResponse>(bytes);
+            let _ = serde_json::from_slice::<ShopResponse>(bytes);
+            let _ = serde_json::from_slice::<LoginResponse>(bytes);
+            let _ = serde_json::from_slice::<SendResponse>(bytes);
+            let _ = serde_json::from_slice::<ErrorBody>(bytes);
+            let _ = serde_json::from_slice::<PetRewardResponse>(bytes);
+            let _ = serde_json::from_slice::<PetBuyResponse>(bytes);
+            let _ = serde_json::from_slice::<MarkReadResponse>(bytes);
+            let _ = WsEvent::parse(&String::from_utf8_lossy(bytes));
+        }
+
+        proptest! {
+            #[test]
+            fn parsers_never_panic_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                parse_all(&bytes);
+            }
+
+            #[test]
+            fn parsers_never_panic_on_odd_json(value in json()) {
+                let bytes = serde_json::to_vec(&value).unwrap_or_default();
+                parse_all(&bytes);
+                // Objects always parse into the lenient types: wrong field types default.
+                if value.is_object() {
+                    prop_assert!(serde_json::from_slice::<InboxResponse>(&bytes).is_ok());
+                    prop_assert!(serde_json::from_slice::<ConversationResponse>(&bytes).is_ok());
+                    prop_assert!(serde_json::from_slice::<PetStatusResponse>(&bytes).is_ok());
+                    prop_assert!(serde_json::from_slice::<ShopResponse>(&bytes).is_ok());
+                    prop_assert!(serde_json::from_slice::<Message>(&bytes).is_ok());
+                    prop_assert!(serde_json::from_slice::<ConversationSummary>(&bytes).is_ok());
+                    prop_assert!(serde_json::from_slice::<Pet>(&bytes).is_ok());
+                }
+            }
+        }
     }
 }
