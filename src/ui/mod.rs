@@ -72,11 +72,15 @@ pub fn draw(state: &State, area: Rect, buf: &mut Buffer) {
     }
 }
 
-#[allow(clippy::needless_update)] // PetLook may grow fields (animation) that we leave at default.
+/// How the pet pane and line should look under this theme (still picture, no animation).
+pub fn pet_look(th: &Theme) -> pet::PetLook {
+    pet::PetLook { ascii: th.ascii, mono: th.mono, animate_frame: 0 }
+}
+
 fn draw_pet(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     let title = Line::from(th.title_span("Pet".to_owned()));
     let inner = th.pane(buf, area, title, state.focus == Pane::Pet);
-    let look = pet::PetLook { ascii: th.ascii, mono: th.mono, ..pet::PetLook::default() };
+    let look = pet_look(th);
     match &state.pet {
         PetState::Some(p) => pet::render_pet(Some(p), look, inner, buf),
         PetState::None => pet::render_pet(None, look, inner, buf),

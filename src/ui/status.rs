@@ -74,7 +74,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     }
     if let PetState::Some(pet) = &state.pet {
         if !crate::ui::layout::pet_visible(state) {
-            let look = crate::ui::pet::PetLook { ascii: th.ascii, mono: th.mono };
+            let look = crate::ui::pet_look(th);
             left.push(crate::ui::pet::compact_line(pet, look));
         }
     }
