@@ -166,6 +166,15 @@ pub enum Action {
     /// The user was logged out.
     #[serde(skip)]
     LoggedOut,
+    /// The inbox had not changed (304).
+    #[serde(skip)]
+    InboxUnchanged,
+    /// The conversation with this user had not changed (304).
+    #[serde(skip)]
+    ConversationUnchanged(String),
+    /// Time to check for news (from the poller, or `R`).
+    #[serde(skip)]
+    PollDue,
 }
 
 impl Action {

@@ -2,11 +2,14 @@
 //! the runtime that drives them (`run`).
 
 pub mod action;
+pub mod drafts;
 pub mod effect;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod keymap;
 pub mod run;
+pub mod runner;
+pub mod service;
 pub mod state;
 pub mod update;
 

@@ -1,11 +1,209 @@
 //! The interactive client's main loop: terminal setup and restore, events in, actions
-//! through `update`, effects out to tasks, and drawing only when state changed.
+//! through `update`, effects out to the runner, and drawing only when state changed
+//! (never on a timer: an idle client writes nothing to its terminal).
+//!
+//! The loop itself ([`event_loop`]) is generic over the ratatui backend and the input
+//! stream, so tests drive the whole app with a `TestBackend` and scripted keys.
 
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::{GlobalOpts, LookOpts};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
+use futures_util::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::keymap::{Key, KeyCode};
+use crate::app::runner::Runner;
+use crate::app::service::Connect;
+use crate::app::state::{Look, State, ThemeKind};
+use crate::app::{drafts, update};
+use crate::cli::{GlobalOpts, LookOpts, ThemeName};
 
 /// Open the interactive client.
-pub fn run_tui(_global: &GlobalOpts, _look: &LookOpts) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the interactive client is not built yet; try `healing-tui demo` or `--help`")
+pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
+    let _ = (global, look);
+    anyhow::bail!("the interactive client needs the API client (not merged yet); try `healing-tui --help`")
 }
+
+/// Looks from flags and environment: `--theme` wins, then `NO_COLOR`, then 256 colours.
+pub fn look_from(opts: &LookOpts, theme_from_config: Option<ThemeName>) -> Look {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = match (opts.theme, no_color, theme_from_config) {
+        (Some(t), _, _) => t,
+        (None, true, _) => ThemeName::Mono,
+        (None, false, Some(t)) => t,
+        (None, false, None) => ThemeName::C256,
+    };
+    Look {
+        theme: match theme {
+            ThemeName::C256 => ThemeKind::C256,
+            ThemeName::C16 => ThemeKind::C16,
+            ThemeName::Mono => ThemeKind::Mono,
+        },
+        ascii: opts.ascii,
+        quiet_clock: opts.quiet_clock,
+    }
+}
+
+/// A crossterm key as ours; `None` for releases and keys we do not use.
+pub fn key_from(ev: KeyEvent) -> Option<Key> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    use crossterm::event::KeyCode as C;
+    let code = match ev.code {
+        C::Char(c) => KeyCode::Char(c),
+        C::Enter => KeyCode::Enter,
+        C::Esc => KeyCode::Esc,
+        C::Tab if ev.modifiers.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+        C::Tab => KeyCode::Tab,
+        C::BackTab => KeyCode::BackTab,
+        C::Backspace => KeyCode::Backspace,
+        C::Delete => KeyCode::Delete,
+        C::Up => KeyCode::Up,
+        C::Down => KeyCode::Down,
+        C::Left => KeyCode::Left,
+        C::Right => KeyCode::Right,
+        C::Home => KeyCode::Home,
+        C::End => KeyCode::End,
+        C::PageUp => KeyCode::PageUp,
+        C::PageDown => KeyCode::PageDown,
+        C::F(n) => KeyCode::F(n),
+        _ => return None,
+    };
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    let code = match code {
+        // Terminals send ctrl-letters in either case; bindings use lower case.
+        KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+        other => other,
+    };
+    Some(Key { code, ctrl, alt: ev.modifiers.contains(KeyModifiers::ALT) })
+}
+
+/// A terminal event as an action.
+pub fn action_from(ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) => key_from(k).map(Action::Key),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Hands the terminal to an editor with some text and returns the edited text.
+pub type EditFn<'a> = Box<dyn FnMut(&str) -> Option<String> + 'a>;
+
+/// What the loop needs from its surroundings besides the terminal.
+pub struct Host<'a, I> {
+    /// Makes a fresh input stream (again after `$EDITOR` had the terminal).
+    pub new_input: Box<dyn FnMut() -> I + 'a>,
+    /// Hands the terminal to `$EDITOR` with the text; the edited text, or `None`.
+    pub edit: EditFn<'a>,
+    /// Where drafts are kept; `None` keeps them in memory only.
+    pub data_dir: Option<PathBuf>,
+}
+
+fn save_drafts(state: &State, data_dir: &Option<PathBuf>) {
+    let Some(dir) = data_dir else { return };
+    let map: BTreeMap<String, String> =
+        state.drafts.iter().map(|(u, d)| (u.clone(), d.text.clone())).collect();
+    if let Err(e) = drafts::save(dir, &map) {
+        tracing::warn!(error = %e, "could not save drafts");
+    }
+}
+
+/// Run the client until the user quits, the input ends, or `shutdown` resolves (a
+/// signal: drafts are saved first). Draws only when `state.dirty`.
+pub async fn event_loop<B, C, I>(
+    terminal: &mut Terminal<B>,
+    state: &mut State,
+    runner: &Runner<C>,
+    rx: &mut UnboundedReceiver<Action>,
+    host: &mut Host<'_, I>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    B: Backend,
+    C: Connect,
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let draw_err = |e: B::Error| io::Error::other(e.to_string());
+    let mut input = Some((host.new_input)());
+    // Relative times change only with the date; a minute tick is enough, and update
+    // asks for a redraw only when the day actually changed.
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(60),
+        Duration::from_secs(60),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        if state.dirty {
+            terminal.draw(|f| crate::ui::view(state, f)).map_err(draw_err)?;
+            state.dirty = false;
+        }
+        if state.quit {
+            break;
+        }
+        let next = async {
+            match input.as_mut() {
+                Some(i) => i.next().await,
+                None => std::future::pending().await,
+            }
+        };
+        // Results first: what the user sees should be current before the next key acts on it.
+        let action = tokio::select! {
+            biased;
+            () = &mut shutdown => {
+                save_drafts(state, &host.data_dir);
+                break;
+            }
+            Some(a) = rx.recv() => Some(a),
+            ev = next => match ev {
+                Some(Ok(ev)) => action_from(ev),
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            _ = tick.tick(), if !state.look.quiet_clock => Some(Action::Tick(chrono::Utc::now())),
+        };
+        let Some(action) = action else { continue };
+        let logged_in = matches!(action, Action::LoginSucceeded { .. });
+        let mut effects = update(state, action);
+        if logged_in {
+            runner.start_polling();
+        }
+        while !effects.is_empty() {
+            let mut more = Vec::new();
+            for fx in effects {
+                match fx {
+                    Effect::Quit => state.quit = true,
+                    Effect::SaveDraft { .. } => save_drafts(state, &host.data_dir),
+                    Effect::OpenEditor { user, text } => {
+                        // The input reader pauses while the editor owns the terminal.
+                        drop(input.take());
+                        let edited = (host.edit)(&text);
+                        input = Some((host.new_input)());
+                        terminal.clear().map_err(draw_err)?;
+                        more.extend(update(state, Action::EditorDone { user, text: edited }));
+                        state.dirty = true;
+                    }
+                    other => runner.run(other),
+                }
+            }
+            effects = more;
+        }
+    }
+    runner.persist();
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -164,16 +164,19 @@ pub(crate) fn clean(mut m: Message) -> Message {
 }
 
 /// Merge messages into a conversation by id (the same message twice is one message);
-/// returns how many are newer than what was there. Keeps the view where it was unless
-/// following, and counts news arriving below a scrolled-up view.
-pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> usize {
+/// returns how many are newer than what was there, and whether anything changed. Keeps
+/// the view where it was unless following, and counts news arriving below a
+/// scrolled-up view.
+pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> (usize, bool) {
     let was_empty = c.messages.is_empty();
     let old_last = c.last_id();
     let sel_id = c.messages.get(c.selected).map(|m| m.id);
     let bottom_id = c.messages.get(c.bottom).map(|m| m.id);
     let sel_was_last = c.selected + 1 >= c.messages.len();
     let mut fresh = 0;
+    let mut changed = false;
     if was_empty {
+        changed = !incoming.is_empty();
         c.messages = incoming.into_iter().map(clean).collect();
         c.messages.sort_by_key(|m| m.id);
         c.messages.dedup_by_key(|m| m.id);
@@ -182,8 +185,14 @@ pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> usize {
         for m in incoming {
             let m = clean(m);
             match c.messages.binary_search_by_key(&m.id, |x| x.id) {
-                Ok(i) => c.messages[i] = m,
+                Ok(i) => {
+                    if c.messages[i] != m {
+                        c.messages[i] = m;
+                        changed = true;
+                    }
+                }
                 Err(i) => {
+                    changed = true;
                     if old_last.is_none_or(|last| m.id > last) {
                         fresh += 1;
                     }
@@ -210,7 +219,7 @@ pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> usize {
         c.bottom = index_of(bottom_id, &c.messages);
         c.unseen += fresh;
     }
-    fresh
+    (fresh, changed)
 }
 
 /// Remove a message by id, keeping the view steady.

@@ -30,6 +30,8 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::LoginFailed(reason) => {
+            // Password and PIN were handed over and cleared: ask for them again.
+            state.login.focus = crate::app::state::LoginField::Password;
             state.login.busy = false;
             state.login.error = Some(sanitize_line(&reason));
         }
@@ -62,7 +64,31 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.login.error = None;
             state.connection = Connection::Unknown;
         }
-        Action::InboxLoaded(resp) => inbox_loaded(state, resp),
+        Action::InboxLoaded(resp) => {
+            let before = state.inbox.clone();
+            inbox_loaded(state, resp);
+            state.dirty = state.inbox != before;
+        }
+        Action::InboxUnchanged => {
+            state.dirty = state.inbox.loading;
+            state.inbox.loading = false;
+        }
+        Action::ConversationUnchanged(user) => {
+            state.dirty = false;
+            if let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user) {
+                state.dirty = c.loading;
+                c.loading = false;
+            }
+        }
+        Action::PollDue => {
+            state.dirty = false;
+            if !state.inbox.loading {
+                super::fetch_inbox(state, 1, fx);
+            }
+            if let Some(c) = &state.conv {
+                fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
+            }
+        }
         Action::ConversationLoaded(resp) => {
             let user = sanitize_line(&resp.with_user);
             let matches = state.conv.as_ref().is_some_and(|c| user.is_empty() || c.with_user == user);
@@ -73,11 +99,14 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             for m in &resp.messages {
                 remember_users(state, m);
             }
+            let mut changed = false;
             if let Some(c) = state.conv.as_mut() {
+                changed = c.loading;
                 c.loading = false;
-                conv::merge_messages(c, resp.messages);
+                changed |= conv::merge_messages(c, resp.messages).1;
             }
             conv::ensure_visible(state);
+            state.dirty = changed;
         }
         Action::SendSucceeded { client_id, response } => {
             let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else { return };
@@ -138,11 +167,13 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.connection = c;
         }
         Action::Failed(text) => {
+            let before = state.notice.clone();
             state.inbox.loading = false;
             if let Some(c) = state.conv.as_mut() {
                 c.loading = false;
             }
             state.notify(NoticeKind::Error, text);
+            state.dirty = state.notice != before;
         }
         _ => state.dirty = false,
     }
