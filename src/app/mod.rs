@@ -11,6 +11,7 @@ pub mod run;
 pub mod runner;
 pub mod service;
 pub mod state;
+pub mod terminal;
 pub mod update;
 
 pub use action::Action;

@@ -22,15 +22,89 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
 use crate::app::runner::Runner;
-use crate::app::service::Connect;
+use crate::app::service::{Connect, Service};
 use crate::app::state::{Look, State, ThemeKind};
 use crate::app::{drafts, update};
 use crate::cli::{GlobalOpts, LookOpts, ThemeName};
+use chrono::Offset;
 
 /// Open the interactive client.
 pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
     let _ = (global, look);
     anyhow::bail!("the interactive client needs the API client (not merged yet); try `healing-tui --help`")
+}
+
+/// How to start the interactive client.
+pub struct Start<C: Connect> {
+    /// Makes services for logins.
+    pub connect: C,
+    /// Already logged in (a saved session, or the demo): its service and username.
+    pub service: Option<(C::Service, String)>,
+    /// Looks.
+    pub look: Look,
+    /// The key table (defaults plus config overrides).
+    pub keymap: crate::app::keymap::Keymap,
+    /// Server URL to offer on the login form.
+    pub server: Option<String>,
+    /// Where drafts are kept.
+    pub data_dir: Option<PathBuf>,
+    /// Problems worth one notice at start (bad `[keys]` entries, config warnings).
+    pub warnings: Vec<String>,
+}
+
+/// Run the interactive client on the real terminal until the user quits or a signal
+/// arrives. The terminal is restored on every way out, panics included.
+pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> {
+    crate::app::terminal::install_panic_hook();
+    let tz = *chrono::Local::now().offset();
+    let mut state = State::new(chrono::Utc::now(), tz.fix(), start.look, start.keymap);
+    state.login.server = start.server.unwrap_or_default();
+    if let Some(dir) = &start.data_dir {
+        for (user, text) in drafts::load(dir) {
+            let cursor = text.len();
+            state
+                .drafts
+                .insert(crate::sanitize::sanitize_line(&user), crate::app::state::Draft { text, cursor });
+        }
+    }
+    if let Some(w) = start.warnings.first() {
+        state.notify(crate::app::state::NoticeKind::Error, w);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let service = start.service.map(|(svc, user)| {
+        let _ = tx.send(Action::LoginSucceeded { username: user.clone(), server: svc.server() });
+        state.login.username = user;
+        svc
+    });
+    let runner = Runner::new(start.connect, service, tx);
+    crate::app::terminal::enter()?;
+    let backend = ratatui::backend::CrosstermBackend::new(io::BufWriter::new(io::stdout()));
+    let mut terminal = match Terminal::new(backend) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::app::terminal::restore();
+            return Err(e.into());
+        }
+    };
+    if let Ok(size) = terminal.size() {
+        state.size = (size.width, size.height);
+    }
+    let mut host = Host {
+        new_input: Box::new(crossterm::event::EventStream::new),
+        edit: Box::new(|text| Box::pin(crate::app::terminal::edit_in_editor(text))),
+        data_dir: start.data_dir,
+    };
+    let result = event_loop(
+        &mut terminal,
+        &mut state,
+        &runner,
+        &mut rx,
+        &mut host,
+        crate::app::terminal::shutdown_signal(),
+    )
+    .await;
+    crate::app::terminal::restore();
+    Ok(result?)
 }
 
 /// Looks from flags and environment: `--theme` wins, then `NO_COLOR`, then 256 colours.
@@ -98,7 +172,8 @@ pub fn action_from(ev: Event) -> Option<Action> {
 }
 
 /// Hands the terminal to an editor with some text and returns the edited text.
-pub type EditFn<'a> = Box<dyn FnMut(&str) -> Option<String> + 'a>;
+pub type EditFn<'a> =
+    Box<dyn FnMut(String) -> std::pin::Pin<Box<dyn Future<Output = Option<String>> + Send>> + 'a>;
 
 /// What the loop needs from its surroundings besides the terminal.
 pub struct Host<'a, I> {
@@ -188,7 +263,7 @@ where
                     Effect::OpenEditor { user, text } => {
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());
-                        let edited = (host.edit)(&text);
+                        let edited = (host.edit)(text).await;
                         input = Some((host.new_input)());
                         terminal.clear().map_err(draw_err)?;
                         more.extend(update(state, Action::EditorDone { user, text: edited }));

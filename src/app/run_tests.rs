@@ -130,7 +130,7 @@ async fn drive(state: &mut State, fake: &Fake, events: Vec<Event>) -> Terminal<T
     let mut events = Some(events);
     let mut host = Host {
         new_input: Box::new(move || script(events.take().unwrap_or_default())),
-        edit: Box::new(|t: &str| Some(format!("{t} (edited)"))),
+        edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
         data_dir: None,
     };
     event_loop(&mut terminal, state, &runner, &mut rx, &mut host, std::future::pending()).await.unwrap();

@@ -159,9 +159,7 @@ impl<C: Connect> Runner<C> {
             }
             return;
         };
-        let live = Connection::Polling {
-            every_secs: if svc.has_etags() { POLL_WITH_ETAG } else { POLL_WITHOUT_ETAG }.as_secs() as u32,
-        };
+        let live = Connection::Polling { every_secs: poll_interval(&svc).as_secs() as u32 };
         match effect {
             Effect::FetchInbox { page, unread_only } => {
                 self.spawn_keyed(format!("inbox:{page}"), async move {
@@ -249,6 +247,15 @@ impl<C: Connect> Runner<C> {
             | Effect::OpenEditor { .. }
             | Effect::Quit => {}
         }
+    }
+}
+
+/// How often to poll this server.
+fn poll_interval<S: Service>(svc: &S) -> Duration {
+    if svc.has_etags() {
+        POLL_WITH_ETAG
+    } else {
+        POLL_WITHOUT_ETAG
     }
 }
 
