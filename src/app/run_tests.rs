@@ -207,12 +207,30 @@ async fn quits_on_q_and_persists_session() {
     events.extend(typed("pw"));
     events.push(key(C::Tab));
     events.extend(typed("1234"));
-    events.push(key(C::Enter));
+    events.extend([key(C::Tab), key(C::Char(' ')), key(C::Enter)]);
     events.push(key(C::Char('q')));
     events.extend(typed("this never arrives"));
     let _ = drive(&mut state, &fake, events).await;
     assert!(state.quit);
-    assert_eq!(fake.0.lock().unwrap().persisted, 1);
+    assert!(state.login.remember);
+    // At login (remember me) and again at exit (the cookie may have been renewed).
+    assert_eq!(fake.0.lock().unwrap().persisted, 2);
+}
+
+#[tokio::test]
+async fn without_remember_me_nothing_is_kept() {
+    let fake = Fake::default();
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    let mut events = typed("alex");
+    events.push(key(C::Tab));
+    events.extend(typed("pw"));
+    events.push(key(C::Tab));
+    events.extend(typed("1234"));
+    events.extend([key(C::Enter), key(C::Char('q'))]);
+    let _ = drive(&mut state, &fake, events).await;
+    assert!(state.quit && state.screen == Screen::Main);
+    assert_eq!(fake.0.lock().unwrap().persisted, 0);
 }
 
 #[test]

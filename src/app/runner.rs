@@ -34,12 +34,15 @@ pub struct Runner<C: Connect> {
     tx: UnboundedSender<Action>,
     inflight: Mutex<HashMap<String, AbortHandle>>,
     poller: Mutex<Option<AbortHandle>>,
+    /// Keep the session on disk at exit (it came from disk, or remember-me was asked).
+    keep: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<C: Connect> Runner<C> {
     /// A runner, already logged in when `service` is given.
     pub fn new(connect: C, service: Option<C::Service>, tx: UnboundedSender<Action>) -> Runner<C> {
         Runner {
+            keep: Arc::new(std::sync::atomic::AtomicBool::new(service.is_some())),
             connect: Arc::new(connect),
             service: Arc::new(Mutex::new(service)),
             tx,
@@ -53,8 +56,12 @@ impl<C: Connect> Runner<C> {
         lock(&self.service).clone()
     }
 
-    /// Keep the current session on disk (at exit: the server may have renewed the cookie).
+    /// Keep the current session on disk (at exit: the server may have renewed the
+    /// cookie), when it was on disk already or the user asked to be remembered.
     pub fn persist(&self) {
+        if !self.keep.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         if let Some(s) = self.service() {
             self.connect.persist(&s);
         }
@@ -117,6 +124,7 @@ impl<C: Connect> Runner<C> {
             };
             let slot = self.service.clone();
             let connect = self.connect.clone();
+            self.keep.store(remember, std::sync::atomic::Ordering::Relaxed);
             let poll_tx = tx.clone();
             self.spawn_keyed("login".into(), async move {
                 match svc.login(req).await {
@@ -141,6 +149,7 @@ impl<C: Connect> Runner<C> {
         }
         if let Effect::Logout = effect {
             self.stop_polling();
+            self.keep.store(false, std::sync::atomic::Ordering::Relaxed);
             let svc = lock(&self.service).take();
             self.connect.forget();
             tokio::spawn(async move {
