@@ -23,9 +23,9 @@ use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
 use crate::app::runner::Runner;
 use crate::app::service::{Connect, Service};
-use crate::app::state::{Look, State, ThemeKind};
+use crate::app::state::{LayoutPref, Look, State, ThemeKind};
 use crate::app::{drafts, update};
-use crate::cli::{GlobalOpts, LookOpts, ThemeName};
+use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
 use chrono::Offset;
 
 /// Open the interactive client.
@@ -107,8 +107,13 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     Ok(result?)
 }
 
-/// Looks from flags and environment: `--theme` wins, then `NO_COLOR`, then 256 colours.
-pub fn look_from(opts: &LookOpts, theme_from_config: Option<ThemeName>) -> Look {
+/// Looks from flags and environment: `--theme` wins, then `NO_COLOR`, then the config
+/// file, then 256 colours; `--layout` wins over the config file, else by width.
+pub fn look_from(
+    opts: &LookOpts,
+    theme_from_config: Option<ThemeName>,
+    layout_from_config: Option<LayoutName>,
+) -> Look {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = match (opts.theme, no_color, theme_from_config) {
         (Some(t), _, _) => t,
@@ -121,6 +126,11 @@ pub fn look_from(opts: &LookOpts, theme_from_config: Option<ThemeName>) -> Look 
             ThemeName::C256 => ThemeKind::C256,
             ThemeName::C16 => ThemeKind::C16,
             ThemeName::Mono => ThemeKind::Mono,
+        },
+        layout: match opts.layout.or(layout_from_config) {
+            None => LayoutPref::Auto,
+            Some(LayoutName::Panes) => LayoutPref::Panes,
+            Some(LayoutName::Compact) => LayoutPref::Compact,
         },
         ascii: opts.ascii,
         quiet_clock: opts.quiet_clock,

@@ -288,9 +288,24 @@ pub enum ThemeKind {
     Mono,
 }
 
+/// Which arrangement of panes to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayoutPref {
+    /// Compact below 100 columns, panes from there.
+    #[default]
+    Auto,
+    /// Inbox, conversation and pet side by side.
+    Panes,
+    /// The conversation full width, an activity line, the inbox on a key; cheapest to
+    /// redraw over a slow link (full-width rows can be scrolled by the terminal).
+    Compact,
+}
+
 /// How the screen looks (from flags and environment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Look {
+    /// Arrangement of panes.
+    pub layout: LayoutPref,
     /// Colours.
     pub theme: ThemeKind,
     /// ASCII borders and symbols.

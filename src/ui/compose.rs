@@ -14,15 +14,23 @@ use crate::ui::theme::Theme;
 /// The counter appears from this many characters.
 pub const COUNTER_FROM: usize = MESSAGE_LIMIT * 9 / 10;
 
-/// Draw the compose box into `area`.
-pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
+/// Draw the compose box into `area`: bordered, or (compact layout) a rule line with
+/// the title above full-width text.
+pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: bool) {
     let Some(c) = &state.conv else { return };
     let focused = state.focus == Pane::Compose;
     let mut title = vec![th.title_span("Message".to_owned())];
     if let Some(s) = &c.subject {
         title.push(Span::styled(format!("subject: {s} "), th.dim));
     }
-    let inner = th.pane(buf, area, Line::from(title), focused);
+    let inner = if borders {
+        th.pane(buf, area, Line::from(title), focused)
+    } else {
+        let style = if focused { th.border_focus } else { th.border };
+        buf.set_stringn(area.x, area.y, th.sym.rule.repeat(area.width as usize), area.width as usize, style);
+        buf.set_line(area.x + 1, area.y, &Line::from(title), area.width.saturating_sub(1));
+        Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area }
+    };
     if inner.width == 0 || inner.height == 0 {
         return;
     }

@@ -84,11 +84,16 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     lines
 }
 
-/// Draw the conversation pane (or the "pick a conversation" hint) into `area`.
-pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
+/// Draw the conversation pane (or the "pick a conversation" hint) into `area`, with
+/// borders and a title unless the layout is compact (the activity line has the title).
+pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: bool) {
     let focused = state.focus == Pane::Conversation;
     let Some(c) = &state.conv else {
-        let inner = th.pane(buf, area, Line::from(th.title_span("Conversation".to_owned())), focused);
+        let inner = if borders {
+            th.pane(buf, area, Line::from(th.title_span("Conversation".to_owned())), focused)
+        } else {
+            area
+        };
         let hint = "Pick a conversation and press Enter, or c for a new one";
         for (y, row) in text::wrap(hint, inner.width as usize).iter().enumerate() {
             if y < inner.height as usize {
@@ -104,7 +109,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     if c.loading {
         title.push(Span::styled("loading… ".to_owned(), th.dim));
     }
-    let inner = th.pane(buf, area, Line::from(title), focused);
+    let inner = if borders { th.pane(buf, area, Line::from(title), focused) } else { area };
     if inner.width == 0 || inner.height == 0 {
         return;
     }
@@ -147,7 +152,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         let lw = text::width(&label) as u16;
         if area.width > lw + 2 {
             let x = area.x + area.width - lw - 2;
-            buf.set_stringn(x, area.y + area.height - 1, &label, lw as usize, th.marker);
+            buf.set_stringn(x, area.y + area.height.saturating_sub(1), &label, lw as usize, th.marker);
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 
-use crate::app::state::{Pane, Screen, State};
+use crate::app::state::{LayoutPref, Pane, Screen, State};
 use crate::ui::text;
 
 /// Smallest usable terminal.
@@ -26,6 +26,8 @@ pub enum Mode {
     Single,
     /// Inbox, conversation (+ compose), optional pet, side by side.
     Panes,
+    /// One full-width pane with an activity line on top and no side borders.
+    Compact,
 }
 
 /// The rectangles of the main screen.
@@ -43,6 +45,10 @@ pub struct Areas {
     pub notice: Option<Rect>,
     /// The status bar.
     pub status: Rect,
+    /// The activity line (compact layout).
+    pub activity: Option<Rect>,
+    /// Whether panes are drawn with borders (not in the compact layout).
+    pub borders: bool,
 }
 
 /// The arrangement for a terminal of `w` x `h`.
@@ -56,16 +62,29 @@ pub fn mode(w: u16, h: u16) -> Mode {
     }
 }
 
+/// The arrangement for this state and a terminal of `w` x `h`.
+pub fn mode_for(state: &State, (w, h): (u16, u16)) -> Mode {
+    match mode(w, h) {
+        Mode::Panes => match state.look.layout {
+            LayoutPref::Compact => Mode::Compact,
+            LayoutPref::Auto if w < PET_FROM_COLS => Mode::Compact,
+            _ => Mode::Panes,
+        },
+        other => other,
+    }
+}
+
 /// Whether the pet pane is on screen.
 pub fn pet_visible(state: &State) -> bool {
     pet_visible_in(state, state.size)
 }
 
 fn pet_visible_in(state: &State, (w, h): (u16, u16)) -> bool {
-    mode(w, h) == Mode::Panes && state.pet_pane.unwrap_or(w >= PET_FROM_COLS)
+    mode_for(state, (w, h)) == Mode::Panes && state.pet_pane.unwrap_or(w >= PET_FROM_COLS)
 }
 
-/// Whether the conversation (rather than the inbox) fills the screen in single-pane mode.
+/// Whether the conversation (rather than the inbox) fills the screen in single-pane
+/// and compact modes.
 fn single_shows_conversation(state: &State) -> bool {
     state.conv.is_some() && matches!(state.focus, Pane::Conversation | Pane::Compose)
 }
@@ -92,13 +111,17 @@ pub fn areas_in(state: &State, (w, h): (u16, u16)) -> Areas {
     } else {
         None
     };
-    let mut out = Areas { status, notice, ..Areas::default() };
-    let main = Rect { height: main_h, ..full };
-    let md = mode(w, h);
+    let md = mode_for(state, (w, h));
+    let mut out = Areas { status, notice, borders: md != Mode::Compact, ..Areas::default() };
+    let mut main = Rect { height: main_h, ..full };
     if md == Mode::TooSmall {
         return out;
     }
-    let (conv_col, inbox, pet) = if md == Mode::Single {
+    if md == Mode::Compact {
+        out.activity = Some(Rect { height: 1, ..main });
+        main = Rect { y: 1, height: main_h.saturating_sub(1), ..main };
+    }
+    let (conv_col, inbox, pet) = if matches!(md, Mode::Single | Mode::Compact) {
         if single_shows_conversation(state) {
             (Some(main), None, None)
         } else {
@@ -117,7 +140,10 @@ pub fn areas_in(state: &State, (w, h): (u16, u16)) -> Areas {
     out.pet = pet;
     if let Some(col) = conv_col {
         if state.conv.is_some() {
-            let ch = compose_height(state, col.width.saturating_sub(2), col.height / 2);
+            // Without side borders the box is a rule line above the text.
+            let (inner_w, chrome) =
+                if out.borders { (col.width.saturating_sub(2), 0) } else { (col.width, 1) };
+            let ch = compose_height(state, inner_w, col.height / 2).saturating_sub(chrome);
             out.conversation = Some(Rect { height: col.height - ch, ..col });
             out.compose = Some(Rect { y: col.y + col.height - ch, height: ch, ..col });
         } else {
@@ -127,10 +153,21 @@ pub fn areas_in(state: &State, (w, h): (u16, u16)) -> Areas {
     out
 }
 
+/// The inside of a pane: the whole rectangle without borders, else within them.
+pub fn inner(r: Rect, borders: bool) -> Rect {
+    if borders {
+        Rect { x: r.x + 1, y: r.y + 1, width: r.width.saturating_sub(2), height: r.height.saturating_sub(2) }
+    } else {
+        r
+    }
+}
+
 /// The text area of the conversation pane: (columns for message text, rows).
 pub fn conversation_viewport(state: &State) -> (usize, usize) {
-    areas(state).conversation.map_or((1, 1), |r| {
-        ((r.width.saturating_sub(2 + GUTTER)).max(1) as usize, r.height.saturating_sub(2).max(1) as usize)
+    let a = areas(state);
+    a.conversation.map_or((1, 1), |r| {
+        let i = inner(r, a.borders);
+        (i.width.saturating_sub(GUTTER).max(1) as usize, i.height.max(1) as usize)
     })
 }
 

@@ -48,11 +48,14 @@ pub fn draw(state: &State, area: Rect, buf: &mut Buffer) {
     if let Some(r) = areas.inbox {
         inbox::render(state, r, buf, &th);
     }
+    if let Some(r) = areas.activity {
+        status::render_activity(state, r, buf, &th);
+    }
     if let Some(r) = areas.conversation {
-        conversation::render(state, r, buf, &th);
+        conversation::render(state, r, buf, &th, areas.borders);
     }
     if let Some(r) = areas.compose {
-        compose::render(state, r, buf, &th);
+        compose::render(state, r, buf, &th, areas.borders);
     }
     if let Some(r) = areas.pet {
         draw_pet(state, r, buf, &th);

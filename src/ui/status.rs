@@ -110,3 +110,44 @@ pub fn render_notice(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
 }
+
+/// The activity line of the compact layout: the open conversation on the left, other
+/// conversations with news on the right (`[sam 2] [dr_morgan 1]`, like irssi's act line).
+pub fn render_activity(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
+    let w = area.width as usize;
+    let mut left = vec![Span::raw(" ")];
+    match &state.conv {
+        Some(c) => {
+            left.push(Span::styled(c.with_user.clone(), th.title));
+            if let Some(s) = &c.subject {
+                left.push(Span::styled(format!(" · {s}"), th.dim));
+            }
+            if c.loading {
+                left.push(Span::styled(" loading…".to_owned(), th.dim));
+            }
+        }
+        None => left.push(Span::styled("Inbox".to_owned(), th.title)),
+    }
+    let open = state.conv.as_ref().map(|c| c.with_user.as_str());
+    let acts: Vec<String> = state
+        .inbox
+        .entries
+        .iter()
+        .filter(|e| e.unread > 0 && Some(e.with_user.as_str()) != open)
+        .map(|e| format!("[{} {}]", e.with_user, e.unread))
+        .collect();
+    let left_w: usize = left.iter().map(|s| text::width(&s.content)).sum();
+    buf.set_line(area.x, area.y, &Line::from(left), area.width);
+    let mut right = String::new();
+    for a in acts {
+        if left_w + text::width(&right) + text::width(&a) + 3 > w {
+            break;
+        }
+        right.push_str(&a);
+        right.push(' ');
+    }
+    let rw = text::width(&right);
+    if rw > 0 {
+        buf.set_stringn(area.x + (w - rw) as u16, area.y, &right, rw, th.unread);
+    }
+}

@@ -7,7 +7,7 @@ use ratatui::Terminal;
 
 use crate::app::action::Action;
 use crate::app::fixture::*;
-use crate::app::state::{Look, State, ThemeKind};
+use crate::app::state::{LayoutPref, Look, State, ThemeKind};
 
 fn render(state: &State) -> Terminal<TestBackend> {
     let (w, h) = state.size;
@@ -21,7 +21,11 @@ fn screen(state: &State) -> String {
 }
 
 fn mono() -> Look {
-    Look { theme: ThemeKind::Mono, ..Look::default() }
+    Look { theme: ThemeKind::Mono, ..panes() }
+}
+
+fn panes() -> Look {
+    Look { layout: LayoutPref::Panes, ..Look::default() }
 }
 
 #[test]
@@ -51,7 +55,7 @@ fn main_120x40_with_pet() {
 
 #[test]
 fn main_80x24_without_pet() {
-    let s = main_screen(80, 24, Look::default());
+    let s = main_screen(80, 24, panes());
     let out = screen(&s);
     assert!(out.contains("Biscuit"), "pet moves to the status bar");
     insta::assert_snapshot!("main_80x24", out);
@@ -73,14 +77,14 @@ fn too_small() {
 
 #[test]
 fn help_overlay() {
-    let mut s = main_screen(80, 24, Look::default());
+    let mut s = main_screen(80, 24, panes());
     keys(&mut s, &["?"]);
     insta::assert_snapshot!("help_80x24", screen(&s));
 }
 
 #[test]
 fn help_follows_keymap_overrides() {
-    let mut s = main_screen(80, 24, Look::default());
+    let mut s = main_screen(80, 24, panes());
     let mut o = std::collections::BTreeMap::new();
     o.insert("ctrl-o".to_owned(), "open_editor".to_owned());
     s.keymap = crate::app::keymap::Keymap::with_overrides(&o).0;
@@ -90,7 +94,7 @@ fn help_follows_keymap_overrides() {
 
 #[test]
 fn compose_with_refusal_notice() {
-    let mut s = main_screen(80, 24, Look::default());
+    let mut s = main_screen(80, 24, panes());
     keys(&mut s, &["i"]);
     type_text(&mut s, "Can we talk tomorrow?");
     let fx = keys(&mut s, &["enter"]);
@@ -107,7 +111,7 @@ fn compose_with_refusal_notice() {
 
 #[test]
 fn new_messages_marker_when_scrolled_up() {
-    let mut s = main_screen(80, 24, Look::default());
+    let mut s = main_screen(80, 24, panes());
     let more = (15..=40).map(|i| msg(i, "dr_morgan", "alex", &format!("note {i}"), 10));
     run(&mut s, [Action::MessagesArrived(more.collect())]);
     keys(&mut s, &["pgup"]);
@@ -154,4 +158,36 @@ fn huge_conversation_renders_only_what_is_visible() {
     let out = screen(&s);
     assert!(out.contains("scrolling along"));
     assert!(!s.conv.as_ref().unwrap().follow);
+}
+
+#[test]
+fn compact_80x24_is_the_default_below_100_columns() {
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::MessagesArrived(vec![msg(30, "sam", "alex", "walk at 6?", 0)])]);
+    let out = screen(&s);
+    assert!(out.contains("[sam 1] [mei 1]"), "activity line: {out}");
+    insta::assert_snapshot!("compact_80x24", out);
+    keys(&mut s, &["esc"]);
+    insta::assert_snapshot!("compact_80x24_inbox", screen(&s));
+}
+
+#[test]
+fn compact_rows_span_the_full_width() {
+    // What lets a scroll-aware output layer move the conversation as a block: no
+    // border or neighbouring pane on the message rows.
+    let s = main_screen(80, 24, Look { layout: LayoutPref::Compact, ..Look::default() });
+    let t = render(&s);
+    let buf = t.backend().buffer();
+    for y in 1..15 {
+        assert_ne!(buf[(0, y)].symbol(), "│", "row {y} starts with a border");
+        assert_ne!(buf[(79, y)].symbol(), "│", "row {y} ends with a border");
+    }
+}
+
+#[test]
+fn compact_at_120_when_asked() {
+    let s = main_screen(120, 40, Look { layout: LayoutPref::Compact, ..Look::default() });
+    let out = screen(&s);
+    assert!(!out.contains("Inbox"));
+    assert!(out.contains("Biscuit"), "pet in the status bar");
 }

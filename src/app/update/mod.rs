@@ -173,6 +173,13 @@ fn cancel(state: &mut State, fx: &mut Vec<Effect>) {
             state.inbox.filter.clear();
             state.inbox.selected = 0;
         }
+        // With one pane at a time, Esc goes back to the inbox.
+        Pane::Conversation
+            if !matches!(crate::ui::layout::mode_for(state, state.size), crate::ui::layout::Mode::Panes) =>
+        {
+            state.focus = Pane::Inbox;
+            state.notice = None;
+        }
         _ => {
             if state.notice.take().is_none() {
                 state.dirty = false;
