@@ -98,6 +98,10 @@ pub enum Action {
         /// The edited text (replaces the draft); `None` when the editor failed.
         text: Option<String>,
     },
+    /// Text pasted into the terminal (bracketed paste): typed into the focused field as
+    /// one piece, so a pasted newline never sends a half message.
+    #[serde(skip)]
+    Paste(String),
     /// The terminal changed size.
     #[serde(skip)]
     Resize(u16, u16),

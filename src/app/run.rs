@@ -177,6 +177,7 @@ pub fn action_from(ev: Event) -> Option<Action> {
     match ev {
         Event::Key(k) => key_from(k).map(Action::Key),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::Paste(text) => Some(Action::Paste(text)),
         _ => None,
     }
 }

@@ -6,20 +6,22 @@ use std::io::{self, Write};
 use std::sync::Once;
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
 
-/// Raw mode, alternate screen, cursor hidden (once: frames never show it).
+/// Raw mode, alternate screen, cursor hidden (once: frames never show it), and
+/// bracketed paste so a pasted newline is text, not Enter.
 pub fn enter() -> io::Result<()> {
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, Hide)
+    execute!(io::stdout(), EnterAlternateScreen, Hide, EnableBracketedPaste)
 }
 
 /// Back to a normal terminal. Safe to call more than once and from a panic.
 pub fn restore() {
     let _ = disable_raw_mode();
     let mut out = io::stdout();
-    let _ = execute!(out, LeaveAlternateScreen, Show);
+    let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
     let _ = out.flush();
 }
 

@@ -263,6 +263,36 @@ fn new_conv_key(
     state.overlay = Overlay::NewConversation { recipient, subject, field };
 }
 
+/// Pasted text: multi-line into the compose box, one line into other fields.
+pub(crate) fn paste(state: &mut State, text: &str) {
+    state.dirty = true;
+    let line = crate::sanitize::sanitize_line(text);
+    if state.screen == Screen::Login {
+        let form = &mut state.login;
+        match form.focus {
+            LoginField::Server => form.server.push_str(line.trim()),
+            LoginField::Username => form.username.push_str(line.trim()),
+            LoginField::Password => form.password.push_str(&line),
+            LoginField::Pin => form.pin.push_str(line.trim()),
+            LoginField::Remember => {}
+        }
+        return;
+    }
+    match &mut state.overlay {
+        Overlay::Command(l) => l.push_str(&line),
+        Overlay::Filter => state.inbox.filter.push_str(&line),
+        Overlay::NewConversation { recipient, subject, field } => match field {
+            NewField::Recipient => recipient.push_str(line.trim()),
+            NewField::Subject => subject.push_str(&line),
+        },
+        Overlay::None if state.focus == Pane::Compose => {
+            let text = crate::sanitize::sanitize(&text.replace("\r\n", "\n").replace('\r', "\n"));
+            insert(state, &text);
+        }
+        _ => state.dirty = false,
+    }
+}
+
 /// Insert text at the compose cursor.
 pub(crate) fn insert(state: &mut State, text: &str) {
     let Some(user) = state.conv.as_ref().map(|c| c.with_user.clone()) else { return };

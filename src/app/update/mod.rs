@@ -18,6 +18,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
     match action {
         Action::Key(key) => input::key(state, key, &mut fx),
+        Action::Paste(text) => input::paste(state, &text),
         Action::Resize(w, h) => {
             state.size = (w, h);
             conv::reanchor(state);

@@ -346,3 +346,15 @@ fn outside_text_is_sanitized_on_the_way_in() {
     assert_eq!(c.messages.last().unwrap().content, "hi there");
     assert_eq!(s.inbox.entries[0].preview, "hi there");
 }
+
+#[test]
+fn paste_is_text_not_enter() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    let fx = run(&mut s, [Action::Paste("line one\r\nline two\x1b[31m".into())]);
+    assert!(fx.is_empty(), "nothing sent");
+    assert_eq!(s.current_draft().unwrap().text, "line one\nline two");
+    keys(&mut s, &["esc", "esc", ":"]);
+    run(&mut s, [Action::Paste("open\nsam".into())]);
+    assert_eq!(s.overlay, Overlay::Command("open sam".into()));
+}
