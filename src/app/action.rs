@@ -27,6 +27,11 @@ pub enum Connection {
         /// Seconds until the next attempt.
         retry_secs: u32,
     },
+    /// The server asked us to wait (429) until this time.
+    RateLimited {
+        /// When the next check is due.
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// One thing that happens. User commands come first (these are the names the keymap
@@ -170,6 +175,12 @@ pub enum Action {
     /// The user was logged out.
     #[serde(skip)]
     LoggedOut,
+    /// A message was deleted elsewhere (pushed): removed quietly.
+    #[serde(skip)]
+    MessageDeleted(i64),
+    /// A sync with the server completed at this time.
+    #[serde(skip)]
+    Synced(chrono::DateTime<chrono::Utc>),
     /// The inbox had not changed (304).
     #[serde(skip)]
     InboxUnchanged,

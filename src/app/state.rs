@@ -341,6 +341,8 @@ pub struct State {
     pub notice: Option<Notice>,
     /// The live link.
     pub connection: Connection,
+    /// When the last successful sync with the server finished.
+    pub last_sync: Option<DateTime<Utc>>,
     /// The pet.
     pub pet: PetState,
     /// Pet pane forced on/off with `p`; `None`: shown when the terminal is wide enough.
@@ -381,6 +383,7 @@ impl State {
             overlay: Overlay::None,
             notice: None,
             connection: Connection::Unknown,
+            last_sync: None,
             pet: PetState::Unknown,
             pet_pane: None,
             size: (80, 24),

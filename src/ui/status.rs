@@ -10,9 +10,15 @@ use crate::app::state::{NoticeKind, Overlay, Pane, PetState, State};
 use crate::ui::text;
 use crate::ui::theme::Theme;
 
-/// The connection state as the status bar shows it.
-pub fn connection_label(c: Connection, ascii: bool) -> String {
+/// The connection state as the status bar shows it; `tz` for the time of a 429's end.
+pub fn connection_label(c: Connection, ascii: bool, tz: chrono::FixedOffset) -> String {
     match (c, ascii) {
+        (Connection::RateLimited { until }, false) => {
+            format!("◔ rate-limited · next check {}", crate::ui::time_fmt::clock(until, tz))
+        }
+        (Connection::RateLimited { until }, true) => {
+            format!("[rate-limited {}]", crate::ui::time_fmt::clock(until, tz))
+        }
         (Connection::Unknown, _) => String::new(),
         (Connection::Connecting, false) => "◌ connecting".to_owned(),
         (Connection::Connecting, true) => "[connecting]".to_owned(),
@@ -65,7 +71,14 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     if let Some(me) = &state.me {
         left.push(format!("{me}@{}", short_server(&state.server)));
     }
-    let conn = connection_label(state.connection, th.ascii);
+    let mut conn = connection_label(state.connection, th.ascii, state.tz);
+    if let (Some(at), false, false) =
+        (state.last_sync, matches!(state.connection, Connection::Live), state.look.quiet_clock)
+    {
+        if !conn.is_empty() {
+            conn.push_str(&format!(" · synced {}", crate::ui::time_fmt::clock(at, state.tz)));
+        }
+    }
     if !conn.is_empty() {
         left.push(conn);
     }

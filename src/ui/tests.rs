@@ -191,3 +191,21 @@ fn compact_at_120_when_asked() {
     assert!(!out.contains("Inbox"));
     assert!(out.contains("Biscuit"), "pet in the status bar");
 }
+
+#[test]
+fn connection_labels() {
+    use crate::app::action::Connection;
+    use crate::ui::status::connection_label;
+    let tz = chrono::FixedOffset::east_opt(0).unwrap();
+    assert_eq!(connection_label(Connection::Live, false, tz), "● live");
+    assert_eq!(connection_label(Connection::Polling { every_secs: 15 }, false, tz), "◐ polling 15s");
+    assert_eq!(connection_label(Connection::Offline { retry_secs: 8 }, false, tz), "○ offline · retry in 8s");
+    assert_eq!(connection_label(Connection::Live, true, tz), "[live]");
+    assert_eq!(connection_label(Connection::Polling { every_secs: 15 }, true, tz), "[poll 15s]");
+    assert_eq!(connection_label(Connection::Offline { retry_secs: 8 }, true, tz), "[offline 8s]");
+    let until = now() + chrono::Duration::minutes(5);
+    assert_eq!(
+        connection_label(Connection::RateLimited { until }, false, tz),
+        "◔ rate-limited · next check 16:35"
+    );
+}

@@ -146,6 +146,19 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.notify(NoticeKind::Info, "message deleted");
         }
         Action::MessagesArrived(msgs) => messages_arrived(state, msgs, fx),
+        Action::MessageDeleted(id) => {
+            let removed = state.conv.as_mut().is_some_and(|c| conv::remove_message(c, id));
+            conv::ensure_visible(state);
+            state.dirty = removed;
+        }
+        Action::Synced(at) => {
+            // Only the minute is shown, and only while not live: redraw when that changes.
+            let shown = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp() / 60);
+            state.dirty = !state.look.quiet_clock
+                && !matches!(state.connection, Connection::Live)
+                && shown(state.last_sync) != shown(Some(at));
+            state.last_sync = Some(at);
+        }
         Action::MessageRead { id, at } => {
             let found = state.conv.as_mut().and_then(|c| {
                 let i = c.messages.binary_search_by_key(&id, |m| m.id).ok()?;

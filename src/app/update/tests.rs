@@ -358,3 +358,32 @@ fn paste_is_text_not_enter() {
     run(&mut s, [Action::Paste("open\nsam".into())]);
     assert_eq!(s.overlay, Overlay::Command("open sam".into()));
 }
+
+#[test]
+fn sync_time_redraws_once_a_minute_at_most_and_never_when_live() {
+    use crate::app::action::Connection;
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::ConnectionChanged(Connection::Polling { every_secs: 15 })]);
+    run(&mut s, [Action::Synced(now())]);
+    assert!(s.dirty);
+    s.dirty = false;
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(15))]);
+    assert!(!s.dirty, "same minute");
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(75))]);
+    assert!(s.dirty, "next minute");
+    run(&mut s, [Action::ConnectionChanged(Connection::Live)]);
+    s.dirty = false;
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(200))]);
+    assert!(!s.dirty, "live: no clock");
+}
+
+#[test]
+fn pushed_delete_is_quiet() {
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::MessageDeleted(12)]);
+    assert!(s.notice.is_none());
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 4);
+    s.dirty = false;
+    run(&mut s, [Action::MessageDeleted(12)]);
+    assert!(!s.dirty);
+}
