@@ -60,7 +60,7 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
         ),
     ];
     if let Some(t) = m.sent_at {
-        header.push(Span::styled(format!(" · {}", time_fmt::clock(t.utc(), tz)), th.dim));
+        header.push(Span::styled(format!(" {} {}", th.sym.dot, time_fmt::clock(t.utc(), tz)), th.dim));
     }
     if mine {
         let mark = if m.is_read { th.sym.read } else { th.sym.sent };
@@ -73,7 +73,7 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
         header.push(Span::styled(detail, th.dim));
     }
     if let Some(subject) = &m.subject {
-        header.push(Span::styled(" · ".to_owned(), th.dim));
+        header.push(Span::styled(format!(" {} ", th.sym.dot), th.dim));
         header.push(Span::styled(subject.clone(), th.title));
     }
     lines.push(Line::from(header));
@@ -107,7 +107,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
         title.push(Span::styled(format!("{s} "), th.dim));
     }
     if c.loading {
-        title.push(Span::styled("loading… ".to_owned(), th.dim));
+        title.push(Span::styled(format!("loading{} ", th.sym.ellipsis), th.dim));
     }
     let inner = if borders { th.pane(buf, area, Line::from(title), focused) } else { area };
     if inner.width == 0 || inner.height == 0 {
@@ -125,7 +125,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
             let mut lines = vec![Line::from(vec![
                 Span::raw("  "),
                 Span::styled("you".to_owned(), th.me),
-                Span::styled(" · sending…".to_owned(), th.dim),
+                Span::styled(format!(" {} sending{}", th.sym.dot, th.sym.ellipsis), th.dim),
             ])];
             lines.extend(text::wrap(&p.content, w).into_iter().map(|r| Line::from(format!("  {r}"))));
             rows.splice(0..0, lines);

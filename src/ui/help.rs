@@ -86,7 +86,7 @@ pub fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, th: &Theme) {
     let width = if two_cols { col_w * 2 + 5 } else { col_w + 4 } as u16;
     let rect = centered(area, width, rows + 2);
     Clear.render(rect, buf);
-    let title = Line::from(th.title_span("Keys — any key closes".to_owned()));
+    let title = Line::from(th.title_span(format!("Keys {} any key closes", th.sym.dash)));
     let inner = th.pane(buf, rect, title, true);
     for (y, line) in left.iter().enumerate().take(inner.height as usize) {
         buf.set_line(inner.x + 1, inner.y + y as u16, line, col_w as u16);

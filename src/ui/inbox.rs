@@ -38,8 +38,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     let per_page = layout::inbox_rows(state).max(1);
     let count = inbox.visible().count();
     if count == 0 {
+        let loading = format!("loading{}", th.sym.ellipsis);
         let msg = if inbox.loading {
-            "loading…"
+            loading.as_str()
         } else if !inbox.filter.is_empty() || inbox.unread_only {
             "no matches"
         } else {

@@ -15,7 +15,7 @@ use crate::ui::theme::Theme;
 pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     let form = &state.login;
     let rect = centered(area, 56, 13);
-    let title = Line::from(th.title_span("Healing Space — log in".to_owned()));
+    let title = Line::from(th.title_span(format!("Healing Space {} log in", th.sym.dash)));
     let inner = th.pane(buf, rect, title, true);
     if inner.height == 0 {
         return;
@@ -63,9 +63,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     }
     if y < bottom {
         let (msg, style) = match (&form.error, form.busy) {
-            (_, true) => ("logging in…".to_owned(), th.info),
+            (_, true) => (format!("logging in{}", th.sym.ellipsis), th.info),
             (Some(e), _) => (e.clone(), th.error),
-            (None, _) => ("Enter: log in · Tab: next field · Esc: quit".to_owned(), th.dim),
+            (None, _) => (format!("Enter: log in {d} Tab: next field {d} Esc: quit", d = th.sym.dot), th.dim),
         };
         let msg = text::truncate(&msg, (inner.width as usize).saturating_sub(2), th.ascii);
         buf.set_stringn(inner.x + 1, y, msg, inner.width.saturating_sub(1) as usize, style);

@@ -88,14 +88,20 @@ fn draw_pet(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         PetState::Some(p) => pet::render_pet(Some(p), look, inner, buf),
         PetState::None => pet::render_pet(None, look, inner, buf),
         PetState::Unknown => {
-            buf.set_stringn(inner.x, inner.y, "loading…", inner.width as usize, th.dim);
+            buf.set_stringn(
+                inner.x,
+                inner.y,
+                format!("loading{}", th.sym.ellipsis),
+                inner.width as usize,
+                th.dim,
+            );
         }
     }
 }
 
 fn too_small(area: Rect, buf: &mut Buffer, th: &Theme) {
     let (min_w, min_h) = layout::MIN_SIZE;
-    let dash = if th.ascii { "-" } else { "—" };
+    let dash = th.sym.dash;
     let msg = format!("terminal too small {dash} need {min_w}x{min_h}");
     let lines = text::wrap(&msg, area.width.max(1) as usize);
     let top = area.y + area.height.saturating_sub(lines.len() as u16) / 2;

@@ -76,7 +76,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         (state.last_sync, matches!(state.connection, Connection::Live), state.look.quiet_clock)
     {
         if !conn.is_empty() {
-            conn.push_str(&format!(" · synced {}", crate::ui::time_fmt::clock(at, state.tz)));
+            conn.push_str(&format!(" {} synced {}", th.sym.dot, crate::ui::time_fmt::clock(at, state.tz)));
         }
     }
     if !conn.is_empty() {
@@ -115,7 +115,8 @@ pub fn render_notice(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     let (mark, style) = match (n.kind, th.ascii) {
         (NoticeKind::Error, false) => ("✗ ", th.error),
         (NoticeKind::Error, true) => ("! ", th.error),
-        (NoticeKind::Info, _) => ("· ", th.info),
+        (NoticeKind::Info, false) => ("· ", th.info),
+        (NoticeKind::Info, true) => ("- ", th.info),
     };
     let line = Line::from(vec![
         Span::styled(format!(" {mark}"), style),
@@ -133,10 +134,10 @@ pub fn render_activity(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) 
         Some(c) => {
             left.push(Span::styled(c.with_user.clone(), th.title));
             if let Some(s) = &c.subject {
-                left.push(Span::styled(format!(" · {s}"), th.dim));
+                left.push(Span::styled(format!(" {} {s}", th.sym.dot), th.dim));
             }
             if c.loading {
-                left.push(Span::styled(" loading…".to_owned(), th.dim));
+                left.push(Span::styled(format!(" loading{}", th.sym.ellipsis), th.dim));
             }
         }
         None => left.push(Span::styled("Inbox".to_owned(), th.title)),

@@ -39,14 +39,38 @@ pub struct Symbols {
     pub down: &'static str,
     /// Cursor in text fields.
     pub cursor: &'static str,
+    /// Separator inside a line ("sam · 14:02").
+    pub dot: &'static str,
+    /// Something is on its way ("loading…").
+    pub ellipsis: &'static str,
+    /// A dash in titles.
+    pub dash: &'static str,
 }
 
-const UNICODE_SYMBOLS: Symbols =
-    Symbols {
-        sent: "✓", read: "✓✓", marker: "▌", sep: " │ ", rule: "─", down: "↓", cursor: "▏"
-    };
-const ASCII_SYMBOLS: Symbols =
-    Symbols { sent: "+", read: "++", marker: ">", sep: " | ", rule: "-", down: "v", cursor: "_" };
+const UNICODE_SYMBOLS: Symbols = Symbols {
+    sent: "✓",
+    read: "✓✓",
+    marker: "▌",
+    sep: " │ ",
+    rule: "─",
+    down: "↓",
+    cursor: "▏",
+    dot: "·",
+    ellipsis: "…",
+    dash: "—",
+};
+const ASCII_SYMBOLS: Symbols = Symbols {
+    sent: "+",
+    read: "++",
+    marker: ">",
+    sep: " | ",
+    rule: "-",
+    down: "v",
+    cursor: "_",
+    dot: "-",
+    ellipsis: "...",
+    dash: "-",
+};
 
 /// Styles for every kind of thing on screen.
 #[derive(Debug, Clone, Copy)]
