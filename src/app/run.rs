@@ -59,6 +59,9 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let tz = *chrono::Local::now().offset();
     let mut state = State::new(chrono::Utc::now(), tz.fix(), start.look, start.keymap);
     state.login.server = start.server.unwrap_or_default();
+    if state.login.server.is_empty() {
+        state.login.focus = crate::app::state::LoginField::Server;
+    }
     if let Some(dir) = &start.data_dir {
         for (user, text) in drafts::load(dir) {
             let cursor = text.len();

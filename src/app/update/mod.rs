@@ -78,7 +78,15 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             Pane::Conversation => focus_compose(state),
             _ => {}
         },
-        Action::Compose => focus_compose(state),
+        Action::Compose => {
+            // From the inbox, `i` opens the selected conversation ready to write.
+            if state.focus == Pane::Inbox {
+                if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
+                    open_conversation(state, &user, fx);
+                }
+            }
+            focus_compose(state)
+        }
         Action::Send => send(state, fx),
         Action::Newline => input::insert(state, "\n"),
         Action::OpenEditor => {

@@ -387,3 +387,13 @@ fn pushed_delete_is_quiet() {
     run(&mut s, [Action::MessageDeleted(12)]);
     assert!(!s.dirty);
 }
+
+#[test]
+fn i_in_the_inbox_opens_the_selected_conversation_to_write() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["shift-tab", "j"]);
+    assert_eq!(s.focus, Pane::Inbox);
+    let fx = keys(&mut s, &["i"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
+    assert_eq!(s.focus, Pane::Compose);
+}
