@@ -81,7 +81,9 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     });
     let runner = Runner::new(start.connect, service, tx);
     crate::app::terminal::enter()?;
-    let backend = ratatui::backend::CrosstermBackend::new(io::BufWriter::new(io::stdout()));
+    // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
+    // are scrolled by the terminal instead of repainted (see `ui::scroll`).
+    let backend = crate::ui::scroll::ScrollBackend::new(io::stdout());
     let mut terminal = match Terminal::new(backend) {
         Ok(t) => t,
         Err(e) => {
@@ -185,6 +187,23 @@ pub fn action_from(ev: Event) -> Option<Action> {
     }
 }
 
+/// Backends that can forget what they believe the terminal shows (after `$EDITOR` had
+/// it), so the next frame repaints from a known state.
+pub trait Forget {
+    /// Forget the terminal's contents, pen and cursor.
+    fn forget(&mut self) {}
+}
+
+impl Forget for ratatui::backend::TestBackend {}
+
+impl<W: io::Write> Forget for ratatui::backend::CrosstermBackend<W> {}
+
+impl<W: io::Write> Forget for crate::ui::scroll::ScrollBackend<W> {
+    fn forget(&mut self) {
+        self.invalidate();
+    }
+}
+
 /// Hands the terminal to an editor with some text and returns the edited text.
 pub type EditFn<'a> =
     Box<dyn FnMut(String) -> std::pin::Pin<Box<dyn Future<Output = Option<String>> + Send>> + 'a>;
@@ -219,7 +238,7 @@ pub async fn event_loop<B, C, I>(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
-    B: Backend,
+    B: Backend + Forget,
     C: Connect,
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
@@ -279,6 +298,7 @@ where
                         drop(input.take());
                         let edited = (host.edit)(text).await;
                         input = Some((host.new_input)());
+                        terminal.backend_mut().forget();
                         terminal.clear().map_err(draw_err)?;
                         more.extend(update(state, Action::EditorDone { user, text: edited }));
                         state.dirty = true;

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod login;
 pub mod overlay;
 pub mod pet;
+pub mod scroll;
 pub mod status;
 pub mod text;
 pub mod theme;
