@@ -212,3 +212,27 @@ fn connection_labels() {
         "◔ rate-limited · next check 16:35"
     );
 }
+
+#[test]
+fn every_size_draws_without_panicking() {
+    let looks = [Look::default(), panes(), Look { ascii: true, theme: ThemeKind::C16, ..Look::default() }];
+    for look in looks {
+        for w in (0..=130).step_by(7) {
+            for h in (0..=45).step_by(4) {
+                let mut s = main_screen(w.max(1), h.max(1), look);
+                keys(&mut s, &["i"]);
+                type_text(&mut s, "a long draft that wraps over several lines in a narrow box, 日本語 too");
+                s.notify(crate::app::state::NoticeKind::Error, "something went wrong");
+                let _ = screen(&s);
+                keys(&mut s, &["esc", "?"]);
+                let _ = screen(&s);
+                keys(&mut s, &["esc", "c"]);
+                let _ = screen(&s);
+                keys(&mut s, &["esc", "esc", "shift-tab"]);
+                let _ = screen(&s);
+                run(&mut s, [Action::SessionExpired]);
+                let _ = screen(&s);
+            }
+        }
+    }
+}
