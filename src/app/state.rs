@@ -12,6 +12,9 @@ use crate::app::keymap::Keymap;
 /// The server's limit for one message, in characters.
 pub const MESSAGE_LIMIT: usize = 10_000;
 
+/// Messages the server returns per conversation fetch at most (the oldest ones).
+pub const CONVERSATION_PAGE: usize = 200;
+
 /// Which screen is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Screen {

@@ -100,10 +100,17 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 remember_users(state, m);
             }
             let mut changed = false;
+            let full_page = resp.messages.len() >= crate::app::state::CONVERSATION_PAGE;
             if let Some(c) = state.conv.as_mut() {
                 changed = c.loading;
                 c.loading = false;
-                changed |= conv::merge_messages(c, resp.messages).1;
+                let (fresh, merged) = conv::merge_messages(c, resp.messages);
+                changed |= merged;
+                // The server sends the oldest messages first: a full page means there may
+                // be newer ones (a server that ignores `after_id` repeats itself: stop then).
+                if full_page && fresh > 0 {
+                    fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
+                }
             }
             conv::ensure_visible(state);
             state.dirty = changed;

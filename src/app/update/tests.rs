@@ -397,3 +397,18 @@ fn i_in_the_inbox_opens_the_selected_conversation_to_write() {
     assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
     assert_eq!(s.focus, Pane::Compose);
 }
+
+#[test]
+fn a_full_page_asks_for_the_next_one() {
+    let mut s = main_screen(120, 40, Look::default());
+    let page = |from: i64| ConversationResponse {
+        messages: (from..from + 200).map(|i| msg(i, "dr_morgan", "alex", "x", 5)).collect(),
+        participant_count: 2,
+        with_user: "dr_morgan".into(),
+    };
+    let fx = run(&mut s, [Action::ConversationLoaded(page(1000))]);
+    assert_eq!(fx, vec![Effect::FetchConversation { user: "dr_morgan".into(), after_id: Some(1199) }]);
+    // A server that ignores after_id sends the same page again: no endless loop.
+    let fx = run(&mut s, [Action::ConversationLoaded(page(1000))]);
+    assert!(fx.is_empty());
+}
