@@ -31,6 +31,13 @@ pub fn connection_label(c: Connection, ascii: bool, tz: chrono::FixedOffset) -> 
     }
 }
 
+/// Whether the status bar shows the last sync time: only while the link is degraded
+/// (offline or rate-limited), and never with `--quiet-clock`.
+pub fn shows_sync_time(state: &State) -> bool {
+    !state.look.quiet_clock
+        && matches!(state.connection, Connection::Offline { .. } | Connection::RateLimited { .. })
+}
+
 /// The server as a short host[:port].
 fn short_server(url: &str) -> &str {
     let s = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -72,12 +79,8 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         left.push(format!("{me}@{}", short_server(&state.server)));
     }
     let mut conn = connection_label(state.connection, th.ascii, state.tz);
-    if let (Some(at), false, false) =
-        (state.last_sync, matches!(state.connection, Connection::Live), state.look.quiet_clock)
-    {
-        if !conn.is_empty() {
-            conn.push_str(&format!(" {} synced {}", th.sym.dot, crate::ui::time_fmt::clock(at, state.tz)));
-        }
+    if let (Some(at), true) = (state.last_sync, shows_sync_time(state)) {
+        conn.push_str(&format!(" {} synced {}", th.sym.dot, crate::ui::time_fmt::clock(at, state.tz)));
     }
     if !conn.is_empty() {
         left.push(conn);

@@ -133,7 +133,7 @@ fn no_color_is_mono() {
 #[test]
 fn ascii_has_no_box_drawing_or_emoji() {
     let mut s = main_screen(120, 40, Look { ascii: true, ..Look::default() });
-    run(&mut s, [Action::ConnectionChanged(crate::app::action::Connection::Polling { every_secs: 15 })]);
+    run(&mut s, [Action::ConnectionChanged(crate::app::action::Connection::Offline { retry_secs: 8 })]);
     run(&mut s, [Action::Synced(now())]);
     let out = screen(&s);
     // Only the people's own text (the fixture's emoji and Japanese) may be non-ASCII.

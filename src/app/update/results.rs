@@ -159,11 +159,11 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = removed;
         }
         Action::Synced(at) => {
-            // Only the minute is shown, and only while not live: redraw when that changes.
+            // Shown (to the minute) only while the link is degraded, where it matters:
+            // a healthy idle client must write nothing.
             let shown = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp() / 60);
-            state.dirty = !state.look.quiet_clock
-                && !matches!(state.connection, Connection::Live)
-                && shown(state.last_sync) != shown(Some(at));
+            state.dirty =
+                crate::ui::status::shows_sync_time(state) && shown(state.last_sync) != shown(Some(at));
             state.last_sync = Some(at);
         }
         Action::MessageRead { id, at } => {

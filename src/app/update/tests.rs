@@ -360,21 +360,25 @@ fn paste_is_text_not_enter() {
 }
 
 #[test]
-fn sync_time_redraws_once_a_minute_at_most_and_never_when_live() {
+fn sync_time_redraws_once_a_minute_at_most_and_only_when_degraded() {
     use crate::app::action::Connection;
     let mut s = main_screen(120, 40, Look::default());
     run(&mut s, [Action::ConnectionChanged(Connection::Polling { every_secs: 15 })]);
-    run(&mut s, [Action::Synced(now())]);
+    s.dirty = false;
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(75))]);
+    assert!(!s.dirty, "healthy polling shows no clock");
+    run(&mut s, [Action::ConnectionChanged(Connection::Offline { retry_secs: 8 })]);
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(140))]);
     assert!(s.dirty);
     s.dirty = false;
-    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(15))]);
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(150))]);
     assert!(!s.dirty, "same minute");
-    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(75))]);
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(215))]);
     assert!(s.dirty, "next minute");
-    run(&mut s, [Action::ConnectionChanged(Connection::Live)]);
+    s.look.quiet_clock = true;
     s.dirty = false;
-    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(200))]);
-    assert!(!s.dirty, "live: no clock");
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(300))]);
+    assert!(!s.dirty, "--quiet-clock");
 }
 
 #[test]
