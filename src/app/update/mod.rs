@@ -199,9 +199,13 @@ fn cancel(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Open the conversation with `user` (already sanitized) and fetch it.
 pub(crate) fn open_conversation(state: &mut State, user: &str, fx: &mut Vec<Effect>) {
-    let user = sanitize_line(user).trim().to_owned();
+    let mut user = sanitize_line(user).trim().to_owned();
     if user.is_empty() {
         return;
+    }
+    // Use the spelling the server uses when we know it (`:open Sam` for "sam").
+    if let Some(known) = state.known_users.iter().find(|u| u.eq_ignore_ascii_case(&user)) {
+        user = known.clone();
     }
     state.focus = Pane::Conversation;
     state.dirty = true;

@@ -91,10 +91,20 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::ConversationLoaded(resp) => {
             let user = sanitize_line(&resp.with_user);
-            let matches = state.conv.as_ref().is_some_and(|c| user.is_empty() || c.with_user == user);
+            let matches = state
+                .conv
+                .as_ref()
+                .is_some_and(|c| user.is_empty() || c.with_user.eq_ignore_ascii_case(&user));
             if !matches {
                 state.dirty = false;
                 return;
+            }
+            // Adopt the server's spelling of the name (drafts follow it).
+            if let Some(c) = state.conv.as_mut().filter(|c| !user.is_empty() && c.with_user != user) {
+                if let Some(d) = state.drafts.remove(&c.with_user) {
+                    state.drafts.insert(user.clone(), d);
+                }
+                c.with_user = user.clone();
             }
             for m in &resp.messages {
                 remember_users(state, m);

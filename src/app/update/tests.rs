@@ -416,3 +416,23 @@ fn a_full_page_asks_for_the_next_one() {
     let fx = run(&mut s, [Action::ConversationLoaded(page(1000))]);
     assert!(fx.is_empty());
 }
+
+#[test]
+fn names_are_matched_without_case() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "open SAM");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "open Newbie");
+    keys(&mut s, &["enter", "i"]);
+    type_text(&mut s, "hi");
+    let mut resp = conversation();
+    resp.messages.clear();
+    resp.with_user = "newbie".into();
+    run(&mut s, [Action::ConversationLoaded(resp)]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!((c.with_user.as_str(), c.loading), ("newbie", false));
+    assert_eq!(s.current_draft().unwrap().text, "hi");
+}
