@@ -181,6 +181,12 @@ pub enum Action {
     /// A sync with the server completed at this time.
     #[serde(skip)]
     Synced(chrono::DateTime<chrono::Utc>),
+    /// Drafts saved on disk for this account (after login): (conversation, text).
+    #[serde(skip)]
+    DraftsLoaded(Vec<(String, String)>),
+    /// Something worth one notice that is not an error (a recovered store).
+    #[serde(skip)]
+    Info(String),
     /// The inbox had not changed (304).
     #[serde(skip)]
     InboxUnchanged,

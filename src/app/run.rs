@@ -5,7 +5,6 @@
 //! The loop itself ([`event_loop`]) is generic over the ratatui backend and the input
 //! stream, so tests drive the whole app with a `TestBackend` and scripted keys.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
@@ -62,14 +61,6 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     if state.login.server.is_empty() {
         state.login.focus = crate::app::state::LoginField::Server;
     }
-    if let Some(dir) = &start.data_dir {
-        for (user, text) in drafts::load(dir) {
-            let cursor = text.len();
-            state
-                .drafts
-                .insert(crate::sanitize::sanitize_line(&user), crate::app::state::Draft { text, cursor });
-        }
-    }
     if let Some(w) = start.warnings.first() {
         state.notify(crate::app::state::NoticeKind::Error, w);
     }
@@ -97,7 +88,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let mut host = Host {
         new_input: Box::new(crossterm::event::EventStream::new),
         edit: Box::new(|text| Box::pin(crate::app::terminal::edit_in_editor(text))),
-        data_dir: start.data_dir,
+        drafts: drafts::Drafts::new(start.data_dir),
     };
     let result = event_loop(
         &mut terminal,
@@ -214,17 +205,8 @@ pub struct Host<'a, I> {
     pub new_input: Box<dyn FnMut() -> I + 'a>,
     /// Hands the terminal to `$EDITOR` with the text; the edited text, or `None`.
     pub edit: EditFn<'a>,
-    /// Where drafts are kept; `None` keeps them in memory only.
-    pub data_dir: Option<PathBuf>,
-}
-
-fn save_drafts(state: &State, data_dir: &Option<PathBuf>) {
-    let Some(dir) = data_dir else { return };
-    let map: BTreeMap<String, String> =
-        state.drafts.iter().map(|(u, d)| (u.clone(), d.text.clone())).collect();
-    if let Err(e) = drafts::save(dir, &map) {
-        tracing::warn!(error = %e, "could not save drafts");
-    }
+    /// Where drafts are kept.
+    pub drafts: drafts::Drafts,
 }
 
 /// Run the client until the user quits, the input ends, or `shutdown` resolves (a
@@ -269,10 +251,7 @@ where
         // Results first: what the user sees should be current before the next key acts on it.
         let action = tokio::select! {
             biased;
-            () = &mut shutdown => {
-                save_drafts(state, &host.data_dir);
-                break;
-            }
+            () = &mut shutdown => break,
             Some(a) = rx.recv() => Some(a),
             ev = next => match ev {
                 Some(Ok(ev)) => action_from(ev),
@@ -282,17 +261,25 @@ where
             _ = tick.tick(), if !state.look.quiet_clock => Some(Action::Tick(chrono::Utc::now())),
         };
         let Some(action) = action else { continue };
-        let logged_in = matches!(action, Action::LoginSucceeded { .. });
+        let account = match &action {
+            Action::LoginSucceeded { username, server } => Some((server.clone(), username.clone())),
+            _ => None,
+        };
         let mut effects = update(state, action);
-        if logged_in {
+        if let Some((server, username)) = account {
             runner.start_polling();
+            let (saved, note) = host.drafts.open(&server, &username);
+            effects.extend(update(state, Action::DraftsLoaded(saved)));
+            if let Some(note) = note {
+                effects.extend(update(state, Action::Info(note)));
+            }
         }
         while !effects.is_empty() {
             let mut more = Vec::new();
             for fx in effects {
                 match fx {
                     Effect::Quit => state.quit = true,
-                    Effect::SaveDraft { .. } => save_drafts(state, &host.data_dir),
+                    Effect::SaveDraft { user, text } => host.drafts.save(&user, &text),
                     Effect::OpenEditor { user, text } => {
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());
@@ -309,6 +296,8 @@ where
             effects = more;
         }
     }
+    // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM).
+    host.drafts.save_all(state);
     runner.persist();
     Ok(())
 }

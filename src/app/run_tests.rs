@@ -124,6 +124,16 @@ fn typed(s: &str) -> Vec<Event> {
 }
 
 async fn drive(state: &mut State, fake: &Fake, events: Vec<Event>) -> Terminal<TestBackend> {
+    drive_with(state, fake, events, None, std::future::pending()).await
+}
+
+async fn drive_with(
+    state: &mut State,
+    fake: &Fake,
+    events: Vec<Event>,
+    data_dir: Option<std::path::PathBuf>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Terminal<TestBackend> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(FakeConnect(fake.clone()), None, tx);
     let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
@@ -131,9 +141,9 @@ async fn drive(state: &mut State, fake: &Fake, events: Vec<Event>) -> Terminal<T
     let mut host = Host {
         new_input: Box::new(move || script(events.take().unwrap_or_default())),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
-        data_dir: None,
+        drafts: crate::app::drafts::Drafts::new(data_dir),
     };
-    event_loop(&mut terminal, state, &runner, &mut rx, &mut host, std::future::pending()).await.unwrap();
+    event_loop(&mut terminal, state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
     terminal
 }
 
@@ -242,4 +252,46 @@ fn keys_from_crossterm() {
     let k = key_from(KeyEvent::new(C::Enter, KeyModifiers::ALT)).unwrap();
     assert_eq!(k, Key::parse("alt-enter").unwrap());
     assert_eq!(key_from(KeyEvent::new(C::Char('G'), KeyModifiers::SHIFT)), Some(Key::ch('G')));
+}
+
+#[tokio::test]
+async fn a_signal_keeps_the_draft_for_the_next_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    let mut events = typed("alex");
+    events.push(key(C::Tab));
+    events.extend(typed("pw"));
+    events.push(key(C::Tab));
+    events.extend(typed("1234"));
+    events.push(key(C::Enter));
+    events.extend(typed(":new sam"));
+    events.push(key(C::Enter));
+    events.extend(typed("don't lose me"));
+    // The "signal" arrives once the keys are in; the input never ends by itself.
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let keys = script(events);
+    let endless = keys.chain(stream::once(async move {
+        let _ = tx.send(());
+        std::future::pending::<io::Result<Event>>().await
+    }));
+    let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(FakeConnect(fake.clone()), None, atx);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut input = Some(endless.boxed());
+    let mut host = Host {
+        new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
+        edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+        drafts: crate::app::drafts::Drafts::new(Some(dir.path().to_path_buf())),
+    };
+    let shutdown = async move {
+        let _ = rx.await;
+    };
+    event_loop(&mut terminal, &mut state, &runner, &mut arx, &mut host, shutdown).await.unwrap();
+    assert!(!state.quit, "ended by the signal, not a quit");
+
+    let mut next = crate::app::drafts::Drafts::new(Some(dir.path().to_path_buf()));
+    let (saved, _) = next.open("http://fake:1", "alex");
+    assert_eq!(saved, vec![("sam".to_owned(), "don't lose me".to_owned())]);
 }

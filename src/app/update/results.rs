@@ -163,6 +163,18 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.notify(NoticeKind::Info, "message deleted");
         }
         Action::MessagesArrived(msgs) => messages_arrived(state, msgs, fx),
+        Action::DraftsLoaded(saved) => {
+            // What is in memory is newer than what was on disk.
+            for (user, text) in saved {
+                let user = sanitize_line(&user);
+                let d = state.drafts.entry(user).or_default();
+                if d.text.trim().is_empty() {
+                    let text = crate::sanitize::sanitize(&text);
+                    *d = Draft { cursor: text.len(), text };
+                }
+            }
+        }
+        Action::Info(text) => state.notify(NoticeKind::Info, text),
         Action::MessageDeleted(id) => {
             let removed = state.conv.as_mut().is_some_and(|c| conv::remove_message(c, id));
             conv::ensure_visible(state);

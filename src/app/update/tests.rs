@@ -436,3 +436,16 @@ fn names_are_matched_without_case() {
     assert_eq!((c.with_user.as_str(), c.loading), ("newbie", false));
     assert_eq!(s.current_draft().unwrap().text, "hi");
 }
+
+#[test]
+fn saved_drafts_fill_empty_boxes_only() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "newer");
+    run(
+        &mut s,
+        [Action::DraftsLoaded(vec![("dr_morgan".into(), "older".into()), ("sam".into(), "for sam".into())])],
+    );
+    assert_eq!(s.drafts["dr_morgan"].text, "newer");
+    assert_eq!(s.drafts["sam"].text, "for sam");
+}
