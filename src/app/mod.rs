@@ -2,6 +2,7 @@
 //! the runtime that drives them (`run`).
 
 pub mod action;
+pub mod client_service;
 pub mod drafts;
 pub mod effect;
 #[cfg(test)]

@@ -27,10 +27,98 @@ use crate::app::{drafts, update};
 use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
 use chrono::Offset;
 
-/// Open the interactive client.
+/// Open the interactive client: the saved session when there is one (for the server
+/// asked for), else the login screen.
 pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
-    let _ = (global, look);
-    anyhow::bail!("the interactive client needs the API client (not merged yet); try `healing-tui --help`")
+    crate::app::terminal::install_panic_hook();
+    let paths = crate::config::Paths::resolve(global)?;
+    let loaded = crate::config::Config::load(&paths.config_dir)?;
+    // Logs go to a file: stderr is the screen while the client runs.
+    if let Err(e) = crate::logging::init(&paths) {
+        if !matches!(e, crate::logging::LogError::AlreadySet) {
+            eprintln!(
+                "healing-tui: warning: no log file: {}",
+                crate::sanitize::sanitize_line(&e.to_string())
+            );
+        }
+    }
+    let config = loaded.config;
+    let (keymap, mut warnings) = crate::app::keymap::Keymap::with_overrides(&config.keys);
+    warnings.extend(loaded.warnings);
+    let opts = crate::api::ClientOptions::from_global(global);
+    let wanted = config.server(global);
+    let session = match crate::store::session::Session::load(&paths.config_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            warnings.push(e.to_string());
+            None
+        }
+    };
+    let same_server = |s: &crate::store::session::Session| match &wanted {
+        None => true,
+        Some(w) => crate::api::client::parse_server_url(w, true).is_ok_and(|u| u.as_str() == s.server),
+    };
+    let service = session.as_ref().filter(|s| same_server(s)).and_then(|s| {
+        crate::api::Client::from_session(s, &opts)
+            .ok()
+            .map(|c| (crate::app::client_service::ClientService::new(c), s.username.clone()))
+    });
+    let server = wanted.or_else(|| session.map(|s| s.server));
+    let look = look_resolved(&config, look);
+    let start = Start {
+        connect: crate::app::client_service::ClientConnect { opts, config_dir: paths.config_dir.clone() },
+        service,
+        look,
+        keymap,
+        server,
+        data_dir: Some(paths.data_dir.clone()),
+        warnings,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(run_interactive(start))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `healing-tui demo`: the client logged in as `username` on the demo server at `url`,
+/// with throwaway config and data directories (the user's own session is untouched);
+/// looks and keys still come from the user's flags and config file.
+pub async fn run_demo(
+    url: &str,
+    username: &str,
+    password: &str,
+    pin: &str,
+    global: &GlobalOpts,
+    look: &LookOpts,
+) -> anyhow::Result<ExitCode> {
+    crate::app::terminal::install_panic_hook();
+    let config = crate::config::Paths::resolve(global)
+        .ok()
+        .and_then(|p| crate::config::Config::load(&p.config_dir).ok())
+        .unwrap_or_default();
+    let (keymap, mut warnings) = crate::app::keymap::Keymap::with_overrides(&config.config.keys);
+    warnings.extend(config.warnings);
+    let dir = tempfile::Builder::new().prefix("healing-tui-demo-client-").tempdir()?;
+    let opts = crate::api::ClientOptions::default();
+    let client = crate::api::Client::new(url, &opts)?;
+    let login = crate::api::types::LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+        pin: pin.to_owned(),
+        remember_me: None,
+    };
+    let me = client.login(&login).await?.username;
+    let me = if me.trim().is_empty() { username.to_owned() } else { me };
+    let start = Start {
+        connect: crate::app::client_service::ClientConnect { opts, config_dir: dir.path().join("config") },
+        service: Some((crate::app::client_service::ClientService::new(client), me)),
+        look: look_resolved(&config.config, look),
+        keymap,
+        server: Some(url.to_owned()),
+        data_dir: Some(dir.path().join("data")),
+        warnings,
+    };
+    run_interactive(start).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How to start the interactive client.
@@ -101,6 +189,14 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     .await;
     crate::app::terminal::restore();
     Ok(result?)
+}
+
+/// Looks from flags, environment and the config file.
+fn look_resolved(config: &crate::config::Config, opts: &LookOpts) -> Look {
+    let mut look = look_from(opts, Some(config.theme(opts)), config.layout(opts));
+    look.ascii = config.ascii(opts);
+    look.quiet_clock = config.quiet_clock(opts);
+    look
 }
 
 /// Looks from flags and environment: `--theme` wins, then `NO_COLOR`, then the config
