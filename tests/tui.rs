@@ -88,3 +88,52 @@ fn log_in_filter_open_type_send_then_idle() {
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn remember_me_resumes_the_session_and_keeps_the_draft() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let args = [
+        "--server",
+        url.as_str(),
+        "--config-dir",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("log in", WAIT);
+    tui.type_text("alex");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("healing-demo");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("1234");
+    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("dr_morgan", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r", b"i"]);
+    tui.type_text("half a thought");
+    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    drop(tui);
+
+    // No login screen the second time, and the draft is waiting in its conversation.
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    assert!(!tui.screen_text().contains("log in"));
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("half a thought", WAIT);
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
