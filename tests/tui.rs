@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use healing_tui::api::types::LoginRequest;
+use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
 use healing_tui::server::{start, ServerOptions};
 use support::pty::PtySession;
@@ -77,12 +77,17 @@ fn log_in_filter_open_type_send_then_idle() {
             remember_me: None,
         };
         client.login(&login).await.unwrap();
-        match client.conversation("alex", 200, None, None).await.unwrap() {
+        let copies = match client.conversation("alex", 200, None, None).await.unwrap() {
             Fetched::Fresh { value, .. } => value.messages.iter().filter(|m| m.content == text).count(),
             Fetched::NotModified => 0,
-        }
+        };
+        // And news arrives without a key pressed.
+        let reply = SendRequest { recipient: "alex".into(), content: "got it, thanks".into(), subject: None };
+        client.send(&reply, None).await.unwrap();
+        copies
     });
     assert_eq!(copies, 1, "the server holds exactly one copy");
+    tui.wait_for("got it, thanks", WAIT);
 
     key_by_key(&mut tui, &[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
