@@ -70,13 +70,18 @@ impl<C: Connect> Runner<C> {
     /// Start sending `PollDue` at the pace the server allows (replaces a running poller).
     pub fn start_polling(&self) {
         let Some(svc) = self.service() else { return };
-        let every = if svc.has_etags() { POLL_WITH_ETAG } else { POLL_WITHOUT_ETAG };
         let tx = self.tx.clone();
         let task = tokio::spawn(async move {
-            let _ = tx
-                .send(Action::ConnectionChanged(Connection::Polling { every_secs: every.as_secs() as u32 }));
+            // Ticks at the brisk pace; polls when the server's pace is due. Whether the
+            // server sends ETags is learnt from the first answers, after this started.
+            let mut waited = Duration::ZERO;
             loop {
-                tokio::time::sleep(every).await;
+                tokio::time::sleep(POLL_WITH_ETAG).await;
+                waited += POLL_WITH_ETAG;
+                if waited < poll_interval(&svc) {
+                    continue;
+                }
+                waited = Duration::ZERO;
                 if tx.send(Action::PollDue).is_err() {
                     break;
                 }
