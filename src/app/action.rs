@@ -172,6 +172,9 @@ pub enum Action {
     /// A request failed in a way worth a one-line notice.
     #[serde(skip)]
     Failed(String),
+    /// A fetch could not reach the server (the connection state says so).
+    #[serde(skip)]
+    Unreachable,
     /// The user was logged out.
     #[serde(skip)]
     LoggedOut,

@@ -286,10 +286,11 @@ fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError) {
         ApiError::Offline(_) => send_all(
             tx,
             [
+                // The status bar says so; a notice on every failed poll would be noise.
                 Action::ConnectionChanged(Connection::Offline {
                     retry_secs: POLL_WITH_ETAG.as_secs() as u32,
                 }),
-                Action::Failed(format!("{what}: {e}")),
+                Action::Unreachable,
             ],
         ),
         e => send_all(tx, [Action::Failed(format!("{what}: {e}"))]),

@@ -78,6 +78,8 @@ fn login_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     match key.code {
         KeyCode::Tab | KeyCode::Down => form.focus = form.focus.next(),
         KeyCode::BackTab | KeyCode::Up => form.focus = form.focus.prev(),
+        // Esc first dismisses a complaint; on a clean form it leaves.
+        KeyCode::Esc if form.error.is_some() => form.error = None,
         KeyCode::Esc => super::command(state, Action::Quit, fx),
         KeyCode::Enter => submit_login(state, fx),
         KeyCode::Char(' ') if form.focus == LoginField::Remember => form.remember = !form.remember,

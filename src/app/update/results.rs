@@ -208,6 +208,14 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = state.connection != c;
             state.connection = c;
         }
+        Action::Unreachable => {
+            let was_loading = state.inbox.loading || state.conv.as_ref().is_some_and(|c| c.loading);
+            state.inbox.loading = false;
+            if let Some(c) = state.conv.as_mut() {
+                c.loading = false;
+            }
+            state.dirty = was_loading;
+        }
         Action::Failed(text) => {
             let before = state.notice.clone();
             state.inbox.loading = false;

@@ -449,3 +449,22 @@ fn saved_drafts_fill_empty_boxes_only() {
     assert_eq!(s.drafts["dr_morgan"].text, "newer");
     assert_eq!(s.drafts["sam"].text, "for sam");
 }
+
+#[test]
+fn esc_on_the_login_form_dismisses_the_error_first() {
+    let mut s = fresh(80, 24, Look::default());
+    run(&mut s, [Action::LoginFailed("nope".into())]);
+    assert!(keys(&mut s, &["esc"]).is_empty());
+    assert!(s.login.error.is_none() && !s.quit);
+    keys(&mut s, &["esc"]);
+    assert!(s.quit);
+}
+
+#[test]
+fn unreachable_stops_loading_quietly() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["r"]);
+    assert!(s.inbox.loading);
+    run(&mut s, [Action::Unreachable]);
+    assert!(!s.inbox.loading && s.notice.is_none());
+}
