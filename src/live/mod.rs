@@ -5,3 +5,4 @@
 pub mod backoff;
 pub mod budget;
 pub mod plan;
+pub mod sender;
