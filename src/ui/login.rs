@@ -65,6 +65,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         let (msg, style) = match (&form.error, form.busy) {
             (_, true) => (format!("logging in{}", th.sym.ellipsis), th.info),
             (Some(e), _) => (e.clone(), th.error),
+            // A notice from start-up (a config or session problem) shows here too.
+            (None, _) if state.notice.is_some() => {
+                (state.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default(), th.error)
+            }
             (None, _) => (format!("Enter: log in {d} Tab: next field {d} Esc: quit", d = th.sym.dot), th.dim),
         };
         let msg = text::truncate(&msg, (inner.width as usize).saturating_sub(2), th.ascii);

@@ -236,3 +236,10 @@ fn every_size_draws_without_panicking() {
         }
     }
 }
+
+#[test]
+fn start_up_problems_show_on_the_login_screen() {
+    let mut s = fresh(80, 24, Look::default());
+    s.notify(crate::app::state::NoticeKind::Error, "[keys] unknown action \"explode\"");
+    assert!(screen(&s).contains("unknown action"));
+}
