@@ -295,18 +295,22 @@ pub(crate) fn paste(state: &mut State, text: &str) {
     }
 }
 
+/// The nearest char boundary at or before `at` (a cursor never splits a character).
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// Insert text at the compose cursor.
 pub(crate) fn insert(state: &mut State, text: &str) {
     let Some(user) = state.conv.as_ref().map(|c| c.with_user.clone()) else { return };
     let d = state.drafts.entry(user).or_default();
-    let at = d.cursor.min(d.text.len());
-    if d.text.is_char_boundary(at) {
-        d.text.insert_str(at, text);
-        d.cursor = at + text.len();
-    } else {
-        d.text.push_str(text);
-        d.cursor = d.text.len();
-    }
+    let at = boundary(&d.text, d.cursor);
+    d.text.insert_str(at, text);
+    d.cursor = at + text.len();
     state.dirty = true;
 }
 
@@ -318,7 +322,7 @@ fn edit_draft(state: &mut State, key: Key) {
     }
     let Some(user) = state.conv.as_ref().map(|c| c.with_user.clone()) else { return };
     let d = state.drafts.entry(user).or_default();
-    let at = d.cursor.min(d.text.len());
+    let at = boundary(&d.text, d.cursor);
     let prev = d.text[..at].char_indices().next_back().map(|(i, _)| i);
     let next = d.text[at..].chars().next().map(|c| at + c.len_utf8());
     match key.code {

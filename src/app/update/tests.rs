@@ -468,3 +468,20 @@ fn unreachable_stops_loading_quietly() {
     run(&mut s, [Action::Unreachable]);
     assert!(!s.inbox.loading && s.notice.is_none());
 }
+
+#[test]
+fn cursor_editing_never_splits_a_character() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "日本");
+    keys(&mut s, &["left"]);
+    type_text(&mut s, "x");
+    assert_eq!(s.current_draft().unwrap().text, "日x本");
+    keys(&mut s, &["home", "del", "end", "backspace"]);
+    assert_eq!(s.current_draft().unwrap().text, "x");
+    s.drafts.get_mut("dr_morgan").unwrap().cursor = 99;
+    s.drafts.get_mut("dr_morgan").unwrap().text = "é".into();
+    s.drafts.get_mut("dr_morgan").unwrap().cursor = 1;
+    type_text(&mut s, "a");
+    assert_eq!(s.current_draft().unwrap().text, "aé");
+}
