@@ -1,7 +1,9 @@
 //! The `live` room: the link that brings news. A websocket when the server offers one
 //! (our extension), otherwise smart, budget-aware polling; capped jittered backoff;
-//! and the connection state the status bar shows.
+//! the connection state the status bar shows; and notifications for news off screen.
 
 pub mod backoff;
 pub mod budget;
+pub mod notify;
 pub mod plan;
+pub mod status;
