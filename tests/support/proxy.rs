@@ -1,11 +1,12 @@
 //! A fault-injection TCP proxy for tests: sits between a client and the reference
-//! server on loopback, counts bytes each way, and on command drops every connection,
-//! stalls traffic, refuses new connections, or cuts a response after N bytes.
+//! server on loopback, counts bytes each way and HTTP requests by request line, and on
+//! command drops every connection, stalls traffic, refuses new connections, or cuts a
+//! response after N bytes.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,6 +22,18 @@ struct Faults {
     to_server: AtomicU64,
     to_client: AtomicU64,
     connections: AtomicU64,
+    requests: Mutex<Vec<Request>>,
+}
+
+/// One HTTP request seen going upstream.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// When its head was complete.
+    pub at: Instant,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path without the query.
+    pub path: String,
 }
 
 /// Handle to a running proxy.
@@ -49,6 +62,8 @@ impl Proxy {
                 f.connections.fetch_add(1, Ordering::SeqCst);
                 let f = Arc::clone(&f);
                 let mut drop_rx = drop_rx.clone();
+                // Only drops ordered from now on concern this connection.
+                drop_rx.borrow_and_update();
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(upstream).await else { return };
                     let _ = client.set_nodelay(true);
@@ -102,6 +117,16 @@ impl Proxy {
         (self.faults.to_server.load(Ordering::SeqCst), self.faults.to_client.load(Ordering::SeqCst))
     }
 
+    /// Every HTTP request seen so far (websocket frames are not requests).
+    pub fn requests(&self) -> Vec<Request> {
+        self.faults.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Requests whose path starts with `prefix` since `since`.
+    pub fn count(&self, prefix: &str, since: Instant) -> usize {
+        self.requests().iter().filter(|r| r.at >= since && r.path.starts_with(prefix)).count()
+    }
+
     /// Connections accepted and forwarded so far.
     pub fn connections(&self) -> u64 {
         self.faults.connections.load(Ordering::SeqCst)
@@ -122,6 +147,7 @@ async fn pump(
     upstream: bool,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
+    let mut parser = RequestParser::default();
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
@@ -133,10 +159,21 @@ async fn pump(
         let mut chunk = &buf[..n];
         let mut cut = false;
         if !upstream {
-            let limit = faults.cut_after.swap(0, Ordering::SeqCst);
-            if limit > 0 && limit < chunk.len() {
+            // Armed cuts wait for a chunk long enough to be cut inside.
+            let limit = faults.cut_after.load(Ordering::SeqCst);
+            if limit > 0
+                && limit < chunk.len()
+                && faults.cut_after.compare_exchange(limit, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+            {
                 chunk = &chunk[..limit];
                 cut = true;
+            }
+        }
+        if upstream {
+            for (method, path) in parser.feed(chunk) {
+                if let Ok(mut r) = faults.requests.lock() {
+                    r.push(Request { at: Instant::now(), method, path });
+                }
             }
         }
         let counter = if upstream { &faults.to_server } else { &faults.to_client };
@@ -146,4 +183,61 @@ async fn pump(
         }
     }
     let _ = to.shutdown().await;
+}
+
+/// Finds request lines in a client→server byte stream: reads each head, skips its
+/// `Content-Length` body, and stops at a websocket upgrade (frames follow, not requests).
+#[derive(Default)]
+struct RequestParser {
+    head: Vec<u8>,
+    body_left: usize,
+    opaque: bool,
+}
+
+impl RequestParser {
+    fn feed(&mut self, mut data: &[u8]) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        while !data.is_empty() && !self.opaque {
+            if self.body_left > 0 {
+                let n = self.body_left.min(data.len());
+                self.body_left -= n;
+                data = &data[n..];
+                continue;
+            }
+            self.head.extend_from_slice(data);
+            data = &[];
+            let Some(end) = self.head.windows(4).position(|w| w == b"\r\n\r\n") else { break };
+            let head = String::from_utf8_lossy(&self.head[..end]).into_owned();
+            let rest = self.head[end + 4..].to_vec();
+            self.head.clear();
+            let mut lines = head.split("\r\n");
+            let mut words = lines.next().unwrap_or_default().split(' ');
+            let method = words.next().unwrap_or_default().to_string();
+            let target = words.next().unwrap_or_default();
+            let path = target.split('?').next().unwrap_or_default().to_string();
+            found.push((method, path));
+            for line in lines {
+                let Some((name, value)) = line.split_once(':') else { continue };
+                let name = name.trim().to_ascii_lowercase();
+                if name == "content-length" {
+                    self.body_left = value.trim().parse().unwrap_or(0);
+                } else if name == "upgrade" && value.trim().eq_ignore_ascii_case("websocket") {
+                    self.opaque = true;
+                }
+            }
+            // What followed the head is body or the next request: go round with it.
+            let n = self.body_left.min(rest.len());
+            self.body_left -= n;
+            self.head.extend_from_slice(&rest[n..]);
+            if self.opaque {
+                self.head.clear();
+            }
+            if !self.head.is_empty() {
+                data = &[];
+                let pending = std::mem::take(&mut self.head);
+                found.extend(self.feed(&pending));
+            }
+        }
+        found
+    }
 }
