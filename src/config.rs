@@ -1,8 +1,20 @@
 //! Where files live (config dir, data dir) and the `config.toml` settings.
+//!
+//! Precedence for every setting: command-line flag > environment > `config.toml` >
+//! built-in default (clap already folds flag and env together). Unknown keys in the
+//! file are warnings (listed, so typos are visible); bad values are errors naming the
+//! file, line and reason.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use crate::cli::GlobalOpts;
+use serde::{Deserialize, Deserializer};
+use thiserror::Error;
+
+use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
+
+/// The config file's name inside the config dir.
+pub const CONFIG_FILE: &str = "config.toml";
 
 /// The directories the client uses, after flags, environment and platform defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,5 +41,417 @@ impl Paths {
             (None, None) => anyhow::bail!("no home directory: pass --data-dir"),
         };
         Ok(Paths { config_dir, data_dir })
+    }
+
+    /// `config.toml`.
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join(CONFIG_FILE)
+    }
+
+    /// `session.json`.
+    pub fn session_file(&self) -> PathBuf {
+        crate::store::session::Session::path(&self.config_dir)
+    }
+
+    /// Where the rotating log files go.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// This account's local data: `data_dir/accounts/<host_port>/<username>`. Both parts
+    /// are made safe as single path components (no `/`, no leading `.`).
+    pub fn account_dir(&self, server: &str, username: &str) -> PathBuf {
+        self.data_dir.join("accounts").join(server_key(server)).join(safe_component(username))
+    }
+}
+
+/// `host_port` for a server URL (`127.0.0.1_5055`, `www.healing-space.org.uk_443`), as
+/// a safe path component.
+pub fn server_key(server: &str) -> String {
+    match url::Url::parse(server.trim()) {
+        Ok(url) => {
+            let host = url.host_str().unwrap_or("unknown").trim_matches(|c| c == '[' || c == ']');
+            let port = url.port_or_known_default().unwrap_or(0);
+            safe_component(&format!("{host}_{port}"))
+        }
+        Err(_) => safe_component(server),
+    }
+}
+
+/// One path component from any text: ASCII letters, digits, `-`, `_` and inner `.` stay;
+/// everything else (and a leading `.`) becomes `~XX` per byte, so distinct names stay
+/// distinct and nothing escapes the parent directory.
+pub fn safe_component(text: &str) -> String {
+    let mut out = String::new();
+    for (i, b) in text.bytes().enumerate() {
+        let keep = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && i > 0);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("~{b:02x}"));
+        }
+    }
+    if out.is_empty() {
+        out.push('~');
+    }
+    out
+}
+
+/// Polling: how often, and the per-route request budgets that keep us under
+/// production's 50/hour and 200/day limits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PollConfig {
+    /// Seconds between checks while the user is active.
+    #[serde(deserialize_with = "at_least_one")]
+    pub active_secs: u64,
+    /// Seconds between checks while idle.
+    #[serde(deserialize_with = "at_least_one")]
+    pub idle_secs: u64,
+    /// Requests per route per hour.
+    #[serde(deserialize_with = "at_least_one")]
+    pub budget_per_hour: u64,
+    /// Requests per route per day.
+    #[serde(deserialize_with = "at_least_one")]
+    pub budget_per_day: u64,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig { active_secs: 15, idle_secs: 60, budget_per_hour: 45, budget_per_day: 190 }
+    }
+}
+
+/// Notifications for new messages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct NotifyConfig {
+    /// Ring the terminal bell.
+    pub bell: bool,
+    /// Desktop notifications.
+    pub desktop: bool,
+    /// Show the message text in notifications (off: only who wrote).
+    pub show_content: bool,
+    /// Put the unread count in the terminal title.
+    pub title_unread: bool,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig { bell: true, desktop: false, show_content: false, title_unread: false }
+    }
+}
+
+/// The pet pane.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(default)]
+pub struct PetConfig {
+    /// Animate the pet (costs redraws; off by default for SSH).
+    pub animate: bool,
+}
+
+/// The settings in `config.toml`. Every field is optional in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(default)]
+pub struct Config {
+    /// Server URL used when neither `--server` nor `HEALING_SERVER` is given.
+    pub server: Option<String>,
+    /// Colour theme.
+    pub theme: Option<ThemeName>,
+    /// ASCII only.
+    pub ascii: bool,
+    /// Screen layout (default: by terminal width).
+    pub layout: Option<LayoutName>,
+    /// Never redraw just for the clock.
+    pub quiet_clock: bool,
+    /// Mouse support.
+    pub mouse: bool,
+    /// Polling.
+    pub poll: PollConfig,
+    /// Notifications.
+    pub notify: NotifyConfig,
+    /// Pet pane.
+    pub pet: PetConfig,
+    /// Key string → action name; interpreted by the TUI's keymap.
+    pub keys: BTreeMap<String, String>,
+}
+
+/// Why `config.toml` could not be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The config file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Bad syntax or a bad value.
+    #[error("{}:{line}:{column}: {reason}", path.display())]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A loaded config and the warnings about it (unknown keys).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Loaded {
+    /// The settings.
+    pub config: Config,
+    /// One line per problem that did not stop loading.
+    pub warnings: Vec<String>,
+}
+
+const TOP_KEYS: &[&str] =
+    &["server", "theme", "ascii", "layout", "quiet_clock", "mouse", "poll", "notify", "pet", "keys"];
+const POLL_KEYS: &[&str] = &["active_secs", "idle_secs", "budget_per_hour", "budget_per_day"];
+const NOTIFY_KEYS: &[&str] = &["bell", "desktop", "show_content", "title_unread"];
+const PET_KEYS: &[&str] = &["animate"];
+
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = i64::deserialize(d)?;
+    if v < 1 {
+        return Err(serde::de::Error::custom(format!("must be at least 1, not {v}")));
+    }
+    Ok(v.unsigned_abs())
+}
+
+impl Config {
+    /// Read `config.toml` from `config_dir`; defaults when the file does not exist.
+    pub fn load(config_dir: &Path) -> Result<Loaded, ConfigError> {
+        let path = config_dir.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Loaded::default()),
+            Err(source) => Err(ConfigError::Io { path, source }),
+        }
+    }
+
+    /// Parse config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
+        let invalid = |e: toml::de::Error| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                reason: e.message().trim().to_string(),
+            }
+        };
+        let table: toml::Table = toml::from_str(text).map_err(invalid)?;
+        let config: Config = toml::from_str(text).map_err(invalid)?;
+        if let Some(server) = &config.server {
+            if url::Url::parse(server).is_err() {
+                let at = text.find(server.as_str()).unwrap_or(0);
+                let (line, column) = line_col(text, at);
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    reason: "server must be a URL like https://www.healing-space.org.uk".into(),
+                });
+            }
+        }
+        let mut unknown = Vec::new();
+        for (key, value) in &table {
+            let sub = match key.as_str() {
+                "poll" => POLL_KEYS,
+                "notify" => NOTIFY_KEYS,
+                "pet" => PET_KEYS,
+                k if TOP_KEYS.contains(&k) => continue,
+                _ => {
+                    unknown.push(key.clone());
+                    continue;
+                }
+            };
+            if let Some(t) = value.as_table() {
+                unknown.extend(t.keys().filter(|k| !sub.contains(&k.as_str())).map(|k| format!("{key}.{k}")));
+            }
+        }
+        let warnings = if unknown.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("{}: unknown keys ignored: {}", path.display(), unknown.join(", "))]
+        };
+        Ok(Loaded { config, warnings })
+    }
+
+    /// The server URL: `--server`/`HEALING_SERVER`, else the file's `server`.
+    pub fn server(&self, global: &GlobalOpts) -> Option<String> {
+        global.server.clone().or_else(|| self.server.clone())
+    }
+
+    /// The theme: `--theme`, else mono when `NO_COLOR` is set, else the file, else 256.
+    pub fn theme(&self, look: &LookOpts) -> ThemeName {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        resolve_theme(look.theme, no_color, self.theme)
+    }
+
+    /// The layout: `--layout`, else the file's; `None` means "by terminal width".
+    pub fn layout(&self, look: &LookOpts) -> Option<LayoutName> {
+        look.layout.or(self.layout)
+    }
+
+    /// ASCII only, when either the flag or the file asks.
+    pub fn ascii(&self, look: &LookOpts) -> bool {
+        look.ascii || self.ascii
+    }
+
+    /// Quiet clock, when either the flag or the file asks.
+    pub fn quiet_clock(&self, look: &LookOpts) -> bool {
+        look.quiet_clock || self.quiet_clock
+    }
+}
+
+fn resolve_theme(flag: Option<ThemeName>, no_color: bool, file: Option<ThemeName>) -> ThemeName {
+    match (flag, no_color, file) {
+        (Some(t), _, _) => t,
+        (None, true, _) => ThemeName::Mono,
+        (None, false, Some(t)) => t,
+        (None, false, None) => ThemeName::default(),
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Loaded, ConfigError> {
+        Config::parse(text, Path::new("/cfg/config.toml"))
+    }
+
+    #[test]
+    fn empty_is_defaults() {
+        let loaded = parse("").unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert_eq!(loaded.config.poll.active_secs, 15);
+        assert_eq!(loaded.config.poll.budget_per_day, 190);
+        assert!(loaded.config.notify.bell && !loaded.config.notify.show_content);
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn full_file() {
+        let text = r#"
+server = "https://www.healing-space.org.uk"
+theme = "mono"
+ascii = true
+layout = "compact"
+mouse = true
+
+[poll]
+active_secs = 20
+idle_secs = 120
+
+[notify]
+desktop = true
+
+[pet]
+animate = true
+
+[keys]
+"ctrl-s" = "send"
+j = "down"
+"#;
+        let c = parse(text).unwrap().config;
+        assert_eq!(c.server.as_deref(), Some("https://www.healing-space.org.uk"));
+        assert_eq!(
+            (c.theme, c.layout, c.ascii, c.mouse),
+            (Some(ThemeName::Mono), Some(LayoutName::Compact), true, true)
+        );
+        assert_eq!((c.poll.active_secs, c.poll.idle_secs, c.poll.budget_per_hour), (20, 120, 45));
+        assert!(c.notify.desktop && c.notify.bell);
+        assert!(c.pet.animate);
+        assert_eq!(c.keys.get("ctrl-s").map(String::as_str), Some("send"));
+    }
+
+    #[test]
+    fn unknown_keys_are_listed() {
+        let loaded = parse("colour = 1\n[poll]\nactiv_secs = 3\n[notify]\nbel = false\n").unwrap();
+        assert_eq!(loaded.warnings.len(), 1);
+        let w = &loaded.warnings[0];
+        assert!(w.contains("colour") && w.contains("poll.activ_secs") && w.contains("notify.bel"), "{w}");
+        assert!(w.contains("/cfg/config.toml"));
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_reason() {
+        let err = parse("ascii = true\n\n[poll]\nactive_secs = 0\n").unwrap_err();
+        let ConfigError::Invalid { line, reason, .. } = &err else { panic!("{err}") };
+        assert_eq!(*line, 4, "{err}");
+        assert!(reason.contains("at least 1"), "{err}");
+        assert!(err.to_string().starts_with("/cfg/config.toml:4:"), "{err}");
+
+        let err = parse("theme = \"purple\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 1, .. }), "{err}");
+        let err = parse("\nmouse = \"yes\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
+        let err = parse("[poll\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 1, .. }), "{err}");
+        let err = parse("x = 1\nserver = \"not a url\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn missing_file_is_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap(), Loaded::default());
+        std::fs::write(dir.path().join(CONFIG_FILE), "mouse = true\n").unwrap();
+        assert!(Config::load(dir.path()).unwrap().config.mouse);
+    }
+
+    #[test]
+    fn precedence_flag_env_file_default() {
+        let file = Config { server: Some("https://file.example".into()), ..Config::default() };
+        let mut global = GlobalOpts::default();
+        assert_eq!(file.server(&global).as_deref(), Some("https://file.example"));
+        global.server = Some("https://flag.example".into());
+        assert_eq!(file.server(&global).as_deref(), Some("https://flag.example"));
+        assert_eq!(Config::default().server(&GlobalOpts::default()), None);
+
+        assert_eq!(resolve_theme(Some(ThemeName::C16), true, Some(ThemeName::C256)), ThemeName::C16);
+        assert_eq!(resolve_theme(None, true, Some(ThemeName::C256)), ThemeName::Mono);
+        assert_eq!(resolve_theme(None, false, Some(ThemeName::C16)), ThemeName::C16);
+        assert_eq!(resolve_theme(None, false, None), ThemeName::C256);
+
+        let look = LookOpts { layout: Some(LayoutName::Panes), ..LookOpts::default() };
+        let c = Config { layout: Some(LayoutName::Compact), ascii: true, ..Config::default() };
+        assert_eq!(c.layout(&look), Some(LayoutName::Panes));
+        assert_eq!(c.layout(&LookOpts::default()), Some(LayoutName::Compact));
+        assert!(c.ascii(&LookOpts::default()));
+    }
+
+    #[test]
+    fn account_dirs_are_safe() {
+        let paths = Paths { config_dir: "/c".into(), data_dir: "/d".into() };
+        assert_eq!(
+            paths.account_dir("http://127.0.0.1:5055/", "alex"),
+            PathBuf::from("/d/accounts/127.0.0.1_5055/alex")
+        );
+        assert_eq!(
+            paths.account_dir("https://www.healing-space.org.uk", "dr.morgan"),
+            PathBuf::from("/d/accounts/www.healing-space.org.uk_443/dr.morgan")
+        );
+        assert_eq!(paths.account_dir("http://[::1]:80", ".."), PathBuf::from("/d/accounts/~3a~3a1_80/~2e."));
+        assert_eq!(safe_component("a/b"), "a~2fb");
+        assert_eq!(safe_component(""), "~");
+        assert_ne!(safe_component("a~2fb"), safe_component("a/b"));
     }
 }

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod live;
+pub mod logging;
 pub mod sanitize;
 #[cfg(feature = "server")]
 pub mod server;

@@ -1,9 +1,13 @@
 //! The Healing Space REST client: typed requests and responses, cookies and CSRF,
 //! the error taxonomy, and tolerant parsing of what production really sends.
 
+pub mod client;
+pub mod cookies;
 pub mod error;
 pub mod lenient;
+pub mod response;
 pub mod time;
 pub mod types;
 
+pub use client::{Client, ClientOptions, Fetched, SessionSaver};
 pub use error::ApiError;

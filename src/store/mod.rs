@@ -41,6 +41,7 @@ pub mod outbox;
 pub mod paths;
 mod schema;
 pub mod search;
+pub mod session;
 
 pub use cache::CachedInbox;
 pub use db::{Opened, Recovery, Store};
