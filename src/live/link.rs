@@ -232,6 +232,13 @@ impl Link {
             return;
         }
         loop {
+            // Commands sent before the link started (or while it was busy connecting),
+            // e.g. the conversation already on screen, count for this attempt.
+            while let Ok(cmd) = self.commands.try_recv() {
+                if self.note_command(&Some(cmd)) {
+                    return;
+                }
+            }
             let stop = match self.connect_ws().await {
                 Ok(ws) => self.run_ws(ws).await,
                 Err(WsFailure::NotOffered) => self.run_polling().await,
@@ -694,7 +701,8 @@ impl Link {
             // conversation when its summary changed or it is stale.
             let now = Instant::now();
             let mut open_changed = news.open_changed;
-            let inbox_affordable = self.polling.as_mut().is_some_and(|p| p.plan.can_afford(Probe::Inbox, now));
+            let inbox_affordable =
+                self.polling.as_mut().is_some_and(|p| p.plan.can_afford(Probe::Inbox, now));
             if news.unread_changed && probe != Probe::Inbox && inbox_affordable {
                 if let Some(p) = self.polling.as_mut() {
                     p.plan.record_extra(Probe::Inbox, now);

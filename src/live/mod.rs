@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod budget;
+pub mod link;
 pub mod notify;
 pub mod plan;
 pub mod status;
