@@ -1194,6 +1194,32 @@ mod production_profile {
     }
 
     #[tokio::test]
+    async fn some_errors_are_html_pages() {
+        let srv = spawn_with(|o| o.profile = Profile::Production).await;
+        let resp = http().get(format!("{}/api/messages/send", srv.base)).send().await.unwrap();
+        assert_eq!(resp.status(), 405);
+        assert_eq!(resp.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        assert!(resp.text().await.unwrap().contains("<title>405 Method Not Allowed</title>"));
+        let resp = http()
+            .post(format!("{}/api/auth/login", srv.base))
+            .header(CONTENT_TYPE, "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        assert_eq!(resp.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        assert!(resp.text().await.unwrap().contains("<h1>Bad Request</h1>"));
+        // The JSON errors stay JSON.
+        expect_error(
+            login_raw(&srv.base, json!({"username":"alex"})).await,
+            400,
+            "Username and password required",
+        )
+        .await;
+    }
+
+    #[tokio::test]
     async fn route_limit_answers_with_the_flask_page() {
         let srv = spawn_with(|o| {
             o.profile = Profile::Production;

@@ -167,14 +167,24 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    JsonBody(req): JsonBody<LoginRequest>,
+    body: Result<JsonBody<LoginRequest>, ServerError>,
 ) -> Result<Response, ServerError> {
+    let mut req = match body {
+        Ok(JsonBody(req)) => req,
+        // Production's login answers malformed JSON with Flask's HTML 400 page.
+        Err(ServerError::BadRequest(_)) if state.settings.profile == super::Profile::Production => {
+            return Err(ServerError::HtmlPage {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                text: super::errors::BAD_REQUEST_TEXT,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let ip = peer.ip();
     let username = req.username.trim().to_string();
-    let password = Zeroizing::new(req.password.clone());
-    let pin = Zeroizing::new(req.pin.clone());
-    drop(req.password);
-    drop(req.pin);
+    // Secrets are wiped from memory when these drop.
+    let password = Zeroizing::new(std::mem::take(&mut req.password));
+    let pin = Zeroizing::new(std::mem::take(&mut req.pin));
     if let Err(wait) = state.login_limiter.check(&username, ip) {
         return Err(ServerError::LoginRateLimited {
             retry_after: wait,

@@ -50,6 +50,14 @@ pub enum ServerError {
     /// 429 from the per-route limiter: production's HTML page naming the limit, no `Retry-After`.
     #[error("route limit {0}")]
     RouteLimited(String),
+    /// An error as Flask's HTML page (production profile: 405, malformed login JSON).
+    #[error("{status}: {text}")]
+    HtmlPage {
+        /// The status.
+        status: StatusCode,
+        /// The paragraph of the page.
+        text: &'static str,
+    },
     /// 500: the database failed. Logged with an id the body repeats.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
@@ -83,12 +91,28 @@ fn text_body(text: impl Into<String>) -> ErrorBody {
     ErrorBody { error: Some(text.into()), ..ErrorBody::default() }
 }
 
-/// Production's Flask-Limiter page, byte for byte (fixture `head/D1-flask-limiter-429.txt`).
-pub fn route_limit_page(limit: &str) -> String {
+/// Flask's (Werkzeug's) error page, byte for byte as production sends it.
+pub fn flask_page(status: StatusCode, text: &str) -> String {
+    let reason = status.canonical_reason().unwrap_or("Error");
     format!(
-        "<!doctype html>\n<html lang=en>\n<title>429 Too Many Requests</title>\n\
-         <h1>Too Many Requests</h1>\n<p>{limit}</p>\n"
+        "<!doctype html>\n<html lang=en>\n<title>{} {reason}</title>\n<h1>{reason}</h1>\n<p>{text}</p>\n",
+        status.as_u16()
     )
+}
+
+/// Production's Flask-Limiter page (fixture `head/D1-flask-limiter-429.txt`).
+pub fn route_limit_page(limit: &str) -> String {
+    flask_page(StatusCode::TOO_MANY_REQUESTS, limit)
+}
+
+/// Production's 405 page text (fixture `head/B0-method-not-allowed.txt`).
+pub const METHOD_NOT_ALLOWED_TEXT: &str = "The method is not allowed for the requested URL.";
+/// Production's 400 page text for malformed JSON (fixture `head/C4-login-malformed-json.txt`).
+pub const BAD_REQUEST_TEXT: &str =
+    "The browser (or proxy) sent a request that this server could not understand.";
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
 impl IntoResponse for ServerError {
@@ -119,12 +143,8 @@ impl IntoResponse for ServerError {
                 }
                 resp
             }
-            ServerError::RouteLimited(limit) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                route_limit_page(&limit),
-            )
-                .into_response(),
+            ServerError::RouteLimited(limit) => html(StatusCode::TOO_MANY_REQUESTS, route_limit_page(&limit)),
+            ServerError::HtmlPage { status, text } => html(status, flask_page(status, text)),
             ServerError::Db(_) | ServerError::Internal(_) => {
                 let error_id = hex::encode(rand::random::<[u8; 4]>());
                 tracing::error!(error_id = %error_id, "request failed: {text}");
@@ -150,5 +170,8 @@ mod tests {
     fn limiter_page_matches_production_length() {
         // The fixture's body is 116 bytes for "50 per 1 hour".
         assert_eq!(route_limit_page("50 per 1 hour").len(), 116);
+        // head/B0 and head/C4 give 153 and 167 bytes.
+        assert_eq!(flask_page(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED_TEXT).len(), 153);
+        assert_eq!(flask_page(StatusCode::BAD_REQUEST, BAD_REQUEST_TEXT).len(), 167);
     }
 }

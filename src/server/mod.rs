@@ -239,8 +239,15 @@ async fn not_found() -> ServerError {
     ServerError::not_found("Endpoint not found")
 }
 
-async fn method_not_allowed() -> ServerError {
-    ServerError::MethodNotAllowed
+async fn method_not_allowed(State(state): State<AppState>) -> ServerError {
+    if state.settings.profile == Profile::Production {
+        ServerError::HtmlPage {
+            status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            text: errors::METHOD_NOT_ALLOWED_TEXT,
+        }
+    } else {
+        ServerError::MethodNotAllowed
+    }
 }
 
 /// Production's Flask-Limiter: every request counts per route and client IP.

@@ -24,6 +24,8 @@ use crate::api::types::WsEvent;
 pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// A socket that sent nothing (not even a pong) for this long is dropped.
 pub const SILENT_LIMIT: Duration = Duration::from_secs(90);
+/// A socket whose client stopped reading (a frame cannot be written for this long) is dropped.
+pub const WRITE_LIMIT: Duration = Duration::from_secs(10);
 
 type Outbox = mpsc::UnboundedSender<Utf8Bytes>;
 
@@ -149,7 +151,7 @@ async fn run(socket: WebSocket, registration: Registration, mut outbox: mpsc::Un
         tokio::select! {
             frame = outbox.recv() => {
                 let Some(frame) = frame else { break };
-                if sink.send(WsMessage::Text(frame)).await.is_err() {
+                if !matches!(tokio::time::timeout(WRITE_LIMIT, sink.send(WsMessage::Text(frame))).await, Ok(Ok(()))) {
                     break;
                 }
             }
@@ -161,12 +163,13 @@ async fn run(socket: WebSocket, registration: Registration, mut outbox: mpsc::Un
                 if last_heard.elapsed() >= SILENT_LIMIT {
                     break;
                 }
-                if sink.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                let ping = sink.send(WsMessage::Ping(Vec::new().into()));
+                if !matches!(tokio::time::timeout(WRITE_LIMIT, ping).await, Ok(Ok(()))) {
                     break;
                 }
             }
             _ = closing.changed() => break,
         }
     }
-    let _ = sink.send(WsMessage::Close(None)).await;
+    let _ = tokio::time::timeout(WRITE_LIMIT, sink.send(WsMessage::Close(None))).await;
 }

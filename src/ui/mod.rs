@@ -2,3 +2,4 @@
 //! layout. Drawing only reads state.
 
 pub mod pet;
+pub mod scroll;

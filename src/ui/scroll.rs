@@ -1,0 +1,644 @@
+//! A frugal, scroll-aware ratatui backend: [`ScrollBackend`].
+//!
+//! Over SSH every byte written to the terminal crosses the link. ratatui diffs frames
+//! cell by cell, so when a conversation pane moves up by one message every row of the
+//! pane "changed" and gets repainted. This backend sits between ratatui and the
+//! terminal the way ncurses does:
+//!
+//! - it keeps a shadow of what the terminal shows and rebuilds the full wanted frame
+//!   from the cells ratatui reports as changed;
+//! - it looks for a band of full-width rows that moved up or down as a block and
+//!   scrolls it (a scroll region with index / reverse index, or line deletion and
+//!   insertion, whichever is shorter), then paints only the cells that still differ;
+//! - it never re-sends an SGR sequence for an unchanged style (also across frames), and
+//!   combines style changes into one sequence;
+//! - it picks the shortest cursor move (CR, LF, backspace, relative or absolute moves),
+//!   and none when printing already left the cursor in place;
+//! - it shows/hides the cursor only when that changes, writes nothing for a frame that
+//!   changed nothing, and hands the terminal one write per frame.
+//!
+//! The result on screen is the same as a full repaint would give; the property test in
+//! `scroll/tests.rs` checks that through a terminal emulator model.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use healing_tui::ui::scroll::ScrollBackend;
+//! use ratatui::Terminal;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut terminal = Terminal::new(ScrollBackend::new(std::io::stdout()))?;
+//! terminal.clear()?; // starts from a known (blank) screen
+//! terminal.draw(|frame| frame.render_widget("hello", frame.area()))?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Scroll regions always span the full terminal width, so a pane only benefits when
+//! the rows it shares with other panes also moved (or are the same on every row, like
+//! borders). The `scrolling-regions` ratatui feature is not needed: scrolls are found
+//! by comparing frames.
+
+mod detect;
+mod moves;
+mod sgr;
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, Write};
+
+use ratatui::backend::{Backend, ClearType, WindowSize};
+use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
+use ratatui::layout::{Position, Rect, Size};
+
+use self::detect::Scroll;
+use self::moves::Cursor;
+use self::sgr::Pen;
+
+/// Scrolls are only looked for when at least this many cells changed: below that a
+/// scroll cannot pay for its own escape sequences.
+const MIN_CHANGES_FOR_SCROLL: usize = 2 * detect::SCROLL_OVERHEAD;
+
+/// At most this many separate bands are scrolled per frame.
+const MAX_SCROLLS_PER_FRAME: usize = 3;
+
+/// Where the terminal size comes from.
+#[derive(Debug, Clone, Copy)]
+enum SizeSource {
+    /// Ask the controlling terminal (through crossterm) every time.
+    Terminal,
+    /// A size set by the owner (tests, benches, or a size known by other means).
+    Fixed(Size),
+}
+
+/// A ratatui [`Backend`] that writes frugal escape sequences to any [`Write`]r,
+/// scrolling bands of rows instead of repainting them. See the [module docs](self).
+///
+/// Output is buffered and written to the inner writer once per frame, in
+/// [`Backend::flush`] (which ratatui's `Terminal::draw` calls at the end of a frame).
+#[derive(Debug)]
+pub struct ScrollBackend<W: Write> {
+    writer: W,
+    /// Bytes of the frame being built; written out in one piece on flush.
+    out: Vec<u8>,
+    size: SizeSource,
+    /// What the terminal shows, in ratatui's cell terms.
+    shadow: Buffer,
+    /// False when the terminal was changed in ways the shadow cannot follow; scroll
+    /// detection is then off until the next full clear.
+    shadow_valid: bool,
+    cursor: Cursor,
+    /// `None` while the terminal's SGR state is unknown.
+    pen: Option<Pen>,
+    /// `None` while unknown, so the first hide/show is always sent.
+    cursor_visible: Option<bool>,
+    bytes_written: u64,
+    scrolls: u64,
+}
+
+impl<W: Write> ScrollBackend<W> {
+    /// A backend writing to `writer`, sized like the controlling terminal (queried through
+    /// crossterm whenever ratatui asks for the size).
+    pub fn new(writer: W) -> Self {
+        let size = crossterm::terminal::size()
+            .map(|(width, height)| Size { width, height })
+            .unwrap_or(Size { width: 0, height: 0 });
+        Self::build(writer, SizeSource::Terminal, size)
+    }
+
+    /// A backend writing to `writer` with a fixed size (for tests, benches, or when the
+    /// owner tracks the size itself; change it with [`ScrollBackend::set_size`]).
+    pub fn with_size(writer: W, width: u16, height: u16) -> Self {
+        let size = Size { width, height };
+        Self::build(writer, SizeSource::Fixed(size), size)
+    }
+
+    fn build(writer: W, source: SizeSource, size: Size) -> Self {
+        Self {
+            writer,
+            out: Vec::with_capacity(4096),
+            size: source,
+            shadow: Buffer::empty(Rect::new(0, 0, size.width, size.height)),
+            shadow_valid: true,
+            cursor: Cursor::Unknown,
+            pen: None,
+            cursor_visible: None,
+            bytes_written: 0,
+            scrolls: 0,
+        }
+    }
+
+    /// Changes the size reported to ratatui (only for backends made with
+    /// [`ScrollBackend::with_size`]); ratatui then clears and repaints on its next draw.
+    pub fn set_size(&mut self, width: u16, height: u16) {
+        if let SizeSource::Fixed(_) = self.size {
+            self.size = SizeSource::Fixed(Size { width, height });
+        }
+    }
+
+    /// Forgets everything known about the terminal and assumes a blank screen. Call it
+    /// after something else wrote to the terminal (a shell-out, a suspended session),
+    /// together with ratatui's `Terminal::clear`, which makes ratatui repaint everything.
+    pub fn invalidate(&mut self) {
+        let size = self.current_size();
+        self.shadow = Buffer::empty(Rect::new(0, 0, size.width, size.height));
+        self.shadow_valid = true;
+        self.cursor = Cursor::Unknown;
+        self.pen = None;
+        self.cursor_visible = None;
+    }
+
+    /// The inner writer.
+    pub fn writer(&self) -> &W {
+        &self.writer
+    }
+
+    /// The inner writer, mutably (tests drain a `Vec<u8>` through it).
+    pub fn writer_mut(&mut self) -> &mut W {
+        &mut self.writer
+    }
+
+    /// Bytes handed to the writer so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// Band scrolls emitted so far.
+    pub fn scrolls(&self) -> u64 {
+        self.scrolls
+    }
+
+    fn current_size(&self) -> Size {
+        match self.size {
+            SizeSource::Fixed(size) => size,
+            SizeSource::Terminal => crossterm::terminal::size()
+                .map(|(width, height)| Size { width, height })
+                .unwrap_or(self.shadow.area.as_size()),
+        }
+    }
+
+    fn set_pen(&mut self, pen: Pen) {
+        sgr::write_transition(&mut self.out, self.pen.as_ref(), &pen);
+        self.pen = Some(pen);
+    }
+
+    fn move_to(&mut self, x: u16, y: u16) {
+        moves::write_move(&mut self.out, self.cursor, x, y);
+        self.cursor = Cursor::At { x, y };
+    }
+
+    /// Moves right along the row by printing again what the terminal already shows
+    /// there, when that is shorter than a cursor move (ncurses does the same): a one-
+    /// column gap costs 1 byte this way, 3 as CUF. Only plain ASCII cells in the current
+    /// pen qualify, so the screen does not change. Returns whether it did so.
+    fn reprint_gap(&mut self, x: u16, y: u16) -> bool {
+        let (Cursor::At { x: cx, y: cy }, Some(pen)) = (self.cursor, self.pen) else { return false };
+        if cy != y || cx >= x || x - cx > 6 || (cx > 0 && self.shadow[(cx - 1, y)].symbol().cell_width() > 1)
+        {
+            return false;
+        }
+        let gap = (cx..x).map(|t| &self.shadow[(t, y)]);
+        let reprintable = gap.clone().all(|c| c.symbol().len() == 1 && Pen::of(c) == pen);
+        let mut mv = Vec::new();
+        moves::write_move(&mut mv, self.cursor, x, y);
+        if !reprintable || usize::from(x - cx) >= mv.len() {
+            return false;
+        }
+        let bytes: Vec<u8> = gap.flat_map(|c| c.symbol().bytes()).collect();
+        self.out.extend_from_slice(&bytes);
+        self.cursor = Cursor::At { x, y };
+        true
+    }
+
+    /// Prints one cell and tracks where the terminal leaves the cursor.
+    fn put(&mut self, x: u16, y: u16, cell: &Cell) {
+        if !self.reprint_gap(x, y) {
+            self.move_to(x, y);
+        }
+        self.set_pen(Pen::of(cell));
+        let symbol = cell.symbol();
+        self.out.extend_from_slice(symbol.as_bytes());
+        let width = symbol.cell_width();
+        let mut chars = symbol.chars();
+        // Terminals agree with unicode-width on single code points; on multi-code-point
+        // graphemes (emoji sequences, VS16) they do not, so the column is not trusted.
+        let trusted = width > 0 && chars.next().is_some() && chars.next().is_none();
+        let next = x.saturating_add(width);
+        self.cursor = if trusted && next < self.shadow.area.width {
+            Cursor::At { x: next, y }
+        } else {
+            // Includes the pending-wrap state after printing into the last column.
+            Cursor::Row { y }
+        };
+    }
+
+    /// Prints a cell and follows what the terminal does to wide characters it partly
+    /// overwrites: their other half turns blank (with emulator-specific attributes).
+    /// Those cells are recorded in `damaged` unless painted over later.
+    fn paint(&mut self, x: u16, y: u16, cell: &Cell, damaged: &mut Vec<(u16, u16)>) {
+        self.put(x, y, cell);
+        let width = self.shadow.area.width;
+        let w = cell.symbol().cell_width().max(1);
+        let end = x.saturating_add(w).min(width);
+        let mut damage = |shadow: &mut Buffer, from: u16, to: u16| {
+            for t in from..to {
+                shadow[(t, y)] = Cell::EMPTY;
+                damaged.push((t, y));
+            }
+        };
+        // A wide character starting left of us loses its right half.
+        if x > 0 && self.shadow[(x - 1, y)].symbol().cell_width() > 1 {
+            damage(&mut self.shadow, x - 1, x);
+        }
+        // A wide character starting under us may stick out to the right.
+        for s in x..end {
+            let tail = s.saturating_add(self.shadow[(s, y)].symbol().cell_width()).min(width);
+            if tail > end {
+                damage(&mut self.shadow, end, tail);
+            }
+        }
+        self.shadow[(x, y)] = cell.clone();
+        for t in x + 1..end {
+            self.shadow[(t, y)] = Cell::EMPTY;
+        }
+        damaged.retain(|&(dx, dy)| dy != y || dx < x || dx >= end);
+    }
+
+    /// Erases from `(x, y)` to the end of the row with EL when the wanted row is blank
+    /// (default style) from there on and that is shorter than painting the `pending`
+    /// cells left on this row. Returns whether it did.
+    fn erase_rest_of_row(&mut self, x: u16, y: u16, pending: usize, wanted: &Buffer) -> bool {
+        let width = self.shadow.area.width;
+        // EL costs 3 bytes, plus 3 to reset the pen (erased cells take its background).
+        let cost = if self.pen == Some(Pen::DEFAULT) { 3 } else { 6 };
+        if pending <= cost
+            || (x > 0 && self.shadow[(x - 1, y)].symbol().cell_width() > 1)
+            || (x..width).any(|t| wanted[(t, y)] != Cell::EMPTY)
+        {
+            return false;
+        }
+        if !self.reprint_gap(x, y) {
+            self.move_to(x, y);
+        }
+        self.set_pen(Pen::DEFAULT);
+        self.out.extend_from_slice(b"\x1b[K");
+        for t in x..width {
+            self.shadow[(t, y)] = Cell::EMPTY;
+        }
+        true
+    }
+
+    /// Repaints cells that a partial overwrite of a wide character blanked, so the screen
+    /// shows the wanted frame there too (ratatui's cell diff does not know about them).
+    fn repair(&mut self, wanted: &Buffer, mut damaged: Vec<(u16, u16)>) {
+        // Each repair paints a blank-shown cell; bounded in case of a pathological frame.
+        let mut budget = self.shadow.content.len();
+        while let Some((x, y)) = damaged.pop() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let hidden = x > 0 && wanted[(x - 1, y)].symbol().cell_width() > 1;
+            // The blank the terminal left has unknown attributes: always repaint it.
+            if !hidden {
+                self.paint(x, y, &wanted[(x, y)], &mut damaged);
+            }
+        }
+    }
+
+    /// Scrolls a band, with whichever of two equivalent sequences is shorter (counting
+    /// the move to the first scrolled-in row, where painting starts):
+    /// - a scroll region: DECSTBM, line feeds or reverse indexes at its margin, region
+    ///   reset (which homes the cursor);
+    /// - line deletion and insertion: DL at one edge of the band and IL at the other,
+    ///   which leaves the rows outside the band where they were and the cursor on the
+    ///   first scrolled-in row.
+    fn emit_scroll(&mut self, scroll: Scroll) {
+        // Rows scrolled in take the current background (BCE): make it the default.
+        self.set_pen(Pen::DEFAULT);
+        let (region, region_cursor) = self.region_scroll(scroll);
+        let (lines, lines_cursor) = self.line_scroll(scroll);
+        let first_new = if scroll.up { scroll.bottom + 1 - scroll.lines } else { scroll.top };
+        let cost = |bytes: &[u8], cursor: Cursor| {
+            let mut mv = Vec::new();
+            moves::write_move(&mut mv, cursor, 0, first_new);
+            bytes.len() + mv.len()
+        };
+        if cost(&lines, lines_cursor) < cost(&region, region_cursor) {
+            self.out.extend_from_slice(&lines);
+            self.cursor = lines_cursor;
+        } else {
+            self.out.extend_from_slice(&region);
+            self.cursor = region_cursor;
+        }
+        detect::apply(&mut self.shadow, scroll);
+        self.scrolls += 1;
+    }
+
+    /// The scroll-region form of `scroll` and the cursor it leaves: line feeds at the
+    /// bottom margin (up) or reverse index at the top margin (down). SU/SD would be
+    /// shorter for several lines but are missing from some terminals (the Linux console).
+    fn region_scroll(&self, scroll: Scroll) -> (Vec<u8>, Cursor) {
+        let mut out = Vec::new();
+        let height = self.shadow.area.height;
+        let whole_screen = scroll.top == 0 && scroll.bottom + 1 == height;
+        let mut cursor = self.cursor;
+        if !whole_screen {
+            // Writing into a Vec cannot fail.
+            let _ = if scroll.bottom + 1 == height {
+                write!(out, "\x1b[{}r", scroll.top + 1)
+            } else {
+                write!(out, "\x1b[{};{}r", scroll.top + 1, scroll.bottom + 1)
+            };
+            // Terminals disagree on where DECSTBM leaves the cursor (home, or the top
+            // margin), so the next move must be absolute.
+            cursor = Cursor::Unknown;
+        }
+        let (margin, step): (u16, &[u8]) =
+            if scroll.up { (scroll.bottom, b"\n") } else { (scroll.top, b"\x1bM") };
+        moves::write_move(&mut out, cursor, 0, margin);
+        for _ in 0..scroll.lines {
+            out.extend_from_slice(step);
+        }
+        if whole_screen {
+            (out, Cursor::At { x: 0, y: margin })
+        } else {
+            // Resetting the region homes the cursor.
+            out.extend_from_slice(b"\x1b[r");
+            (out, Cursor::At { x: 0, y: 0 })
+        }
+    }
+
+    /// The DL/IL form of `scroll` and the cursor it leaves.
+    fn line_scroll(&self, scroll: Scroll) -> (Vec<u8>, Cursor) {
+        let mut out = Vec::new();
+        let mut cursor = self.cursor;
+        let below_band = scroll.bottom + 1 < self.shadow.area.height;
+        let n = scroll.lines;
+        let mut op = |out: &mut Vec<u8>, y: u16, letter: char| {
+            moves::write_move(out, cursor, 0, y);
+            // Writing into a Vec cannot fail.
+            let _ = if n == 1 { write!(out, "\x1b[{letter}") } else { write!(out, "\x1b[{n}{letter}") };
+            // IL and DL leave the cursor at (or move it to) the left margin of its row.
+            cursor = Cursor::At { x: 0, y };
+        };
+        let tail = scroll.bottom + 1 - n;
+        if scroll.up {
+            op(&mut out, scroll.top, 'M');
+            if below_band {
+                op(&mut out, tail, 'L');
+            }
+        } else {
+            if below_band {
+                op(&mut out, tail, 'M');
+            }
+            op(&mut out, scroll.top, 'L');
+        }
+        (out, cursor)
+    }
+
+    /// Blanks `cells` of the shadow (by index) after an erase.
+    fn blank_shadow(&mut self, range: std::ops::Range<usize>) {
+        let len = self.shadow.content.len();
+        let range = range.start.min(len)..range.end.min(len);
+        self.shadow.content[range].fill(Cell::EMPTY);
+    }
+}
+
+/// Applies a changed cell to a full frame the way ratatui's own buffer holds it: the
+/// columns hidden under a wide character are blank.
+fn apply_change(frame: &mut Buffer, x: u16, y: u16, cell: &Cell) {
+    let width = frame.area.width;
+    let index = usize::from(y) * usize::from(width) + usize::from(x);
+    frame.content[index] = cell.clone();
+    if !matches!(cell.diff_option, CellDiffOption::ForcedWidth(_)) {
+        let wide = cell.symbol().cell_width();
+        for i in 1..wide {
+            if x + i < width {
+                frame.content[index + usize::from(i)] = Cell::EMPTY;
+            }
+        }
+    }
+}
+
+impl<W: Write> Backend for ScrollBackend<W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let changes: Vec<(u16, u16, &Cell)> = content.collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let area = self.shadow.area;
+        if changes.iter().any(|&(x, y, _)| x >= area.width || y >= area.height) {
+            // The frame does not fit the shadow (a resize nobody told us about): paint
+            // exactly what ratatui asked for and stop trusting the shadow.
+            self.shadow_valid = false;
+            for (x, y, cell) in changes {
+                self.put(x, y, cell);
+                if x < area.width && y < area.height {
+                    apply_change(&mut self.shadow, x, y, cell);
+                }
+            }
+            return Ok(());
+        }
+        let mut wanted = self.shadow.clone();
+        for &(x, y, cell) in &changes {
+            apply_change(&mut wanted, x, y, cell);
+        }
+        let mut scrolled = false;
+        if self.shadow_valid && changes.len() >= MIN_CHANGES_FOR_SCROLL {
+            for _ in 0..MAX_SCROLLS_PER_FRAME {
+                let Some(scroll) = detect::best_scroll(&self.shadow, &wanted) else { break };
+                self.emit_scroll(scroll);
+                scrolled = true;
+            }
+        }
+        let todo: Vec<(u16, u16, &Cell)> = if scrolled {
+            // Diff what the terminal shows now against the wanted frame with ratatui's own
+            // rules (wide characters, forced updates), so only really new cells are sent.
+            self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y, &wanted[(x, y)])).collect()
+        } else {
+            changes
+        };
+        let mut damaged = Vec::new();
+        let mut erased: Option<(u16, u16)> = None;
+        for (i, &(x, y, cell)) in todo.iter().enumerate() {
+            if erased.is_some_and(|(ex, ey)| ey == y && x >= ex) {
+                // Already blank since the erase, as wanted.
+                continue;
+            }
+            let rest_of_row = todo[i..].iter().take_while(|&&(_, ty, _)| ty == y).count();
+            if self.erase_rest_of_row(x, y, rest_of_row, &wanted) {
+                erased = Some((x, y));
+                damaged.retain(|&(dx, dy)| dy != y || dx < x);
+                continue;
+            }
+            self.paint(x, y, cell, &mut damaged);
+        }
+        self.repair(&wanted, damaged);
+        self.shadow = wanted;
+        Ok(())
+    }
+
+    fn append_lines(&mut self, n: u16) -> io::Result<()> {
+        // New lines take the current background (BCE).
+        self.set_pen(Pen::DEFAULT);
+        for _ in 0..n {
+            self.out.push(b'\n');
+            // With or without ONLCR the row is known; the column is not.
+            self.cursor = match self.cursor {
+                Cursor::At { y, .. } | Cursor::Row { y } => {
+                    let last = self.shadow.area.height.saturating_sub(1);
+                    if y >= last {
+                        if last > 0 {
+                            detect::apply(
+                                &mut self.shadow,
+                                Scroll { top: 0, bottom: last, lines: 1, up: true },
+                            );
+                        }
+                        Cursor::Row { y: last }
+                    } else {
+                        Cursor::Row { y: y + 1 }
+                    }
+                }
+                Cursor::Unknown => {
+                    self.shadow_valid = false;
+                    Cursor::Unknown
+                }
+            };
+        }
+        // Called outside frames (inline viewports): write it now, as crossterm's does.
+        self.flush()
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_visible != Some(false) {
+            self.out.extend_from_slice(b"\x1b[?25l");
+            self.cursor_visible = Some(false);
+            // Also called outside frames (start-up, shutdown): write it now. Inside a
+            // frame this only happens when the visibility changes.
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_visible != Some(true) {
+            self.out.extend_from_slice(b"\x1b[?25h");
+            self.cursor_visible = Some(true);
+            // As in `hide_cursor`: rare, and may come outside a frame.
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        match (self.cursor, self.size) {
+            (Cursor::At { x, y }, _) => Ok(Position { x, y }),
+            (_, SizeSource::Terminal) => {
+                // Only the terminal knows; it answers on stdin, after seeing our output.
+                self.flush()?;
+                let (x, y) = crossterm::cursor::position()?;
+                self.cursor = Cursor::At { x, y };
+                Ok(Position { x, y })
+            }
+            (Cursor::Row { y }, SizeSource::Fixed(_)) => Ok(Position { x: 0, y }),
+            (Cursor::Unknown, SizeSource::Fixed(_)) => Ok(Position::ORIGIN),
+        }
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        let Position { x, y } = position.into();
+        self.move_to(x, y);
+        Ok(())
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.clear_region(ClearType::All)
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        // Erased cells take the current background (BCE): make it the default.
+        self.set_pen(Pen::DEFAULT);
+        let width = usize::from(self.shadow.area.width);
+        let at = match self.cursor {
+            Cursor::At { x, y } => Some((usize::from(x), usize::from(y))),
+            _ => None,
+        };
+        let row = match self.cursor {
+            Cursor::At { y, .. } | Cursor::Row { y } => Some(usize::from(y)),
+            Cursor::Unknown => None,
+        };
+        let (sequence, erased): (&[u8], Option<std::ops::Range<usize>>) = match clear_type {
+            ClearType::All => {
+                self.out.extend_from_slice(b"\x1b[2J");
+                // A full clear is the one moment the screen is known again: resize the
+                // shadow to the current size, blank.
+                let size = self.current_size();
+                self.shadow = Buffer::empty(Rect::new(0, 0, size.width, size.height));
+                self.shadow_valid = true;
+                return self.flush();
+            }
+            ClearType::AfterCursor => (b"\x1b[J", at.map(|(x, y)| y * width + x..usize::MAX)),
+            ClearType::BeforeCursor => (b"\x1b[1J", at.map(|(x, y)| 0..y * width + x + 1)),
+            ClearType::CurrentLine => (b"\x1b[2K", row.map(|y| y * width..(y + 1) * width)),
+            ClearType::UntilNewLine => (b"\x1b[K", at.map(|(x, y)| y * width + x..(y + 1) * width)),
+        };
+        self.out.extend_from_slice(sequence);
+        match erased {
+            Some(range) => self.blank_shadow(range),
+            None => self.shadow_valid = false,
+        }
+        // Clears come outside frames too (ratatui's `Terminal::clear`): write them now.
+        self.flush()
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        match self.size {
+            SizeSource::Fixed(size) => Ok(size),
+            SizeSource::Terminal => {
+                let (width, height) = crossterm::terminal::size()?;
+                Ok(Size { width, height })
+            }
+        }
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        match self.size {
+            SizeSource::Fixed(size) => {
+                Ok(WindowSize { columns_rows: size, pixels: Size { width: 0, height: 0 } })
+            }
+            SizeSource::Terminal => {
+                let ws = crossterm::terminal::window_size()?;
+                Ok(WindowSize {
+                    columns_rows: Size { width: ws.columns, height: ws.rows },
+                    pixels: Size { width: ws.width, height: ws.height },
+                })
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            self.writer.write_all(&self.out)?;
+            self.bytes_written += self.out.len() as u64;
+            self.out.clear();
+        }
+        self.writer.flush()
+    }
+}
+
+impl<W: Write> Drop for ScrollBackend<W> {
+    /// Leaves the terminal with the default style, so colours do not bleed into
+    /// whatever runs after the application. Errors cannot be reported from here.
+    fn drop(&mut self) {
+        if self.pen.is_some_and(|pen| pen != Pen::DEFAULT) {
+            self.set_pen(Pen::DEFAULT);
+        }
+        let _ = self.flush();
+    }
+}
