@@ -414,3 +414,26 @@ async fn recovers_from_drop_stall_and_cut_frames() {
     watch.stop().await;
     server.shutdown().await;
 }
+
+/// A session the server no longer knows ends the link with `SessionExpired`, over the
+/// websocket upgrade (401) and while polling (401 on REST), instead of retrying forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_session_is_reported_and_ends_the_link() {
+    for websocket in [true, false] {
+        let (_dir, db) = tempdb();
+        let server = start_server(&db, any_port(), |o| o.websocket = websocket).await;
+        let b = login(&server.url(), "alex").await;
+        // The same session, ended on the server from elsewhere.
+        let other = Client::from_session(&b.session(), &ClientOptions::default()).expect("client");
+        other.logout().await.expect("logout");
+        let mut watch = Watch::start(b, fast_config(), "dr_morgan");
+        assert!(
+            watch.until(Duration::from_secs(10), |w| w.expired).await,
+            "websocket {websocket}: states {:?}",
+            watch.states
+        );
+        let ended = tokio::time::timeout(Duration::from_secs(5), &mut watch.task).await;
+        assert!(matches!(ended, Ok(Ok(()))), "the link should end by itself: {ended:?}");
+        server.shutdown().await;
+    }
+}

@@ -72,9 +72,12 @@ pub enum LiveCommand {
 pub struct LinkConfig {
     /// Poll cadence.
     pub cadence: Cadence,
-    /// Per-route budget; `None` = automatic (production's limits when the server
-    /// offers no ETag and no websocket, none otherwise). [`Limits::NONE`] = no budget.
+    /// Per-route budget for every server; `None` = automatic: [`LinkConfig::auto_budget`]
+    /// when the server offers no ETag and no websocket (production), none otherwise.
+    /// `Some(Limits::NONE)` = never a budget.
     pub budget: Option<Limits>,
+    /// The budget the automatic choice applies (`poll.budget_per_hour/day`; 45/h, 190/day).
+    pub auto_budget: Limits,
     /// The windows the budget counts over (an hour and a day; shorter in tests).
     pub budget_windows: Windows,
     /// The first wait after a 429 that does not say how long (then doubling).
@@ -102,6 +105,7 @@ impl Default for LinkConfig {
         LinkConfig {
             cadence: Cadence::default(),
             budget: None,
+            auto_budget: Limits::PRODUCTION,
             budget_windows: Windows::REAL,
             rate_limit_wait: Duration::from_secs(60),
             ws_recheck: Duration::from_secs(600),
@@ -112,6 +116,20 @@ impl Default for LinkConfig {
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(30),
             backoff_reset: Duration::from_secs(60),
+        }
+    }
+}
+
+impl LinkConfig {
+    /// The link settings from `config.toml` `[poll]`; the rest keep their defaults.
+    pub fn from_config(poll: &crate::config::PollConfig) -> LinkConfig {
+        let secs = |n: u64| Duration::from_secs(n.max(1));
+        let per = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let d = LinkConfig::default();
+        LinkConfig {
+            cadence: Cadence { active: secs(poll.active_secs), idle: secs(poll.idle_secs), ..d.cadence },
+            auto_budget: Limits { per_hour: per(poll.budget_per_hour), per_day: per(poll.budget_per_day) },
+            ..d
         }
     }
 }
@@ -492,7 +510,7 @@ impl Link {
         match self.config.budget {
             Some(limits) => limits,
             None if self.server_has_etag == Some(true) => Limits::NONE,
-            None => Limits::PRODUCTION,
+            None => self.config.auto_budget,
         }
     }
 
@@ -753,4 +771,25 @@ impl Link {
 struct News {
     unread_changed: bool,
     open_changed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_defaults_give_the_default_link() {
+        let from_file = LinkConfig::from_config(&crate::config::PollConfig::default());
+        assert_eq!(from_file, LinkConfig::default());
+        let poll = crate::config::PollConfig {
+            active_secs: 20,
+            idle_secs: 120,
+            budget_per_hour: 30,
+            budget_per_day: 100,
+        };
+        let c = LinkConfig::from_config(&poll);
+        assert_eq!((c.cadence.active, c.cadence.idle), (Duration::from_secs(20), Duration::from_secs(120)));
+        assert_eq!(c.auto_budget, Limits { per_hour: 30, per_day: 100 });
+        assert_eq!(c.budget, None, "the budget stays automatic: none for servers with extensions");
+    }
 }

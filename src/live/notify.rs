@@ -42,6 +42,31 @@ impl Default for NotifyConfig {
     }
 }
 
+impl Desktop {
+    /// The sequence this terminal understands: OSC 9 for iTerm2 and Windows Terminal,
+    /// OSC 777 for the rest (foot, urxvt, Ghostty, WezTerm, kitty; ignored elsewhere).
+    pub fn for_terminal(term_program: Option<&str>, windows_terminal: bool) -> Desktop {
+        if windows_terminal || term_program == Some("iTerm.app") {
+            Desktop::Osc9
+        } else {
+            Desktop::Osc777
+        }
+    }
+}
+
+impl NotifyConfig {
+    /// From `config.toml` `[notify]`, with the desktop sequence for this terminal
+    /// (see [`Desktop::for_terminal`]) when desktop notifications are on.
+    pub fn from_config(c: &crate::config::NotifyConfig, terminal: Desktop) -> NotifyConfig {
+        NotifyConfig {
+            bell: c.bell,
+            desktop: if c.desktop { terminal } else { Desktop::Off },
+            show_content: c.show_content,
+            title_unread: c.title_unread,
+        }
+    }
+}
+
 /// Characters of message text shown when `show_content` is on.
 pub const CONTENT_CHARS: usize = 80;
 /// Characters of a sender's name shown.
@@ -198,6 +223,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn defaults_match_the_config_file_defaults() {
+        let from_file = NotifyConfig::from_config(&crate::config::NotifyConfig::default(), Desktop::Osc9);
+        assert_eq!(from_file, NotifyConfig::default());
+        let on = crate::config::NotifyConfig { desktop: true, ..Default::default() };
+        assert_eq!(NotifyConfig::from_config(&on, Desktop::Osc9).desktop, Desktop::Osc9);
+        assert_eq!(Desktop::for_terminal(Some("iTerm.app"), false), Desktop::Osc9);
+        assert_eq!(Desktop::for_terminal(None, true), Desktop::Osc9);
+        assert_eq!(Desktop::for_terminal(Some("foot"), false), Desktop::Osc777);
     }
 
     #[test]
