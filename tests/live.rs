@@ -437,3 +437,32 @@ async fn expired_session_is_reported_and_ends_the_link() {
         server.shutdown().await;
     }
 }
+
+/// `R` while offline: no waiting out a long backoff, the link tries again at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_now_skips_the_backoff_wait() {
+    let (_dir, db) = tempdb();
+    let server = start_server(&db, any_port(), |_| {}).await;
+    let proxy = Proxy::start(server.addr()).await;
+    let b = login(&proxy.url(), "alex").await;
+    let config = LinkConfig {
+        backoff_base: Duration::from_secs(600),
+        backoff_cap: Duration::from_secs(600),
+        ..fast_config()
+    };
+    let mut watch = Watch::start(b, config, "dr_morgan");
+    assert!(watch.until(Duration::from_secs(10), |w| w.state() == Some(&LinkState::Live)).await);
+    proxy.drop_connections();
+    let offline = |w: &Watch| matches!(w.state(), Some(LinkState::Offline { .. }));
+    assert!(watch.until(Duration::from_secs(10), offline).await);
+    watch.commands.send(LiveCommand::RetryNow).await.expect("command");
+    let from = watch.states.len();
+    let back = |w: &Watch| {
+        let after = &w.states[from..];
+        after.first().is_some_and(|(_, s)| *s == LinkState::Connecting)
+            && after.last().is_some_and(|(_, s)| *s == LinkState::Live)
+    };
+    assert!(watch.until(Duration::from_secs(10), back).await, "states {:?}", watch.states);
+    watch.stop().await;
+    server.shutdown().await;
+}
