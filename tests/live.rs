@@ -63,7 +63,7 @@ fn fast_config() -> LinkConfig {
             idle_after: Duration::from_secs(300),
         },
         ping_every: Duration::from_millis(300),
-        dead_after: Duration::from_millis(1500),
+        dead_after: Duration::from_secs(3),
         connect_timeout: Duration::from_secs(2),
         backoff_base: Duration::from_millis(100),
         backoff_cap: Duration::from_secs(1),
