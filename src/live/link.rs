@@ -342,10 +342,14 @@ impl Link {
         self.backoff.connected(Instant::now());
         let (mut sink, mut stream) = ws.split();
         // Catch up after subscribing, so nothing falls between the two; frames pushed
-        // meanwhile wait in the socket. A link that cannot catch up is not up.
+        // meanwhile wait in the socket. A link that cannot reach REST is not up; a server
+        // that fails one request (a 500) is, or it would never be.
         match self.catch_up().await {
             Ok(()) => {}
             Err(ApiError::SessionExpired) => return self.expire().await,
+            Err(e) if !matches!(e, ApiError::Offline(_)) => {
+                tracing::info!(error = %e, "catch-up after connect incomplete");
+            }
             Err(e) => {
                 tracing::info!(error = %e, "catch-up after connect failed");
                 let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
@@ -428,11 +432,20 @@ impl Link {
         }
     }
 
-    /// Inbox, then the open conversation.
+    /// Inbox, then the open conversation (also after an inbox failure other than
+    /// offline or 401: what can be had is worth having).
     async fn catch_up(&mut self) -> Result<(), ApiError> {
-        self.fetch_inbox().await?;
+        let inbox = self.fetch_inbox().await;
+        if let Err(e) = &inbox {
+            if matches!(e, ApiError::Offline(_) | ApiError::SessionExpired) {
+                return Err(e.clone());
+            }
+            tracing::info!(error = %e, "inbox fetch failed during catch-up");
+        }
         self.fetch_open_conversation().await?;
-        let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
+        if inbox.is_ok() {
+            let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
+        }
         Ok(())
     }
 
