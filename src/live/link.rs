@@ -11,6 +11,15 @@
 //! again every `ws_recheck`; (unreachable) wait the backoff delay, or until `R`. The poll
 //! plan, with its per-route budgets, lives as long as the link, so a day's budget is
 //! remembered across reconnects.
+//!
+//! Use from the app: [`spawn`] after login with [`LinkConfig::from_config`]; send
+//! [`LiveCommand::Open`] whenever the conversation on screen changes (with the newest
+//! message id the app holds), [`LiveCommand::UserInput`] on keys (cheap; it only moves
+//! polling back to the active cadence), [`LiveCommand::RetryNow`] on `R`, and
+//! [`LiveCommand::Shutdown`] at logout or exit. Merge `Inbox`, `Conversation` and
+//! `Pushed` by message id; show `State` and `Synced` with [`super::status::status_text`];
+//! on `SessionExpired` go to the login screen (the task has ended; spawn a new one
+//! after the next login). For news off screen, [`super::notify::on_new_message`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
