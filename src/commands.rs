@@ -409,10 +409,10 @@ fn logout_inner(global: &GlobalOpts, args: LogoutArgs) -> Outcome {
     println!("Logged out {} from {}", sanitize_line(&session.username), sanitize_line(&session.server));
     if args.forget {
         let dir = ctx.paths.account_dir(&session.server, &session.username);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => println!("Deleted local data in {}", dir.display()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Failure::new(EXIT_LOCAL, format!("cannot delete {}: {e}", dir.display()))),
+        let removed = crate::store::forget_account(&ctx.paths.data_dir, &session.server, &session.username)
+            .map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
+        if removed {
+            println!("Deleted local data in {}", dir.display());
         }
     }
     tracing::info!(username = %sanitize_line(&session.username), forget = args.forget, "logged out");

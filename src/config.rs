@@ -58,43 +58,12 @@ impl Paths {
         self.data_dir.join("logs")
     }
 
-    /// This account's local data: `data_dir/accounts/<host_port>/<username>`. Both parts
-    /// are made safe as single path components (no `/`, no leading `.`).
+    /// This account's local data: `data_dir/accounts/<host_port>/<username>`, encoded by
+    /// [`crate::store::account_dir`] (one place decides the layout; `logout --forget`
+    /// deletes exactly what the store wrote).
     pub fn account_dir(&self, server: &str, username: &str) -> PathBuf {
-        self.data_dir.join("accounts").join(server_key(server)).join(safe_component(username))
+        crate::store::account_dir(&self.data_dir, server, username)
     }
-}
-
-/// `host_port` for a server URL (`127.0.0.1_5055`, `www.healing-space.org.uk_443`), as
-/// a safe path component.
-pub fn server_key(server: &str) -> String {
-    match url::Url::parse(server.trim()) {
-        Ok(url) => {
-            let host = url.host_str().unwrap_or("unknown").trim_matches(|c| c == '[' || c == ']');
-            let port = url.port_or_known_default().unwrap_or(0);
-            safe_component(&format!("{host}_{port}"))
-        }
-        Err(_) => safe_component(server),
-    }
-}
-
-/// One path component from any text: ASCII letters, digits, `-`, `_` and inner `.` stay;
-/// everything else (and a leading `.`) becomes `~XX` per byte, so distinct names stay
-/// distinct and nothing escapes the parent directory.
-pub fn safe_component(text: &str) -> String {
-    let mut out = String::new();
-    for (i, b) in text.bytes().enumerate() {
-        let keep = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && i > 0);
-        if keep {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("~{b:02x}"));
-        }
-    }
-    if out.is_empty() {
-        out.push('~');
-    }
-    out
 }
 
 /// Polling: how often, and the per-route request budgets that keep us under
@@ -439,19 +408,15 @@ j = "down"
     }
 
     #[test]
-    fn account_dirs_are_safe() {
+    fn account_dir_is_the_stores() {
         let paths = Paths { config_dir: "/c".into(), data_dir: "/d".into() };
         assert_eq!(
             paths.account_dir("http://127.0.0.1:5055/", "alex"),
             PathBuf::from("/d/accounts/127.0.0.1_5055/alex")
         );
         assert_eq!(
-            paths.account_dir("https://www.healing-space.org.uk", "dr.morgan"),
-            PathBuf::from("/d/accounts/www.healing-space.org.uk_443/dr.morgan")
+            paths.account_dir("https://h.example", "alex"),
+            crate::store::account_dir(Path::new("/d"), "https://h.example", "alex")
         );
-        assert_eq!(paths.account_dir("http://[::1]:80", ".."), PathBuf::from("/d/accounts/~3a~3a1_80/~2e."));
-        assert_eq!(safe_component("a/b"), "a~2fb");
-        assert_eq!(safe_component(""), "~");
-        assert_ne!(safe_component("a~2fb"), safe_component("a/b"));
     }
 }
