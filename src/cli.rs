@@ -101,8 +101,10 @@ pub enum Command {
     Inbox(crate::commands::InboxArgs),
     /// Show a conversation (the server marks it read)
     Read(crate::commands::ReadArgs),
-    /// Send a message
+    /// Send a message (saved in the outbox first: kept and retried if it cannot go now)
     Send(crate::commands::SendArgs),
+    /// List messages waiting to be sent or refused by the server; --flush sends them
+    Outbox(crate::commands::OutboxArgs),
     /// Show your pet
     Pet(crate::commands::PetArgs),
 }
@@ -131,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Inbox(args)) => crate::commands::inbox(&global, args),
         Some(Command::Read(args)) => crate::commands::read(&global, args),
         Some(Command::Send(args)) => crate::commands::send(&global, args),
+        Some(Command::Outbox(args)) => crate::commands::outbox(&global, args),
         Some(Command::Pet(args)) => crate::commands::pet(&global, args),
         None => crate::app::run::run_tui(&global, &look),
     }

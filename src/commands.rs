@@ -1,11 +1,11 @@
-//! The scriptable one-shot commands: login, logout, inbox, read, send, pet.
+//! The scriptable one-shot commands: login, logout, inbox, read, send, outbox, pet.
 //!
 //! Each builds its own small tokio runtime, resumes the saved session (except login),
 //! does one thing, saves the session if the server re-issued the cookie, and exits with
 //! a documented code ([`EXIT_OK`] … [`EXIT_LOCAL`]). Plain output is for people
 //! (aligned, local relative times, sanitized); `--json` prints the API's own shapes.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -16,13 +16,15 @@ use zeroize::Zeroizing;
 use crate::api::client::parse_server_url;
 use crate::api::types::{
     ConversationResponse, ConversationSummary, InboxResponse, LoginRequest, Message, Pet, PetStatusResponse,
-    SendRequest,
 };
 use crate::api::{ApiError, Client, ClientOptions, Fetched};
 use crate::cli::GlobalOpts;
 use crate::config::{Config, Paths};
 use crate::sanitize::sanitize_line;
 use crate::store::session::Session;
+
+mod outbox;
+pub use outbox::{outbox, send, OutboxArgs};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -490,38 +492,6 @@ pub fn read(global: &GlobalOpts, args: ReadArgs) -> anyhow::Result<ExitCode> {
 
 /// Longest message read from standard input (the server's own limit is 10,000 chars).
 const MAX_STDIN_BYTES: u64 = 1 << 20;
-
-/// `healing-tui send`.
-pub fn send(global: &GlobalOpts, args: SendArgs) -> anyhow::Result<ExitCode> {
-    let content = match args.text.as_deref() {
-        Some(text) if text != "-" => text.to_string(),
-        _ => {
-            let mut buf = String::new();
-            if let Err(e) = std::io::stdin().take(MAX_STDIN_BYTES).read_to_string(&mut buf) {
-                return finish(Err(Failure::new(
-                    EXIT_USAGE,
-                    format!("cannot read the message from standard input: {e}"),
-                )));
-            }
-            buf.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&buf).to_string()
-        }
-    };
-    if content.trim().is_empty() {
-        return finish(Err(Failure::new(EXIT_USAGE, "the message is empty")));
-    }
-    let req = SendRequest { recipient: args.user.clone(), content, subject: args.subject.clone() };
-    let key = uuid::Uuid::new_v4().to_string();
-    with_client(
-        global,
-        "send",
-        async move |client: &Client| client.send(&req, Some(&key)).await,
-        |sent| {
-            tracing::info!(message_id = sent.message_id, "sent");
-            println!("{}", sent.message_id);
-            Ok(())
-        },
-    )
-}
 
 /// `healing-tui pet`.
 pub fn pet(global: &GlobalOpts, args: PetArgs) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,535 @@
+//! The outbox sender: sends what the user wrote, in order per conversation, so that
+//! every message arrives exactly once however the link behaves (issue 6).
+//!
+//! The caller has already saved the message with [`Store::enqueue`]; the sender only
+//! moves outbox entries along (see [`crate::store::outbox`] for the states):
+//!
+//! - every attempt is preceded by [`Store::mark_sending`] and carries
+//!   `Idempotency-Key: <client id>`;
+//! - 201 with an id → [`Store::mark_sent`];
+//! - a permanent refusal (4xx, [`ApiError::is_refusal`]) → [`Store::mark_failed`] with the
+//!   server's reason; the entry holds its conversation until the user edits or discards
+//!   it, other conversations keep going;
+//! - 401 → stop and keep everything (log in again, then [`SenderHandle::wake`]);
+//! - 429 → stop for the server's `retry_after`;
+//! - a connection that was certainly never made (refused, DNS) → [`Store::mark_retry`];
+//! - anything else (timeout, connection dropped after the body left, 5xx, an unreadable
+//!   answer) is **ambiguous**: the entry stays `sending`, and before it is sent again
+//!   the server's copy is looked for ([`Store::resolve_echo`]) and, if found, confirmed
+//!   instead. A server that honours the key would make the resend safe anyway; one that
+//!   ignores it (production) would store a duplicate without this check.
+//!
+//! The server's copy is looked for in `GET /api/messages/sent` (newest first, all of
+//! them, and without side effects), falling back to the conversation when a server has
+//! no such route. The conversation is the second choice because fetching it marks the
+//! other person's messages read, which the user has not done.
+//!
+//! [`flush`] runs until the outbox has nothing sendable or something blocks; [`spawn`]
+//! keeps doing that in the background with the live link's [`Backoff`], and reports
+//! every change as an [`OutboxEvent`] for the screen's ⏳/↑/✓/✗ marks.
+//!
+//! # How the app uses it
+//!
+//! - At start, with the store behind an `Arc<Mutex<Store>>`: `let (sender, events) =
+//!   spawn(client.clone(), store.clone())`. It flushes at once, so an outbox left by a
+//!   crash or `kill -9` resumes; forward `events` into the app's action channel.
+//! - On Enter: `store.enqueue(&OutgoingMessage::new(..))`, show it from
+//!   [`Store::pending_for`] with [`OutboxState::mark`], then `sender.wake()`.
+//! - Also `wake()` when the live link comes back, after a new login, and when the user
+//!   edits ([`Store::edit_failed`]) a refused message.
+//! - The one-shot CLI (`healing-tui send`, `outbox --flush`) calls [`flush`] directly.
+//!
+//! Two processes flushing the same account's outbox at once (the app and
+//! `outbox --flush`) may both send the head message; the `Idempotency-Key` makes that
+//! harmless on servers that honour it.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::api::types::Message;
+use crate::api::{ApiError, Client, Fetched};
+use crate::live::backoff::Backoff;
+use crate::store::{OutboxEntry, OutboxState, Store, StoreError};
+
+/// The conversation route returns at most this many (the oldest) per request.
+const PAGE: u32 = 200;
+/// Pages of a conversation read while looking for our own copy (40,000 messages).
+const MAX_PAGES: usize = 200;
+
+/// A change in the outbox, for the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxEvent {
+    /// An attempt to send this message starts (↑).
+    Sending {
+        /// The message's client id.
+        client_id: Uuid,
+        /// Its conversation.
+        recipient: String,
+    },
+    /// The attempt certainly did not reach the server; the message waits (⏳).
+    Queued {
+        /// The message's client id.
+        client_id: Uuid,
+        /// Its conversation.
+        recipient: String,
+    },
+    /// The server has the message (✓).
+    Sent {
+        /// The message's client id.
+        client_id: Uuid,
+        /// Its conversation.
+        recipient: String,
+        /// The server's id for it.
+        server_id: i64,
+    },
+    /// The server refused the message for good (✗); it stays until edited or discarded.
+    Failed {
+        /// The message's client id.
+        client_id: Uuid,
+        /// Its conversation.
+        recipient: String,
+        /// The server's reason, as it said it (sanitize before display).
+        reason: String,
+    },
+    /// Sending paused; the next try is in `retry_in` (or on [`SenderHandle::wake`] when
+    /// `None`, e.g. after a new login).
+    Waiting {
+        /// Why.
+        blocked: Blocked,
+        /// When the sender tries again by itself.
+        retry_in: Option<Duration>,
+    },
+    /// Nothing left that can be sent (the outbox is empty, or only refused messages
+    /// wait for the user).
+    Idle,
+}
+
+/// Why sending stopped before the outbox was empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    /// The server could not be reached, or the link failed mid-request.
+    Offline(String),
+    /// 429: the server asked to wait this long.
+    RateLimited(Duration),
+    /// 401: log in again; everything is kept.
+    SessionExpired,
+    /// 5xx or an answer that could not be read (the message may have arrived; the next
+    /// attempt checks first).
+    Server(String),
+    /// The local store failed.
+    Store(String),
+}
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Blocked::Offline(why) => write!(f, "offline: cannot reach the server ({why})"),
+            Blocked::RateLimited(d) => write!(f, "rate-limited by the server: try again in {}s", d.as_secs()),
+            Blocked::SessionExpired => write!(f, "session expired: please log in again"),
+            Blocked::Server(why) => write!(f, "{why}"),
+            Blocked::Store(why) => write!(f, "local store: {why}"),
+        }
+    }
+}
+
+/// A message the server confirmed during a flush.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    /// The message's client id.
+    pub client_id: Uuid,
+    /// Its conversation.
+    pub recipient: String,
+    /// The server's id for it.
+    pub server_id: i64,
+}
+
+/// A message the server refused during a flush.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The message's client id.
+    pub client_id: Uuid,
+    /// Its conversation.
+    pub recipient: String,
+    /// The server's reason (sanitize before display).
+    pub reason: String,
+}
+
+/// What one [`flush`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Confirmed by the server, in the order confirmed.
+    pub sent: Vec<Confirmed>,
+    /// Refused by the server in this flush.
+    pub failed: Vec<Refused>,
+    /// Why it stopped early; `None` when nothing sendable is left.
+    pub blocked: Option<Blocked>,
+    /// Messages still waiting to be sent (queued or with an attempt in doubt).
+    pub waiting: usize,
+    /// Refused messages in the outbox (from this flush or earlier), each holding its
+    /// conversation until the user edits or discards it.
+    pub held: usize,
+}
+
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    // Every store write is one committed transaction: a panic elsewhere cannot leave
+    // it half-done, so a poisoned lock still guards consistent data.
+    store.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Send every queued message, oldest first within each conversation, until nothing
+/// sendable is left or something blocks. The store is only locked between requests.
+pub async fn flush(client: &Client, store: &Mutex<Store>) -> FlushReport {
+    Flusher { client, store, events: None, confirmed: HashSet::new() }.run().await
+}
+
+/// One flush in progress.
+struct Flusher<'a> {
+    client: &'a Client,
+    store: &'a Mutex<Store>,
+    events: Option<&'a mpsc::UnboundedSender<OutboxEvent>>,
+    /// Server ids confirmed by this process: never taken for another message's copy.
+    confirmed: HashSet<i64>,
+}
+
+/// What one message's turn came to.
+enum Step {
+    /// Sent or refused: go on.
+    Done,
+    /// Stop the flush.
+    Stop(Blocked),
+}
+
+fn store_blocked(e: &StoreError) -> Blocked {
+    Blocked::Store(e.to_string())
+}
+
+/// The attempt certainly never reached the server: the connection was never made.
+/// Only these are safe to retry without looking for our copy first.
+fn never_left(why: &str) -> bool {
+    let why = why.to_ascii_lowercase();
+    ["connection refused", "dns error", "failed to lookup address", "name or service not known"]
+        .iter()
+        .any(|s| why.contains(s))
+}
+
+/// Where sending stops for an error other than a refusal.
+fn blocked_by(err: &ApiError) -> Blocked {
+    match err {
+        ApiError::Offline(why) => Blocked::Offline(why.clone()),
+        ApiError::SessionExpired => Blocked::SessionExpired,
+        ApiError::RateLimited { retry_after } => Blocked::RateLimited(*retry_after),
+        other => Blocked::Server(other.to_string()),
+    }
+}
+
+/// The server's reason in a refusal, without our own prefix.
+fn refusal_reason(err: &ApiError) -> String {
+    match err {
+        ApiError::Forbidden(text) | ApiError::NotFound(text) | ApiError::Invalid(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Flusher<'_> {
+    fn emit(&self, event: OutboxEvent) {
+        if let Some(tx) = self.events {
+            // A closed receiver means nobody is watching; the outbox itself is the record.
+            let _ = tx.send(event);
+        }
+    }
+
+    async fn run(&mut self) -> FlushReport {
+        let mut report = FlushReport::default();
+        report.blocked = loop {
+            let batch = lock(self.store).next_to_send();
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => break Some(store_blocked(&e)),
+            };
+            if batch.is_empty() {
+                break None;
+            }
+            let mut stop = None;
+            for entry in batch {
+                if let Step::Stop(blocked) = self.one(entry, &mut report).await {
+                    stop = Some(blocked);
+                    break;
+                }
+            }
+            if stop.is_some() {
+                break stop;
+            }
+        };
+        let pending = lock(self.store).pending();
+        match pending {
+            Ok(entries) => {
+                for e in entries {
+                    match e.state {
+                        OutboxState::Queued | OutboxState::Sending { .. } => report.waiting += 1,
+                        OutboxState::Failed { .. } => report.held += 1,
+                        OutboxState::Sent { .. } => {}
+                    }
+                }
+            }
+            Err(e) => {
+                report.blocked.get_or_insert_with(|| store_blocked(&e));
+            }
+        }
+        report
+    }
+
+    /// One message's turn: settle an earlier attempt in doubt, then send.
+    async fn one(&mut self, entry: OutboxEntry, report: &mut FlushReport) -> Step {
+        let client_id = entry.message.client_id;
+        let recipient = entry.message.recipient.clone();
+        if matches!(entry.state, OutboxState::Sending { .. }) {
+            match self.find_copy(&entry).await {
+                Ok(Some(server_id)) => {
+                    tracing::info!(%client_id, server_id, "an earlier attempt had arrived");
+                    return self.confirm(client_id, recipient, server_id, report);
+                }
+                Ok(None) => tracing::debug!(%client_id, "no copy on the server; sending again"),
+                Err(blocked) => return Step::Stop(blocked),
+            }
+        }
+        let marked = lock(self.store).mark_sending(client_id, Utc::now());
+        if let Err(e) = marked {
+            return Step::Stop(store_blocked(&e));
+        }
+        self.emit(OutboxEvent::Sending { client_id, recipient: recipient.clone() });
+        let key = client_id.to_string();
+        let result = self.client.send(&entry.message.send_request(), Some(&key)).await;
+        match result {
+            Ok(resp) if resp.message_id > 0 => self.confirm(client_id, recipient, resp.message_id, report),
+            // Accepted but without an id: it is most likely there; the next attempt
+            // looks for it before sending again.
+            Ok(_) => {
+                Step::Stop(Blocked::Server("the server accepted a message without giving its id".into()))
+            }
+            Err(err) if err.is_refusal() => {
+                let reason = refusal_reason(&err);
+                let marked = lock(self.store).mark_failed(client_id, &reason);
+                if let Err(e) = marked {
+                    return Step::Stop(store_blocked(&e));
+                }
+                tracing::info!(%client_id, "message refused by the server");
+                self.emit(OutboxEvent::Failed {
+                    client_id,
+                    recipient: recipient.clone(),
+                    reason: reason.clone(),
+                });
+                report.failed.push(Refused { client_id, recipient, reason });
+                Step::Done
+            }
+            Err(err) => {
+                // 401 and 429 are answered before the message is looked at, and a refused
+                // connection carried nothing: the attempt certainly did not store it.
+                let not_sent = match &err {
+                    ApiError::SessionExpired | ApiError::RateLimited { .. } => true,
+                    ApiError::Offline(why) => never_left(why),
+                    _ => false,
+                };
+                if not_sent {
+                    let marked = lock(self.store).mark_retry(client_id);
+                    if let Err(e) = marked {
+                        return Step::Stop(store_blocked(&e));
+                    }
+                    self.emit(OutboxEvent::Queued { client_id, recipient });
+                } else {
+                    tracing::info!(%client_id, error = %err, "send attempt in doubt");
+                }
+                Step::Stop(blocked_by(&err))
+            }
+        }
+    }
+
+    fn confirm(
+        &mut self,
+        client_id: Uuid,
+        recipient: String,
+        server_id: i64,
+        report: &mut FlushReport,
+    ) -> Step {
+        let marked = lock(self.store).mark_sent(client_id, server_id);
+        if let Err(e) = marked {
+            return Step::Stop(store_blocked(&e));
+        }
+        self.confirmed.insert(server_id);
+        self.emit(OutboxEvent::Sent { client_id, recipient: recipient.clone(), server_id });
+        report.sent.push(Confirmed { client_id, recipient, server_id });
+        Step::Done
+    }
+
+    /// Look for the server's copy of a message whose last attempt is in doubt.
+    async fn find_copy(&self, entry: &OutboxEntry) -> Result<Option<i64>, Blocked> {
+        let me = lock(self.store).username().to_string();
+        let copies = match self.client.sent().await {
+            Ok(sent) => sent.messages,
+            // No `/sent` here (or an odd one): the conversation has them too.
+            Err(ApiError::NotFound(_) | ApiError::Protocol { .. }) => {
+                self.conversation(&entry.message.recipient).await?
+            }
+            Err(e) => return Err(blocked_by(&e)),
+        };
+        let copies: Vec<Message> = copies
+            .into_iter()
+            .filter(|m| !self.confirmed.contains(&m.id))
+            .map(|mut m| {
+                // head's `/sent` leaves the sender out: it is us.
+                if m.sender.is_empty() {
+                    m.sender.clone_from(&me);
+                }
+                m
+            })
+            .collect();
+        let found = lock(self.store).resolve_echo(entry.message.client_id, &copies);
+        found.map_err(|e| store_blocked(&e))
+    }
+
+    /// A whole conversation, page by page (`after_id`; a server that ignores it gives
+    /// the same page again, which ends the walk).
+    async fn conversation(&self, user: &str) -> Result<Vec<Message>, Blocked> {
+        let mut all = Vec::new();
+        let mut after: Option<i64> = None;
+        for _ in 0..MAX_PAGES {
+            let page = match self.client.conversation(user, PAGE, after, None).await {
+                Ok(Fetched::Fresh { value, .. }) => value.messages,
+                Ok(Fetched::NotModified) => break,
+                Err(e) => return Err(blocked_by(&e)),
+            };
+            let full = page.len() >= PAGE as usize;
+            let newest = page.iter().map(|m| m.id).max();
+            all.extend(page);
+            match newest {
+                Some(id) if full && after.is_none_or(|a| id > a) => after = Some(id),
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+}
+
+/// The background sender started by [`spawn`]. Dropping it stops the task (an attempt
+/// cut short stays `sending` and is settled on the next start).
+#[derive(Debug)]
+pub struct SenderHandle {
+    wake: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+impl SenderHandle {
+    /// Try now: a message was enqueued, the user asked for a retry, the link came
+    /// back, or the user logged in again. A rate limit is still waited out.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Whether the task has ended (it only ends when stopped).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl Drop for SenderHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Start the background sender on the current tokio runtime: it flushes at once (the
+/// outbox resumes where the last run left it), then whenever woken, and while blocked
+/// retries with the live link's backoff. Events go to the returned receiver.
+pub fn spawn(
+    client: Client,
+    store: Arc<Mutex<Store>>,
+) -> (SenderHandle, mpsc::UnboundedReceiver<OutboxEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let wake = Arc::new(Notify::new());
+    let task = tokio::spawn(run_task(client, store, Arc::clone(&wake), tx, Backoff::default()));
+    (SenderHandle { wake, task }, rx)
+}
+
+async fn run_task(
+    client: Client,
+    store: Arc<Mutex<Store>>,
+    wake: Arc<Notify>,
+    events: mpsc::UnboundedSender<OutboxEvent>,
+    mut backoff: Backoff,
+) {
+    let mut flusher =
+        Flusher { client: &client, store: &store, events: Some(&events), confirmed: HashSet::new() };
+    loop {
+        let report = flusher.run().await;
+        if !report.sent.is_empty() || !report.failed.is_empty() {
+            backoff.reset();
+        }
+        let Some(blocked) = report.blocked else {
+            backoff.reset();
+            let _ = events.send(OutboxEvent::Idle);
+            wake.notified().await;
+            continue;
+        };
+        let retry_in = match &blocked {
+            Blocked::SessionExpired => None,
+            Blocked::RateLimited(d) => Some(*d),
+            Blocked::Offline(_) | Blocked::Server(_) | Blocked::Store(_) => {
+                Some(backoff.next_delay(&mut rand::rng()))
+            }
+        };
+        tracing::debug!(%blocked, ?retry_in, "outbox sender waiting");
+        let rate_limited = matches!(blocked, Blocked::RateLimited(_));
+        let _ = events.send(OutboxEvent::Waiting { blocked, retry_in });
+        match retry_in {
+            // The server's wait is kept even when woken: trying earlier only earns another 429.
+            Some(d) if rate_limited => tokio::time::sleep(d).await,
+            Some(d) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(d) => {}
+                    _ = wake.notified() => backoff.reset(),
+                }
+            }
+            None => wake.notified().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_connection_never_made_counts_as_not_sent() {
+        assert!(never_left("Connection refused (os error 111)"));
+        assert!(never_left("dns error: failed to lookup address information: Name or service not known"));
+        for doubtful in [
+            "connection closed before message completed",
+            "Connection reset by peer (os error 104)",
+            "timed out",
+            "broken pipe",
+            "",
+        ] {
+            assert!(!never_left(doubtful), "{doubtful}");
+        }
+    }
+
+    #[test]
+    fn errors_map_to_why_sending_stopped() {
+        assert_eq!(blocked_by(&ApiError::SessionExpired), Blocked::SessionExpired);
+        let wait = Duration::from_secs(7);
+        assert_eq!(blocked_by(&ApiError::RateLimited { retry_after: wait }), Blocked::RateLimited(wait));
+        assert_eq!(blocked_by(&ApiError::Offline("timed out".into())), Blocked::Offline("timed out".into()));
+        let server = ApiError::Server { status: 502, text: "Bad Gateway".into(), error_id: None };
+        assert!(matches!(blocked_by(&server), Blocked::Server(t) if t.contains("502")));
+        assert_eq!(refusal_reason(&ApiError::NotFound("Recipient not found".into())), "Recipient not found");
+        assert_eq!(
+            refusal_reason(&ApiError::Invalid("Message content is required".into())),
+            "Message content is required"
+        );
+    }
+}

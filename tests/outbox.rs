@@ -1,0 +1,623 @@
+//! The outbox, end to end: messages go through the sender to an in-process reference
+//! server behind the fault-injection proxy, across server restarts, dropped and cut
+//! connections, a refusing server and a client killed with SIGKILL, and every message
+//! must arrive exactly once, in order per conversation.
+
+#![cfg(feature = "server")]
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use healing_tui::api::types::{LoginRequest, Message};
+use healing_tui::api::{Client, ClientOptions, Fetched};
+use healing_tui::live::sender::{self, Blocked, FlushReport, OutboxEvent};
+use healing_tui::server::{self, RunningServer, ServerOptions};
+use healing_tui::store::{OutboxState, OutgoingMessage, Store};
+use support::proxy::Proxy;
+
+const BIN: &str = env!("CARGO_BIN_EXE_healing-tui");
+
+/// A seeded server that can be killed and restarted on the same address and database,
+/// with the proxy in front of it.
+struct World {
+    dir: tempfile::TempDir,
+    opts: ServerOptions,
+    server: Option<RunningServer>,
+    proxy: Proxy,
+}
+
+impl World {
+    async fn start(ignore_idempotency_key: bool) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = ServerOptions::local_demo(dir.path().join("server.db"));
+        opts.websocket = false;
+        opts.ignore_idempotency_key = ignore_idempotency_key;
+        let server = server::start(opts.clone()).await.unwrap();
+        opts.addr = server.addr();
+        let proxy = Proxy::start(server.addr()).await;
+        World { dir, opts, server: Some(server), proxy }
+    }
+
+    async fn stop_server(&mut self) {
+        // Open proxied connections would hold the graceful shutdown.
+        self.proxy.drop_connections();
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+
+    async fn start_server(&mut self) {
+        assert!(self.server.is_none());
+        // The old listener's port can take a moment to be free again.
+        for _ in 0..50 {
+            match server::start(self.opts.clone()).await {
+                Ok(s) => {
+                    self.server = Some(s);
+                    return;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        panic!("the server could not be restarted on {}", self.opts.addr);
+    }
+
+    async fn restart(&mut self) {
+        self.stop_server().await;
+        self.start_server().await;
+    }
+
+    fn direct_url(&self) -> String {
+        format!("http://{}", self.opts.addr)
+    }
+
+    fn store(&self, who: &str) -> Mutex<Store> {
+        Mutex::new(
+            Store::open(&self.dir.path().join("stores").join(format!("{who}.sqlite3")), who).unwrap().store,
+        )
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+}
+
+fn options() -> ClientOptions {
+    ClientOptions {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(3),
+        ..ClientOptions::default()
+    }
+}
+
+async fn login(url: &str, who: &str) -> Client {
+    let client = Client::new(url, &options()).unwrap();
+    let req = LoginRequest {
+        username: who.into(),
+        password: "healing-demo".into(),
+        pin: "1234".into(),
+        remember_me: None,
+    };
+    client.login(&req).await.unwrap();
+    client
+}
+
+/// The whole conversation as the server has it (page by page).
+async fn server_conversation(client: &Client, with: &str) -> Vec<Message> {
+    let mut all: Vec<Message> = Vec::new();
+    let mut after = None;
+    loop {
+        let Fetched::Fresh { value, .. } = client.conversation(with, 200, after, None).await.unwrap() else {
+            panic!("no ETag was sent, so no 304 is possible");
+        };
+        let n = value.messages.len();
+        after = value.messages.iter().map(|m| m.id).max().or(after);
+        all.extend(value.messages);
+        if n < 200 {
+            return all;
+        }
+    }
+}
+
+/// What `me` wrote to `with` after message `after` (the seed's history), in the
+/// server's order.
+async fn written(client: &Client, me: &str, with: &str, after: i64) -> Vec<String> {
+    server_conversation(client, with)
+        .await
+        .into_iter()
+        .filter(|m| m.id > after && m.sender == me && m.recipient == with)
+        .map(|m| m.content)
+        .collect()
+}
+
+/// The newest message id the server has for `me` (everything later is the test's).
+async fn newest_id(client: &Client) -> i64 {
+    let Fetched::Fresh { value, .. } = client.inbox(1, 50, false, None).await.unwrap() else {
+        panic!("no ETag was sent, so no 304 is possible");
+    };
+    let mut newest = 0;
+    for c in value.conversations {
+        let msgs = server_conversation(client, &c.with_user).await;
+        newest = msgs.iter().map(|m| m.id).max().unwrap_or(0).max(newest);
+    }
+    newest
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap()
+}
+
+/// Nothing queued, in doubt or refused is left.
+fn assert_outbox_settled(store: &Mutex<Store>) {
+    let left: Vec<_> = lock(store)
+        .pending()
+        .unwrap()
+        .into_iter()
+        .filter(|e| !matches!(e.state, OutboxState::Sent { .. }))
+        .collect();
+    assert!(left.is_empty(), "still in the outbox: {left:#?}");
+}
+
+mod exactly_once {
+    use super::*;
+
+    /// Each round enqueues ten messages, then one of these happens while they are sent.
+    #[derive(Debug, Clone, Copy)]
+    enum Fault {
+        None,
+        /// The server handles the send but the client never sees the 201.
+        CutAfterProcessing,
+        /// A response cut part-way (whichever request is next).
+        CutMidResponse,
+        /// The server is down: the proxy accepts and hangs up.
+        ServerDown,
+        /// The server restarts while messages are being sent.
+        RestartDuringFlush,
+        /// Every connection is dropped while messages are being sent.
+        DropDuringFlush,
+        /// New connections are accepted and closed at once.
+        Refuse,
+        /// No proxy and no server: the connection is refused (the attempt certainly
+        /// never left).
+        DirectConnectionRefused,
+    }
+
+    const FAULTS: [Fault; 8] = [
+        Fault::CutAfterProcessing,
+        Fault::ServerDown,
+        Fault::CutMidResponse,
+        Fault::RestartDuringFlush,
+        Fault::DropDuringFlush,
+        Fault::Refuse,
+        Fault::DirectConnectionRefused,
+        Fault::None,
+    ];
+
+    /// Flush until nothing is left to send (the fault is over). Returns every report.
+    async fn flush_until_done(client: &Client, store: &Mutex<Store>) -> Vec<FlushReport> {
+        let mut reports = Vec::new();
+        for _ in 0..100 {
+            let report = sender::flush(client, store).await;
+            let blocked = report.blocked.clone();
+            reports.push(report);
+            match blocked {
+                None => return reports,
+                Some(Blocked::Offline(_) | Blocked::Server(_)) => {}
+                Some(other) => panic!("unexpected stop: {other:?}"),
+            }
+        }
+        panic!("the outbox never emptied: {reports:#?}");
+    }
+
+    async fn two_hundred_messages(ignore_idempotency_key: bool) {
+        let mut w = World::start(ignore_idempotency_key).await;
+        let via_proxy = login(&w.proxy.url(), "alex").await;
+        let direct = login(&w.direct_url(), "alex").await;
+        let store = w.store("alex");
+        let mut expected: [(&str, Vec<String>); 2] = [("sam", Vec::new()), ("dr_morgan", Vec::new())];
+        let seed_end = newest_id(&direct).await;
+        let mut stops = 0;
+
+        for (round, fault) in FAULTS.iter().cycle().take(20).enumerate() {
+            for i in 0..10 {
+                let n = round * 10 + i;
+                let (to, list) = &mut expected[n % 2];
+                // Repeated texts too: the copy search must not take one for another.
+                let text =
+                    if n % 5 == 0 { format!("ok {}", n % 3) } else { format!("message {n:03} to {to}") };
+                lock(&store).enqueue(&OutgoingMessage::new(*to, None, text.clone())).unwrap();
+                list.push(text);
+            }
+            let reports = match fault {
+                Fault::None => flush_until_done(&via_proxy, &store).await,
+                Fault::CutAfterProcessing | Fault::CutMidResponse => {
+                    let n = if matches!(fault, Fault::CutAfterProcessing) { 1 } else { 40 + round * 7 };
+                    w.proxy.cut_next_response_after(n);
+                    flush_until_done(&via_proxy, &store).await
+                }
+                Fault::ServerDown => {
+                    w.stop_server().await;
+                    let first = sender::flush(&via_proxy, &store).await;
+                    assert!(matches!(first.blocked, Some(Blocked::Offline(_))), "{first:?}");
+                    w.start_server().await;
+                    let mut all = vec![first];
+                    all.extend(flush_until_done(&via_proxy, &store).await);
+                    all
+                }
+                Fault::Refuse => {
+                    w.proxy.drop_connections();
+                    w.proxy.refuse(true);
+                    let first = sender::flush(&via_proxy, &store).await;
+                    assert!(first.blocked.is_some(), "{first:?}");
+                    w.proxy.refuse(false);
+                    let mut all = vec![first];
+                    all.extend(flush_until_done(&via_proxy, &store).await);
+                    all
+                }
+                Fault::DirectConnectionRefused => {
+                    w.stop_server().await;
+                    let first = sender::flush(&direct, &store).await;
+                    assert!(matches!(first.blocked, Some(Blocked::Offline(_))), "{first:?}");
+                    // A refused connection carried nothing: back to plain `queued`.
+                    let states: Vec<_> = lock(&store).next_to_send().unwrap();
+                    assert!(states.iter().all(|e| e.state == OutboxState::Queued), "{states:#?}");
+                    w.start_server().await;
+                    let mut all = vec![first];
+                    all.extend(flush_until_done(&direct, &store).await);
+                    all
+                }
+                Fault::RestartDuringFlush | Fault::DropDuringFlush => {
+                    let restart = matches!(fault, Fault::RestartDuringFlush);
+                    let pause = Duration::from_millis(5 + (round as u64 * 3) % 20);
+                    let sending = sender::flush(&via_proxy, &store);
+                    let disturb = async {
+                        tokio::time::sleep(pause).await;
+                        if restart {
+                            w.restart().await;
+                        } else {
+                            w.proxy.drop_connections();
+                        }
+                    };
+                    let (first, ()) = tokio::join!(sending, disturb);
+                    let mut all = vec![first];
+                    all.extend(flush_until_done(&via_proxy, &store).await);
+                    all
+                }
+            };
+            stops += reports.iter().filter(|r| r.blocked.is_some()).count();
+            assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:#?}");
+        }
+        assert!(stops >= 8, "the faults should have stopped the sender often (stopped {stops} times)");
+
+        assert_outbox_settled(&store);
+        for (with, list) in &expected {
+            assert_eq!(list.len(), 100);
+            let got = written(&direct, "alex", with, seed_end).await;
+            assert_eq!(&got, list, "alex → {with}: every message once, in order");
+        }
+        w.stop_server().await;
+    }
+
+    /// The production profile: no idempotency, no `after_id`, `Connection: close`, route
+    /// limits. Every send's answer is cut after the server stored the message.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn against_the_production_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = ServerOptions::local_demo(dir.path().join("server.db"));
+        opts.profile = server::Profile::Production;
+        opts.websocket = false;
+        let running = server::start(opts).await.unwrap();
+        let proxy = Proxy::start(running.addr()).await;
+        let client = login(&proxy.url(), "alex").await;
+        let direct = login(&running.url(), "alex").await;
+        let seed_end = newest_id(&direct).await;
+        let store =
+            Mutex::new(Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store);
+        let texts: Vec<String> = (0..8).map(|i| format!("production {i}")).collect();
+        for t in &texts {
+            lock(&store).enqueue(&OutgoingMessage::new("sam", None, t.clone())).unwrap();
+        }
+        let mut flushes = 0;
+        loop {
+            // Cut the send's answer, not the copy search's.
+            let head = lock(&store).next_to_send().unwrap();
+            if head.first().is_some_and(|e| e.state == OutboxState::Queued) {
+                proxy.cut_next_response_after(1);
+            }
+            let report = sender::flush(&client, &store).await;
+            flushes += 1;
+            assert!(report.failed.is_empty(), "{report:?}");
+            if report.blocked.is_none() {
+                break;
+            }
+            assert!(flushes < 40, "{report:?}");
+        }
+        assert!(flushes > 1);
+        assert_outbox_settled(&store);
+        assert_eq!(written(&direct, "alex", "sam", seed_end).await, texts);
+        running.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_the_idempotency_key_honoured() {
+        two_hundred_messages(false).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_the_idempotency_key_ignored() {
+        two_hundred_messages(true).await;
+    }
+}
+
+mod refusals {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_message_is_kept_with_the_reason_and_others_still_go() {
+        let mut w = World::start(false).await;
+        let client = login(&w.proxy.url(), "alex").await;
+        let store = w.store("alex");
+        let nobody = OutgoingMessage::new("nobody_here", None, "hello?");
+        let later_to_nobody = OutgoingMessage::new("nobody_here", None, "anyone?");
+        for m in [
+            &nobody,
+            &OutgoingMessage::new("sam", None, "to sam"),
+            &later_to_nobody,
+            &OutgoingMessage::new("dr_morgan", None, "to the doctor"),
+        ] {
+            lock(&store).enqueue(m).unwrap();
+        }
+        let report = sender::flush(&client, &store).await;
+        assert_eq!(report.blocked, None, "{report:?}");
+        assert_eq!(report.sent.len(), 2, "{report:?}");
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        assert_eq!(report.failed[0].client_id, nobody.client_id);
+        assert_eq!(report.failed[0].reason, "Recipient not found");
+        assert_eq!((report.waiting, report.held), (1, 1), "the later message waits behind the refused one");
+
+        let refused = lock(&store).outbox_entry(nobody.client_id).unwrap().unwrap();
+        assert_eq!(refused.state, OutboxState::Failed { reason: "Recipient not found".into() });
+        let waiting = lock(&store).outbox_entry(later_to_nobody.client_id).unwrap().unwrap();
+        assert_eq!(waiting.state, OutboxState::Queued);
+        assert_eq!(written(&client, "alex", "sam", 0).await.last().map(String::as_str), Some("to sam"));
+        let to_doctor = written(&client, "alex", "dr_morgan", 0).await;
+        assert_eq!(to_doctor.last().map(String::as_str), Some("to the doctor"));
+
+        // A patient may not open a conversation with a clinician: 403, kept with the reason.
+        let sam = login(&w.proxy.url(), "sam").await;
+        let sam_store = w.store("sam");
+        let first = OutgoingMessage::new("dr_morgan", None, "hello doctor");
+        lock(&sam_store).enqueue(&first).unwrap();
+        let report = sender::flush(&sam, &sam_store).await;
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        assert!(report.failed[0].reason.contains("only reply to clinicians"), "{report:?}");
+        w.stop_server().await;
+    }
+}
+
+mod background {
+    use super::*;
+
+    async fn next_event(rx: &mut tokio::sync::mpsc::UnboundedReceiver<OutboxEvent>) -> OutboxEvent {
+        tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("an outbox event")
+            .expect("the sender is running")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_task_reports_progress_and_resumes_when_woken() {
+        let mut w = World::start(true).await;
+        let client = login(&w.proxy.url(), "alex").await;
+        let store = Arc::new(w.store("alex"));
+        w.stop_server().await;
+        let m = OutgoingMessage::new("sam", None, "sent by the task");
+        lock(&store).enqueue(&m).unwrap();
+
+        let (handle, mut rx) = sender::spawn(client.clone(), Arc::clone(&store));
+        assert_eq!(
+            next_event(&mut rx).await,
+            OutboxEvent::Sending { client_id: m.client_id, recipient: "sam".into() }
+        );
+        match next_event(&mut rx).await {
+            OutboxEvent::Waiting { blocked: Blocked::Offline(_), retry_in: Some(_) } => {}
+            other => panic!("expected a wait while offline, got {other:?}"),
+        }
+        w.start_server().await;
+        handle.wake();
+        let mut sent = None;
+        while sent.is_none() {
+            match next_event(&mut rx).await {
+                OutboxEvent::Sent { client_id, server_id, .. } => {
+                    assert_eq!(client_id, m.client_id);
+                    sent = Some(server_id);
+                }
+                OutboxEvent::Sending { .. } | OutboxEvent::Waiting { .. } | OutboxEvent::Queued { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(next_event(&mut rx).await, OutboxEvent::Idle);
+        let got = server_conversation(&client, "sam").await;
+        let mine: Vec<_> = got.iter().filter(|x| x.content == "sent by the task").collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(Some(mine[0].id), sent);
+
+        // A message enqueued later goes as soon as the task is woken.
+        let m2 = OutgoingMessage::new("sam", None, "second");
+        lock(&store).enqueue(&m2).unwrap();
+        handle.wake();
+        loop {
+            match next_event(&mut rx).await {
+                OutboxEvent::Sent { client_id, .. } if client_id == m2.client_id => break,
+                OutboxEvent::Sending { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        drop(handle);
+        w.stop_server().await;
+    }
+}
+
+mod cli {
+    use super::*;
+
+    struct Cli<'a> {
+        w: &'a World,
+    }
+
+    impl Cli<'_> {
+        fn command(&self, args: &[&str]) -> Command {
+            let mut cmd = Command::new(BIN);
+            cmd.arg("--config-dir").arg(self.w.path("config")).arg("--data-dir").arg(self.w.path("data"));
+            cmd.args(args);
+            for var in ["HEALING_SERVER", "RUST_LOG", "HEALING_TUI_CONFIG_DIR", "HEALING_TUI_DATA_DIR"] {
+                cmd.env_remove(var);
+            }
+            cmd.env("HEALING_PASSWORD", "healing-demo").env("HEALING_PIN", "1234");
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            cmd
+        }
+
+        async fn run(&self, args: &[&str]) -> Output {
+            let mut cmd = self.command(args);
+            tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+        }
+
+        /// Start `send`, wait until it has connected to the (stalled) proxy, SIGKILL it.
+        async fn send_and_kill(&self, to: &str, text: &str) {
+            let before = self.w.proxy.connections();
+            let mut child = self.command(&["send", to, text]).spawn().unwrap();
+            for _ in 0..400 {
+                if self.w.proxy.connections() > before {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert!(self.w.proxy.connections() > before, "the send never reached the proxy");
+            // Give it time to write the request into the stalled link.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            child.kill().unwrap(); // SIGKILL
+            let status = child.wait().unwrap();
+            assert!(!status.success());
+        }
+    }
+
+    fn text(out: &[u8]) -> String {
+        String::from_utf8_lossy(out).into_owned()
+    }
+
+    fn store_path(w: &World) -> PathBuf {
+        let data = w.path("data");
+        healing_tui::store::store_path(&data, &w.proxy.url(), "alex")
+    }
+
+    /// (content, state) of what the binary's outbox still has to send.
+    fn unsent(w: &World) -> Vec<(String, String)> {
+        let store = Store::open(&store_path(w), "alex").unwrap().store;
+        store
+            .pending()
+            .unwrap()
+            .into_iter()
+            .filter(|e| !matches!(e.state, OutboxState::Sent { .. }))
+            .map(|e| (e.message.content, e.state.name().to_string()))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn killed_while_sending_then_flushed_delivers_each_once() {
+        let w = World::start(true).await;
+        let cli = Cli { w: &w };
+        let out = cli.run(&["login", "--server", &w.proxy.url(), "--username", "alex"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let direct = login(&w.direct_url(), "alex").await;
+        let seed_end = newest_id(&direct).await;
+
+        let out = cli.run(&["send", "sam", "before the trouble"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).trim().parse::<i64>().is_ok(), "{}", text(&out.stdout));
+
+        // 1. Killed with the request in the stalled link, which then delivers it: the
+        //    server has it, the client never heard.
+        w.proxy.stall(true);
+        cli.send_and_kill("sam", "killed one").await;
+        assert_eq!(unsent(&w), [("killed one".to_string(), "sending".to_string())]);
+        w.proxy.stall(false);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        w.proxy.drop_connections();
+        let out = cli.run(&["outbox", "--flush"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+
+        // 2. Killed with the request in the stalled link, which is then cut: it never
+        //    arrived and must be sent again.
+        w.proxy.stall(true);
+        cli.send_and_kill("dr_morgan", "killed two").await;
+        w.proxy.drop_connections();
+        w.proxy.stall(false);
+
+        // 3. Offline: queued, exit 5, listed; then another send killed behind it.
+        w.proxy.refuse(true);
+        let out = cli.run(&["send", "sam", "while offline"]).await;
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr)
+                .contains("queued; will be sent when the server is reachable (healing-tui outbox --flush)"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = cli.run(&["outbox", "--json"]).await;
+        assert_eq!(out.status.code(), Some(0));
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let contents: Vec<&str> =
+            listed.as_array().unwrap().iter().filter_map(|e| e["content"].as_str()).collect();
+        assert_eq!(contents, ["killed two", "while offline"], "{listed}");
+        w.proxy.refuse(false);
+        w.proxy.stall(true);
+        cli.send_and_kill("sam", "killed three").await;
+        assert_eq!(unsent(&w).len(), 3, "{:?}", unsent(&w));
+        w.proxy.drop_connections();
+        w.proxy.stall(false);
+
+        let out = cli.run(&["outbox", "--flush"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+        assert!(text(&out.stdout).contains("The outbox is empty."), "{}", text(&out.stdout));
+
+        assert_eq!(
+            written(&direct, "alex", "sam", seed_end).await,
+            ["before the trouble", "killed one", "while offline", "killed three"]
+        );
+        assert_eq!(written(&direct, "alex", "dr_morgan", seed_end).await, ["killed two"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_message_refused_in_a_later_flush_is_listed_until_discarded() {
+        let w = World::start(false).await;
+        let cli = Cli { w: &w };
+        let out = cli.run(&["login", "--server", &w.proxy.url(), "--username", "alex"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+        w.proxy.refuse(true);
+        let out = cli.run(&["send", "nobody_here", "hello?"]).await;
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+        w.proxy.refuse(false);
+
+        let out = cli.run(&["outbox", "--flush"]).await;
+        assert_eq!(out.status.code(), Some(4), "{}\n{}", text(&out.stdout), text(&out.stderr));
+        let listing = text(&out.stdout);
+        assert!(listing.starts_with("failed"), "{listing}");
+        assert!(listing.contains("refused: Recipient not found"), "{listing}");
+
+        let out = cli.run(&["outbox", "--json"]).await;
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(listed[0]["state"], "failed");
+        assert_eq!(listed[0]["reason"], "Recipient not found");
+        let id = listed[0]["client_id"].as_str().unwrap().to_string();
+
+        let out = cli.run(&["outbox", "--discard", &id[..8]]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let out = cli.run(&["outbox"]).await;
+        assert_eq!(text(&out.stdout), "The outbox is empty.\n");
+    }
+}
