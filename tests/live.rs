@@ -314,7 +314,8 @@ async fn production_route_limits_are_kept_and_429_recovered() {
     let b = login(&proxy.url(), "alex").await;
     let c = login(&server.url(), "sam").await;
     let config = LinkConfig {
-        budget: Some(Limits { per_hour: 4, per_day: 0 }),
+        // Automatic: the server offers no ETag and no websocket, so this budget applies.
+        auto_budget: Limits { per_hour: 4, per_day: 0 },
         budget_windows: Windows { hour: WINDOW, day: Duration::from_secs(240) },
         ..fast_config()
     };
