@@ -1,4 +1,21 @@
 //! The `app` room: `State`, `Action`, `Effect` and `update` (pure, synchronous), plus
 //! the runtime that drives them (`run`).
 
+pub mod action;
+pub mod client_service;
+pub mod drafts;
+pub mod effect;
+#[cfg(test)]
+pub(crate) mod fixture;
+pub mod keymap;
 pub mod run;
+pub mod runner;
+pub mod service;
+pub mod state;
+pub mod terminal;
+pub mod update;
+
+pub use action::Action;
+pub use effect::Effect;
+pub use state::State;
+pub use update::update;

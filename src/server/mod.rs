@@ -376,27 +376,30 @@ pub async fn start_demo(port: Option<u16>) -> anyhow::Result<(RunningServer, tem
     Ok((server, dir))
 }
 
-/// Run `demo` until Ctrl-C.
+/// Run `demo`: a seeded server on loopback and the interactive client logged in as
+/// alex; both stop when the client quits.
 pub fn demo_blocking(
     args: DemoArgs,
-    _global: &crate::cli::GlobalOpts,
-    _look: &crate::cli::LookOpts,
+    global: &crate::cli::GlobalOpts,
+    look: &crate::cli::LookOpts,
 ) -> anyhow::Result<ExitCode> {
-    init_server_logging();
+    // The screen belongs to the client: logs go to the log file, never stderr.
+    if let Ok(paths) = crate::config::Paths::resolve(global) {
+        let _ = crate::logging::init(&paths);
+    }
     runtime()?.block_on(async move {
         let (server, _dir) = start_demo(args.port).await?;
-        println!("Healing Space demo server: {}", server.url());
-        println!(
-            "Accounts: alex, sam (patients), {} (clinician); password {}, PIN {}",
-            seed::CLINICIAN,
+        let result = crate::app::run::run_demo(
+            &server.url(),
+            "alex",
             seed::DEMO_PASSWORD,
-            seed::DEMO_PIN
-        );
-        println!("Try: healing-tui --server {} login --username alex", server.url());
-        println!("Press Ctrl-C to stop (the demo database is deleted).");
-        shutdown_signal().await;
+            seed::DEMO_PIN,
+            global,
+            look,
+        )
+        .await;
         server.shutdown().await;
-        Ok(ExitCode::SUCCESS)
+        result
     })
 }
 

@@ -1,0 +1,95 @@
+//! Effects: the I/O `update` asks for, as plain data. The runner turns each into a
+//! task and reports the outcome back as an [`Action`](crate::app::action::Action).
+
+use std::fmt;
+
+/// A secret typed by the user (password, PIN); never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// Something for the runner to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Log in and, when `remember` is set, keep the session on disk.
+    Login {
+        /// Server URL.
+        server: String,
+        /// Account.
+        username: String,
+        /// Password.
+        password: Secret,
+        /// PIN.
+        pin: Secret,
+        /// Ask for a 30-day session and persist it.
+        remember: bool,
+    },
+    /// Log out and forget the session.
+    Logout,
+    /// Fetch one page of the inbox.
+    FetchInbox {
+        /// 1-based page.
+        page: u32,
+        /// Only conversations with unread messages.
+        unread_only: bool,
+    },
+    /// Fetch the conversation with `user` (only messages after `after_id` when given).
+    FetchConversation {
+        /// The other participant.
+        user: String,
+        /// Newest id already held.
+        after_id: Option<i64>,
+    },
+    /// Send a message.
+    Send {
+        /// Client-generated id (also the `Idempotency-Key`).
+        client_id: String,
+        /// Recipient.
+        recipient: String,
+        /// Text.
+        content: String,
+        /// Subject, for the first message of a conversation.
+        subject: Option<String>,
+    },
+    /// Delete a message for me.
+    Delete {
+        /// Message id.
+        id: i64,
+    },
+    /// Mark a message read.
+    MarkRead {
+        /// Message id.
+        id: i64,
+    },
+    /// Fetch the pet.
+    FetchPet,
+    /// Keep the compose draft for `user` (empty text deletes it).
+    SaveDraft {
+        /// Whose conversation.
+        user: String,
+        /// The draft.
+        text: String,
+    },
+    /// Hand the terminal to `$EDITOR` with `text`; the result comes back as `EditorDone`.
+    OpenEditor {
+        /// Whose conversation.
+        user: String,
+        /// The current draft.
+        text: String,
+    },
+    /// Reconnect the live link or poll now.
+    Reconnect,
+    /// Leave the client.
+    Quit,
+}

@@ -1,0 +1,298 @@
+//! The effect runner: turns each [`Effect`] into a tokio task that talks to the server
+//! through a [`Service`] and reports back as an [`Action`] on a channel. The UI never
+//! waits for a reply. A fetch replaces an identical one still in flight (latest wins).
+//! Until the `live` room lands, a light poller here sends `PollDue` at a pace that
+//! respects production's per-route budget when the server has no ETags.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use crate::api::types::{LoginRequest, SendRequest};
+use crate::api::ApiError;
+use crate::app::action::{Action, Connection};
+use crate::app::effect::Effect;
+use crate::app::service::{Connect, Service};
+
+/// Poll interval when the server answers unchanged fetches with 304.
+pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
+/// Poll interval otherwise: 45 an hour, inside production's 50 per route per hour.
+pub const POLL_WITHOUT_ETAG: Duration = Duration::from_secs(80);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded data is always left consistent, so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs effects as tasks; results come back on `tx`.
+pub struct Runner<C: Connect> {
+    connect: Arc<C>,
+    service: Arc<Mutex<Option<C::Service>>>,
+    tx: UnboundedSender<Action>,
+    inflight: Mutex<HashMap<String, AbortHandle>>,
+    poller: Mutex<Option<AbortHandle>>,
+    /// Keep the session on disk at exit (it came from disk, or remember-me was asked).
+    keep: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<C: Connect> Runner<C> {
+    /// A runner, already logged in when `service` is given.
+    pub fn new(connect: C, service: Option<C::Service>, tx: UnboundedSender<Action>) -> Runner<C> {
+        Runner {
+            keep: Arc::new(std::sync::atomic::AtomicBool::new(service.is_some())),
+            connect: Arc::new(connect),
+            service: Arc::new(Mutex::new(service)),
+            tx,
+            inflight: Mutex::new(HashMap::new()),
+            poller: Mutex::new(None),
+        }
+    }
+
+    /// The current service, if logged in.
+    pub fn service(&self) -> Option<C::Service> {
+        lock(&self.service).clone()
+    }
+
+    /// Keep the current session on disk (at exit: the server may have renewed the
+    /// cookie), when it was on disk already or the user asked to be remembered.
+    pub fn persist(&self) {
+        if !self.keep.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        if let Some(s) = self.service() {
+            self.connect.persist(&s);
+        }
+    }
+
+    /// Start sending `PollDue` at the pace the server allows (replaces a running poller).
+    pub fn start_polling(&self) {
+        let Some(svc) = self.service() else { return };
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            // Ticks at the brisk pace; polls when the server's pace is due. Whether the
+            // server sends ETags is learnt from the first answers, after this started.
+            let mut waited = Duration::ZERO;
+            loop {
+                tokio::time::sleep(POLL_WITH_ETAG).await;
+                waited += POLL_WITH_ETAG;
+                if waited < poll_interval(&svc) {
+                    continue;
+                }
+                waited = Duration::ZERO;
+                if tx.send(Action::PollDue).is_err() {
+                    break;
+                }
+            }
+        });
+        if let Some(old) = lock(&self.poller).replace(task.abort_handle()) {
+            old.abort();
+        }
+    }
+
+    fn stop_polling(&self) {
+        if let Some(old) = lock(&self.poller).take() {
+            old.abort();
+        }
+    }
+
+    /// Spawn `fut` under `key`, aborting an earlier task with the same key.
+    fn spawn_keyed<F>(&self, key: String, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(fut).abort_handle();
+        if let Some(old) = lock(&self.inflight).insert(key, handle) {
+            old.abort();
+        }
+    }
+
+    /// Run one effect. `Quit`, `OpenEditor` and `SaveDraft` belong to the main loop and
+    /// are ignored here.
+    pub fn run(&self, effect: Effect) {
+        let tx = self.tx.clone();
+        if let Effect::Login { server, username, password, pin, remember } = effect {
+            let svc = match self.connect.connect(&server) {
+                Ok(svc) => svc,
+                Err(e) => {
+                    let _ = tx.send(Action::LoginFailed(e.to_string()));
+                    return;
+                }
+            };
+            let req = LoginRequest {
+                username,
+                password: password.0.clone(),
+                pin: pin.0.clone(),
+                remember_me: Some(remember),
+            };
+            let slot = self.service.clone();
+            let connect = self.connect.clone();
+            self.keep.store(remember, std::sync::atomic::Ordering::Relaxed);
+            let poll_tx = tx.clone();
+            self.spawn_keyed("login".into(), async move {
+                match svc.login(req).await {
+                    Ok(name) => {
+                        *lock(&slot) = Some(svc.clone());
+                        if remember {
+                            connect.persist(&svc);
+                        }
+                        let _ = poll_tx.send(Action::LoginSucceeded { username: name, server: svc.server() });
+                    }
+                    Err(ApiError::SessionExpired) => {
+                        let _ = tx.send(Action::LoginFailed(
+                            "login refused: check the username, password and PIN".into(),
+                        ));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Action::LoginFailed(e.to_string()));
+                    }
+                }
+            });
+            return;
+        }
+        if let Effect::Logout = effect {
+            self.stop_polling();
+            self.keep.store(false, std::sync::atomic::Ordering::Relaxed);
+            let svc = lock(&self.service).take();
+            self.connect.forget();
+            tokio::spawn(async move {
+                if let Some(svc) = svc {
+                    if let Err(e) = svc.logout().await {
+                        tracing::info!(error = %e, "logout on the server failed; session forgotten locally");
+                    }
+                }
+                let _ = tx.send(Action::LoggedOut);
+            });
+            return;
+        }
+        let Some(svc) = self.service() else {
+            if !matches!(effect, Effect::Quit | Effect::OpenEditor { .. } | Effect::SaveDraft { .. }) {
+                let _ = tx.send(Action::SessionExpired);
+            }
+            return;
+        };
+        let live = Connection::Polling { every_secs: poll_interval(&svc).as_secs() as u32 };
+        match effect {
+            Effect::FetchInbox { page, unread_only } => {
+                self.spawn_keyed(format!("inbox:{page}"), async move {
+                    match svc.inbox(page, unread_only).await {
+                        Ok(Some(r)) => {
+                            send_all(&tx, [Action::ConnectionChanged(live), Action::InboxLoaded(r)])
+                        }
+                        Ok(None) => send_all(&tx, [Action::ConnectionChanged(live), Action::InboxUnchanged]),
+                        Err(e) => report(&tx, "inbox", e),
+                    }
+                })
+            }
+            Effect::FetchConversation { user, after_id } => {
+                self.spawn_keyed(format!("conv:{user}"), async move {
+                    match svc.conversation(user.clone(), after_id).await {
+                        Ok(Some(mut r)) => {
+                            if r.with_user.is_empty() {
+                                r.with_user = user;
+                            }
+                            send_all(&tx, [Action::ConnectionChanged(live), Action::ConversationLoaded(r)])
+                        }
+                        Ok(None) => send_all(&tx, [Action::ConversationUnchanged(user)]),
+                        Err(e) => report(&tx, "conversation", e),
+                    }
+                })
+            }
+            Effect::Send { client_id, recipient, content, subject } => {
+                tokio::spawn(async move {
+                    let req = SendRequest { recipient, content, subject };
+                    match svc.send(req, client_id.clone()).await {
+                        Ok(response) => {
+                            let _ = tx.send(Action::SendSucceeded { client_id, response });
+                        }
+                        Err(ApiError::SessionExpired) => send_all(
+                            &tx,
+                            [
+                                Action::SendRefused { client_id, reason: "session expired".into() },
+                                Action::SessionExpired,
+                            ],
+                        ),
+                        Err(ApiError::Forbidden(reason) | ApiError::Invalid(reason)) => {
+                            let _ = tx.send(Action::SendRefused { client_id, reason });
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Action::SendRefused { client_id, reason: e.to_string() });
+                        }
+                    }
+                });
+            }
+            Effect::Delete { id } => {
+                tokio::spawn(async move {
+                    match svc.delete(id).await {
+                        Ok(()) => {
+                            let _ = tx.send(Action::Deleted(id));
+                        }
+                        Err(e) => report(&tx, "delete", e),
+                    }
+                });
+            }
+            Effect::MarkRead { id } => {
+                tokio::spawn(async move {
+                    if let Err(e) = svc.mark_read(id).await {
+                        if e == ApiError::SessionExpired {
+                            let _ = tx.send(Action::SessionExpired);
+                        } else {
+                            tracing::info!(error = %e, id, "mark read failed");
+                        }
+                    }
+                });
+            }
+            Effect::FetchPet => self.spawn_keyed("pet".into(), async move {
+                match svc.pet().await {
+                    Ok(p) => {
+                        let _ = tx.send(Action::PetLoaded(p));
+                    }
+                    Err(e) => report(&tx, "pet", e),
+                }
+            }),
+            Effect::Reconnect => {
+                let _ = tx.send(Action::PollDue);
+            }
+            Effect::Login { .. }
+            | Effect::Logout
+            | Effect::SaveDraft { .. }
+            | Effect::OpenEditor { .. }
+            | Effect::Quit => {}
+        }
+    }
+}
+
+/// How often to poll this server.
+fn poll_interval<S: Service>(svc: &S) -> Duration {
+    if svc.has_etags() {
+        POLL_WITH_ETAG
+    } else {
+        POLL_WITHOUT_ETAG
+    }
+}
+
+fn send_all(tx: &UnboundedSender<Action>, actions: impl IntoIterator<Item = Action>) {
+    for a in actions {
+        let _ = tx.send(a);
+    }
+}
+
+/// A failed request as actions: log in again, offline, or a one-line notice.
+fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError) {
+    match e {
+        ApiError::SessionExpired => send_all(tx, [Action::SessionExpired]),
+        ApiError::Offline(_) => send_all(
+            tx,
+            [
+                // The status bar says so; a notice on every failed poll would be noise.
+                Action::ConnectionChanged(Connection::Offline {
+                    retry_secs: POLL_WITH_ETAG.as_secs() as u32,
+                }),
+                Action::Unreachable,
+            ],
+        ),
+        e => send_all(tx, [Action::Failed(format!("{what}: {e}"))]),
+    }
+}

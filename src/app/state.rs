@@ -1,0 +1,413 @@
+//! Everything the interactive client knows, in one plain struct that `update` changes
+//! and `view` reads. Text from outside is sanitized before it is stored here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::api::types::{Message, Pet};
+use crate::app::action::Connection;
+use crate::app::keymap::Keymap;
+
+/// The server's limit for one message, in characters.
+pub const MESSAGE_LIMIT: usize = 10_000;
+
+/// Messages the server returns per conversation fetch at most (the oldest ones).
+pub const CONVERSATION_PAGE: usize = 200;
+
+/// Which screen is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    /// The login form.
+    #[default]
+    Login,
+    /// Inbox, conversation, compose, pet.
+    Main,
+}
+
+/// The focusable panes of the main screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    /// The conversation list.
+    #[default]
+    Inbox,
+    /// The open conversation.
+    Conversation,
+    /// The compose box (typing).
+    Compose,
+    /// The pet.
+    Pet,
+}
+
+/// Fields of the login form, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginField {
+    /// Server URL.
+    Server,
+    /// Username.
+    #[default]
+    Username,
+    /// Password (masked).
+    Password,
+    /// PIN (masked).
+    Pin,
+    /// Remember me (checkbox).
+    Remember,
+}
+
+impl LoginField {
+    /// The next field (wrapping).
+    pub fn next(self) -> LoginField {
+        match self {
+            LoginField::Server => LoginField::Username,
+            LoginField::Username => LoginField::Password,
+            LoginField::Password => LoginField::Pin,
+            LoginField::Pin => LoginField::Remember,
+            LoginField::Remember => LoginField::Server,
+        }
+    }
+
+    /// The previous field (wrapping).
+    pub fn prev(self) -> LoginField {
+        match self {
+            LoginField::Server => LoginField::Remember,
+            LoginField::Username => LoginField::Server,
+            LoginField::Password => LoginField::Username,
+            LoginField::Pin => LoginField::Password,
+            LoginField::Remember => LoginField::Pin,
+        }
+    }
+}
+
+/// The login form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoginForm {
+    /// Server URL.
+    pub server: String,
+    /// Username.
+    pub username: String,
+    /// Password (shown masked).
+    pub password: String,
+    /// PIN (shown masked).
+    pub pin: String,
+    /// Ask for a long session and keep it on disk.
+    pub remember: bool,
+    /// Focused field.
+    pub focus: LoginField,
+    /// The server's complaint, shown in place.
+    pub error: Option<String>,
+    /// A login request is in flight.
+    pub busy: bool,
+}
+
+/// One conversation in the inbox (sanitized).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InboxEntry {
+    /// The other participant.
+    pub with_user: String,
+    /// The newest message, one line.
+    pub preview: String,
+    /// When the newest message was sent.
+    pub last_time: Option<DateTime<Utc>>,
+    /// Unread messages from `with_user`.
+    pub unread: u32,
+    /// Subject, when the server sends one.
+    pub subject: Option<String>,
+}
+
+/// The inbox pane.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inbox {
+    /// Conversations, newest first.
+    pub entries: Vec<InboxEntry>,
+    /// Selected row among the visible (filtered) entries.
+    pub selected: usize,
+    /// Show only conversations with unread messages.
+    pub unread_only: bool,
+    /// Name filter typed after `/`.
+    pub filter: String,
+    /// Unread over all conversations (from the server).
+    pub total_unread: u32,
+    /// Pages loaded so far.
+    pub pages_loaded: u32,
+    /// All conversations the server has.
+    pub total_conversations: u32,
+    /// A fetch is in flight.
+    pub loading: bool,
+}
+
+impl Inbox {
+    /// The entries the pane shows, after the unread and name filters.
+    pub fn visible(&self) -> impl Iterator<Item = &InboxEntry> {
+        let needle = self.filter.to_lowercase();
+        self.entries.iter().filter(move |e| {
+            (!self.unread_only || e.unread > 0)
+                && (needle.is_empty() || e.with_user.to_lowercase().contains(&needle))
+        })
+    }
+
+    /// The selected entry, if any.
+    pub fn selected_entry(&self) -> Option<&InboxEntry> {
+        self.visible().nth(self.selected)
+    }
+}
+
+/// A message being sent, shown as a local echo until the server answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// Client id (also the idempotency key).
+    pub client_id: String,
+    /// Recipient.
+    pub recipient: String,
+    /// Text.
+    pub content: String,
+    /// Subject, when given.
+    pub subject: Option<String>,
+}
+
+/// The open conversation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Conversation {
+    /// The other participant (sanitized).
+    pub with_user: String,
+    /// Messages sorted by id, sanitized, no duplicates.
+    pub messages: Vec<Message>,
+    /// Index of the selected message.
+    pub selected: usize,
+    /// Index of the message drawn at the bottom of the pane.
+    pub bottom: usize,
+    /// Stick to the newest message as new ones arrive.
+    pub follow: bool,
+    /// Messages that arrived below the view while scrolled up.
+    pub unseen: usize,
+    /// A fetch is in flight.
+    pub loading: bool,
+    /// Subject for the first message of a new conversation.
+    pub subject: Option<String>,
+}
+
+impl Conversation {
+    /// An empty conversation with `user`, following new messages.
+    pub fn new(user: &str) -> Conversation {
+        Conversation { with_user: user.to_owned(), follow: true, loading: true, ..Default::default() }
+    }
+
+    /// Newest message id held.
+    pub fn last_id(&self) -> Option<i64> {
+        self.messages.last().map(|m| m.id)
+    }
+}
+
+/// A compose draft with its cursor (a byte offset on a char boundary).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Draft {
+    /// The text.
+    pub text: String,
+    /// Cursor byte offset.
+    pub cursor: usize,
+}
+
+/// What a confirmation would do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// Delete the message with this id.
+    Delete(i64),
+}
+
+/// Fields of the new-conversation dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NewField {
+    /// Recipient.
+    #[default]
+    Recipient,
+    /// Optional subject.
+    Subject,
+}
+
+/// Something drawn over the panes, taking the keys while it is up.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Overlay {
+    /// Nothing.
+    #[default]
+    None,
+    /// Key help.
+    Help,
+    /// A y/n question.
+    Confirm(Confirm),
+    /// The `:` command line, with what has been typed.
+    Command(String),
+    /// Typing the inbox name filter.
+    Filter,
+    /// The new-conversation dialog.
+    NewConversation {
+        /// Recipient typed so far.
+        recipient: String,
+        /// Subject typed so far.
+        subject: String,
+        /// Focused field.
+        field: NewField,
+    },
+}
+
+/// How serious a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// For information.
+    Info,
+    /// Something failed.
+    Error,
+}
+
+/// A one-line message for the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    /// The text (sanitized).
+    pub text: String,
+    /// Info or error.
+    pub kind: NoticeKind,
+}
+
+/// The pet as far as we know.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum PetState {
+    /// Not fetched yet.
+    #[default]
+    Unknown,
+    /// The user has no pet.
+    None,
+    /// The pet (name sanitized).
+    Some(Box<Pet>),
+}
+
+/// Colour depth of the theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThemeKind {
+    /// 256 colours.
+    #[default]
+    C256,
+    /// 16 colours.
+    C16,
+    /// No colour: bold and reverse only.
+    Mono,
+}
+
+/// Which arrangement of panes to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayoutPref {
+    /// Compact below 100 columns, panes from there.
+    #[default]
+    Auto,
+    /// Inbox, conversation and pet side by side.
+    Panes,
+    /// The conversation full width, an activity line, the inbox on a key; cheapest to
+    /// redraw over a slow link (full-width rows can be scrolled by the terminal).
+    Compact,
+}
+
+/// How the screen looks (from flags and environment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Look {
+    /// Arrangement of panes.
+    pub layout: LayoutPref,
+    /// Colours.
+    pub theme: ThemeKind,
+    /// ASCII borders and symbols.
+    pub ascii: bool,
+    /// Don't redraw just for the clock.
+    pub quiet_clock: bool,
+}
+
+/// The whole client state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Login or main screen.
+    pub screen: Screen,
+    /// The login form.
+    pub login: LoginForm,
+    /// Logged-in user (sanitized).
+    pub me: Option<String>,
+    /// Server URL shown in the status bar.
+    pub server: String,
+    /// The inbox.
+    pub inbox: Inbox,
+    /// The open conversation.
+    pub conv: Option<Conversation>,
+    /// Compose drafts per conversation partner.
+    pub drafts: BTreeMap<String, Draft>,
+    /// Messages on their way.
+    pub pending: Vec<Pending>,
+    /// Focused pane.
+    pub focus: Pane,
+    /// Overlay, if any.
+    pub overlay: Overlay,
+    /// The one-line notice.
+    pub notice: Option<Notice>,
+    /// The live link.
+    pub connection: Connection,
+    /// When the last successful sync with the server finished.
+    pub last_sync: Option<DateTime<Utc>>,
+    /// The pet.
+    pub pet: PetState,
+    /// Pet pane forced on/off with `p`; `None`: shown when the terminal is wide enough.
+    pub pet_pane: Option<bool>,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// The clock, an input so screens are deterministic.
+    pub now: DateTime<Utc>,
+    /// Local time zone offset for showing times.
+    pub tz: FixedOffset,
+    /// Looks.
+    pub look: Look,
+    /// The key table.
+    pub keymap: Keymap,
+    /// Users seen (for completing recipients).
+    pub known_users: BTreeSet<String>,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    /// The user asked to leave.
+    pub quit: bool,
+    /// Client ids handed out so far (part of each new id).
+    pub next_client_id: u64,
+}
+
+impl State {
+    /// A fresh state on the login screen.
+    pub fn new(now: DateTime<Utc>, tz: FixedOffset, look: Look, keymap: Keymap) -> State {
+        State {
+            screen: Screen::Login,
+            login: LoginForm::default(),
+            me: None,
+            server: String::new(),
+            inbox: Inbox::default(),
+            conv: None,
+            drafts: BTreeMap::new(),
+            pending: Vec::new(),
+            focus: Pane::Inbox,
+            overlay: Overlay::None,
+            notice: None,
+            connection: Connection::Unknown,
+            last_sync: None,
+            pet: PetState::Unknown,
+            pet_pane: None,
+            size: (80, 24),
+            now,
+            tz,
+            look,
+            keymap,
+            known_users: BTreeSet::new(),
+            dirty: true,
+            quit: false,
+            next_client_id: 0,
+        }
+    }
+
+    /// The draft for the open conversation.
+    pub fn current_draft(&self) -> Option<&Draft> {
+        self.conv.as_ref().and_then(|c| self.drafts.get(&c.with_user))
+    }
+
+    /// Set a notice.
+    pub fn notify(&mut self, kind: NoticeKind, text: impl AsRef<str>) {
+        self.notice = Some(Notice { text: crate::sanitize::sanitize_line(text.as_ref()), kind });
+    }
+}

@@ -1,0 +1,280 @@
+//! `update(&mut State, Action) -> Vec<Effect>`: the only place state changes. Pure and
+//! synchronous: no I/O, no clock, no randomness, so a flow is a list of actions in a test.
+//! Sets `state.dirty` when the screen needs drawing again.
+
+mod conv;
+mod input;
+mod results;
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::{Conversation, Pane, State};
+use crate::sanitize::sanitize_line;
+
+pub use conv::{ensure_visible, merge_messages};
+
+/// Apply one action; return the I/O it calls for.
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match action {
+        Action::Key(key) => input::key(state, key, &mut fx),
+        Action::Paste(text) => input::paste(state, &text),
+        Action::Resize(w, h) => {
+            state.size = (w, h);
+            conv::reanchor(state);
+            state.dirty = true;
+        }
+        Action::Tick(now) => {
+            // Labels only change when the local day does; otherwise draw nothing.
+            let tz = state.tz;
+            let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).date_naive();
+            if day(now) != day(state.now) {
+                state.dirty = true;
+            }
+            state.now = now;
+        }
+        Action::EditorDone { user, text } => {
+            match text {
+                Some(text) => {
+                    let text = crate::sanitize::sanitize(text.trim_end_matches('\n'));
+                    let cursor = text.len();
+                    state
+                        .drafts
+                        .insert(user.clone(), crate::app::state::Draft { text: text.clone(), cursor });
+                    fx.push(Effect::SaveDraft { user, text });
+                }
+                None => state.notify(crate::app::state::NoticeKind::Error, "the editor failed; draft kept"),
+            }
+            state.dirty = true;
+        }
+        other if other.name().is_some() => command(state, other, &mut fx),
+        other => results::apply(state, other, &mut fx),
+    }
+    fx
+}
+
+/// Run a user command (already mapped from a key, or given directly).
+pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    match action {
+        Action::Quit => quit(state, fx),
+        Action::Help => {
+            state.overlay = match state.overlay {
+                crate::app::state::Overlay::Help => crate::app::state::Overlay::None,
+                _ => crate::app::state::Overlay::Help,
+            }
+        }
+        Action::NextPane => cycle_pane(state, true),
+        Action::PrevPane => cycle_pane(state, false),
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+            conv::navigate(state, &action, fx)
+        }
+        Action::Open => match state.focus {
+            Pane::Inbox => {
+                if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
+                    open_conversation(state, &user, fx);
+                }
+            }
+            Pane::Conversation => focus_compose(state),
+            _ => {}
+        },
+        Action::Compose => {
+            // From the inbox, `i` opens the selected conversation ready to write.
+            if state.focus == Pane::Inbox {
+                if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
+                    open_conversation(state, &user, fx);
+                }
+            }
+            focus_compose(state)
+        }
+        Action::Send => send(state, fx),
+        Action::Newline => input::insert(state, "\n"),
+        Action::OpenEditor => {
+            if let Some(c) = &state.conv {
+                let user = c.with_user.clone();
+                let text = state.drafts.get(&user).map(|d| d.text.clone()).unwrap_or_default();
+                fx.push(Effect::OpenEditor { user, text });
+            }
+        }
+        Action::Cancel => cancel(state, fx),
+        Action::Delete => {
+            let id = state.conv.as_ref().and_then(|c| c.messages.get(c.selected)).map(|m| m.id);
+            if let (Some(id), Pane::Conversation) = (id, state.focus) {
+                state.overlay = crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Delete(id));
+            }
+        }
+        Action::Refresh => refresh(state, fx),
+        Action::ToggleUnread => {
+            state.inbox.unread_only = !state.inbox.unread_only;
+            state.inbox.selected = 0;
+            fetch_inbox(state, 1, fx);
+        }
+        Action::Filter => {
+            state.overlay = crate::app::state::Overlay::Filter;
+            state.focus = Pane::Inbox;
+            state.inbox.filter.clear();
+            state.inbox.selected = 0;
+        }
+        Action::NewConversation => {
+            state.overlay = crate::app::state::Overlay::NewConversation {
+                recipient: String::new(),
+                subject: String::new(),
+                field: crate::app::state::NewField::Recipient,
+            }
+        }
+        Action::CommandLine => state.overlay = crate::app::state::Overlay::Command(String::new()),
+        Action::TogglePet => {
+            let shown = crate::ui::layout::pet_visible(state);
+            state.pet_pane = Some(!shown);
+            if state.focus == Pane::Pet && shown {
+                state.focus = Pane::Inbox;
+            }
+        }
+        Action::Reconnect => fx.push(Effect::Reconnect),
+        // Confirm/Deny only mean something while a question is up (see input).
+        Action::Confirm | Action::Deny => state.dirty = false,
+        _ => state.dirty = false,
+    }
+}
+
+fn quit(state: &mut State, fx: &mut Vec<Effect>) {
+    save_current_draft(state, fx);
+    state.quit = true;
+    fx.push(Effect::Quit);
+}
+
+/// Ask for the current draft to be kept on disk.
+pub(crate) fn save_current_draft(state: &State, fx: &mut Vec<Effect>) {
+    if let Some(c) = &state.conv {
+        let text = state.drafts.get(&c.with_user).map(|d| d.text.clone()).unwrap_or_default();
+        fx.push(Effect::SaveDraft { user: c.with_user.clone(), text });
+    }
+}
+
+fn focus_compose(state: &mut State) {
+    if state.conv.is_some() {
+        state.focus = Pane::Compose;
+    }
+}
+
+fn cycle_pane(state: &mut State, forward: bool) {
+    let mut order = vec![Pane::Inbox];
+    if state.conv.is_some() {
+        order.push(Pane::Conversation);
+        order.push(Pane::Compose);
+    }
+    if crate::ui::layout::pet_visible(state) {
+        order.push(Pane::Pet);
+    }
+    let at = order.iter().position(|p| *p == state.focus).unwrap_or(0);
+    let n = order.len();
+    let next = if forward { (at + 1) % n } else { (at + n - 1) % n };
+    state.focus = order[next];
+}
+
+fn cancel(state: &mut State, fx: &mut Vec<Effect>) {
+    match state.focus {
+        Pane::Compose => {
+            state.focus = Pane::Conversation;
+            save_current_draft(state, fx);
+        }
+        Pane::Inbox if !state.inbox.filter.is_empty() => {
+            state.inbox.filter.clear();
+            state.inbox.selected = 0;
+        }
+        // With one pane at a time, Esc goes back to the inbox.
+        Pane::Conversation
+            if !matches!(crate::ui::layout::mode_for(state, state.size), crate::ui::layout::Mode::Panes) =>
+        {
+            state.focus = Pane::Inbox;
+            state.notice = None;
+        }
+        _ => {
+            if state.notice.take().is_none() {
+                state.dirty = false;
+            }
+        }
+    }
+}
+
+/// Open the conversation with `user` (already sanitized) and fetch it.
+pub(crate) fn open_conversation(state: &mut State, user: &str, fx: &mut Vec<Effect>) {
+    let mut user = sanitize_line(user).trim().to_owned();
+    if user.is_empty() {
+        return;
+    }
+    // Use the spelling the server uses when we know it (`:open Sam` for "sam").
+    if let Some(known) = state.known_users.iter().find(|u| u.eq_ignore_ascii_case(&user)) {
+        user = known.clone();
+    }
+    state.focus = Pane::Conversation;
+    state.dirty = true;
+    if state.conv.as_ref().is_some_and(|c| c.with_user == user) {
+        return;
+    }
+    save_current_draft(state, fx);
+    state.conv = Some(Conversation::new(&user));
+    // The server marks the conversation read when it is fetched.
+    if let Some(e) = state.inbox.entries.iter_mut().find(|e| e.with_user == user) {
+        state.inbox.total_unread = state.inbox.total_unread.saturating_sub(e.unread);
+        e.unread = 0;
+    }
+    fx.push(Effect::FetchConversation { user, after_id: None });
+}
+
+/// Ask for a page of the inbox, unless the same request is already in flight.
+pub(crate) fn fetch_inbox(state: &mut State, page: u32, fx: &mut Vec<Effect>) {
+    if state.inbox.loading && page > 1 {
+        return;
+    }
+    state.inbox.loading = true;
+    fx.push(Effect::FetchInbox { page, unread_only: state.inbox.unread_only });
+}
+
+fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
+    fetch_inbox(state, 1, fx);
+    if let Some(c) = state.conv.as_mut() {
+        c.loading = true;
+        fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: None });
+    }
+    fx.push(Effect::FetchPet);
+}
+
+fn send(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(conv) = state.conv.as_mut() else { return };
+    let user = conv.with_user.clone();
+    let Some(draft) = state.drafts.get_mut(&user) else { return };
+    let content = draft.text.trim_end().to_owned();
+    if content.trim().is_empty() {
+        return;
+    }
+    let chars = content.chars().count();
+    if chars > crate::app::state::MESSAGE_LIMIT {
+        let limit = crate::app::state::MESSAGE_LIMIT;
+        state.notify(
+            crate::app::state::NoticeKind::Error,
+            format!("too long: {chars} characters, the limit is {limit}; shorten it or split it"),
+        );
+        return;
+    }
+    *draft = crate::app::state::Draft::default();
+    state.next_client_id += 1;
+    let client_id = format!("tui-{}-{}", state.now.timestamp_millis(), state.next_client_id);
+    let subject = conv.subject.take();
+    // Sending means the user wants to see the newest messages, their own included.
+    conv.follow = true;
+    state.pending.push(crate::app::state::Pending {
+        client_id: client_id.clone(),
+        recipient: user.clone(),
+        content: content.clone(),
+        subject: subject.clone(),
+    });
+    fx.push(Effect::Send { client_id, recipient: user.clone(), content, subject });
+    fx.push(Effect::SaveDraft { user, text: String::new() });
+    if let Some(c) = state.conv.as_mut() {
+        conv::to_bottom(c);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,346 @@
+//! What effects report back: data from the server (sanitized here, on the way in),
+//! refusals, the session ending, the live link's state.
+
+use crate::api::types::{Message, Pet};
+use crate::app::action::{Action, Connection};
+use crate::app::effect::Effect;
+use crate::app::state::{Draft, InboxEntry, NoticeKind, Pane, PetState, Screen, State};
+use crate::sanitize::sanitize_line;
+
+use super::conv;
+
+/// Apply a result action.
+pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    match action {
+        Action::LoginSucceeded { username, server } => {
+            state.me = Some(sanitize_line(&username));
+            state.server = sanitize_line(&server);
+            state.screen = Screen::Main;
+            state.login.busy = false;
+            state.login.error = None;
+            state.login.password.clear();
+            state.login.pin.clear();
+            state.connection = Connection::Connecting;
+            super::fetch_inbox(state, 1, fx);
+            fx.push(Effect::FetchPet);
+            if let Some(c) = state.conv.as_mut() {
+                c.loading = true;
+                fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: None });
+            }
+        }
+        Action::LoginFailed(reason) => {
+            // Password and PIN were handed over and cleared: ask for them again.
+            state.login.focus = crate::app::state::LoginField::Password;
+            state.login.busy = false;
+            state.login.error = Some(sanitize_line(&reason));
+        }
+        Action::SessionExpired => {
+            // Drafts, the open conversation and unsent text all stay for after the login.
+            for p in std::mem::take(&mut state.pending) {
+                restore_text(state, &p.recipient, &p.content);
+            }
+            state.screen = Screen::Login;
+            state.overlay = crate::app::state::Overlay::None;
+            state.login.busy = false;
+            state.login.error = Some("session expired: please log in again".to_owned());
+            state.login.focus = crate::app::state::LoginField::Password;
+            if state.login.username.is_empty() {
+                state.login.username = state.me.clone().unwrap_or_default();
+            }
+            if state.login.server.is_empty() {
+                state.login.server = state.server.clone();
+            }
+            state.connection = Connection::Unknown;
+        }
+        Action::LoggedOut => {
+            state.screen = Screen::Login;
+            state.me = None;
+            state.inbox = Default::default();
+            state.conv = None;
+            state.pet = PetState::Unknown;
+            state.focus = Pane::Inbox;
+            state.login.busy = false;
+            state.login.error = None;
+            state.connection = Connection::Unknown;
+        }
+        Action::InboxLoaded(resp) => {
+            let before = state.inbox.clone();
+            inbox_loaded(state, resp);
+            state.dirty = state.inbox != before;
+        }
+        Action::InboxUnchanged => {
+            state.dirty = state.inbox.loading;
+            state.inbox.loading = false;
+        }
+        Action::ConversationUnchanged(user) => {
+            state.dirty = false;
+            if let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user) {
+                state.dirty = c.loading;
+                c.loading = false;
+            }
+        }
+        Action::PollDue => {
+            state.dirty = false;
+            if !state.inbox.loading {
+                super::fetch_inbox(state, 1, fx);
+            }
+            if let Some(c) = &state.conv {
+                fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
+            }
+        }
+        Action::ConversationLoaded(resp) => {
+            let user = sanitize_line(&resp.with_user);
+            let matches = state
+                .conv
+                .as_ref()
+                .is_some_and(|c| user.is_empty() || c.with_user.eq_ignore_ascii_case(&user));
+            if !matches {
+                state.dirty = false;
+                return;
+            }
+            // Adopt the server's spelling of the name (drafts follow it).
+            if let Some(c) = state.conv.as_mut().filter(|c| !user.is_empty() && c.with_user != user) {
+                if let Some(d) = state.drafts.remove(&c.with_user) {
+                    state.drafts.insert(user.clone(), d);
+                }
+                c.with_user = user.clone();
+            }
+            for m in &resp.messages {
+                remember_users(state, m);
+            }
+            let mut changed = false;
+            let full_page = resp.messages.len() >= crate::app::state::CONVERSATION_PAGE;
+            if let Some(c) = state.conv.as_mut() {
+                changed = c.loading;
+                c.loading = false;
+                let (fresh, merged) = conv::merge_messages(c, resp.messages);
+                changed |= merged;
+                // The server sends the oldest messages first: a full page means there may
+                // be newer ones (a server that ignores `after_id` repeats itself: stop then).
+                if full_page && fresh > 0 {
+                    fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
+                }
+            }
+            conv::ensure_visible(state);
+            state.dirty = changed;
+        }
+        Action::SendSucceeded { client_id, response } => {
+            let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else { return };
+            let p = state.pending.remove(i);
+            let msg = Message {
+                id: response.message_id,
+                sender: state.me.clone().unwrap_or_default(),
+                recipient: p.recipient.clone(),
+                content: p.content,
+                subject: p.subject,
+                is_read: false,
+                read_at: None,
+                sent_at: Some(crate::api::time::Timestamp(state.now)),
+            };
+            messages_arrived(state, vec![msg], fx);
+        }
+        Action::SendRefused { client_id, reason } => {
+            if let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) {
+                let p = state.pending.remove(i);
+                restore_text(state, &p.recipient, &p.content);
+                if state.conv.as_ref().is_some_and(|c| c.with_user == p.recipient) {
+                    if let Some(c) = state.conv.as_mut() {
+                        c.subject = c.subject.take().or(p.subject);
+                    }
+                    state.focus = Pane::Compose;
+                }
+                let text = state.drafts.get(&p.recipient).map(|d| d.text.clone()).unwrap_or_default();
+                fx.push(Effect::SaveDraft { user: p.recipient, text });
+            }
+            state.notify(NoticeKind::Error, format!("not sent: {}", sanitize_line(&reason)));
+        }
+        Action::Deleted(id) => {
+            if let Some(c) = state.conv.as_mut() {
+                conv::remove_message(c, id);
+            }
+            conv::ensure_visible(state);
+            state.notify(NoticeKind::Info, "message deleted");
+        }
+        Action::MessagesArrived(msgs) => messages_arrived(state, msgs, fx),
+        Action::DraftsLoaded(saved) => {
+            // What is in memory is newer than what was on disk.
+            for (user, text) in saved {
+                let user = sanitize_line(&user);
+                let d = state.drafts.entry(user).or_default();
+                if d.text.trim().is_empty() {
+                    let text = crate::sanitize::sanitize(&text);
+                    *d = Draft { cursor: text.len(), text };
+                }
+            }
+        }
+        Action::Info(text) => state.notify(NoticeKind::Info, text),
+        Action::MessageDeleted(id) => {
+            let removed = state.conv.as_mut().is_some_and(|c| conv::remove_message(c, id));
+            conv::ensure_visible(state);
+            state.dirty = removed;
+        }
+        Action::Synced(at) => {
+            // Shown (to the minute) only while the link is degraded, where it matters:
+            // a healthy idle client must write nothing.
+            let shown = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp() / 60);
+            state.dirty =
+                crate::ui::status::shows_sync_time(state) && shown(state.last_sync) != shown(Some(at));
+            state.last_sync = Some(at);
+        }
+        Action::MessageRead { id, at } => {
+            let found = state.conv.as_mut().and_then(|c| {
+                let i = c.messages.binary_search_by_key(&id, |m| m.id).ok()?;
+                let m = &mut c.messages[i];
+                m.is_read = true;
+                m.read_at = at.map(crate::api::time::Timestamp).or(m.read_at);
+                Some(())
+            });
+            state.dirty = found.is_some();
+        }
+        Action::PetLoaded(pet) => {
+            state.pet = match pet {
+                Some(p) => PetState::Some(Box::new(clean_pet(p))),
+                None => PetState::None,
+            }
+        }
+        Action::ConnectionChanged(c) => {
+            state.dirty = state.connection != c;
+            state.connection = c;
+        }
+        Action::Unreachable => {
+            let was_loading = state.inbox.loading || state.conv.as_ref().is_some_and(|c| c.loading);
+            state.inbox.loading = false;
+            if let Some(c) = state.conv.as_mut() {
+                c.loading = false;
+            }
+            state.dirty = was_loading;
+        }
+        Action::Failed(text) => {
+            let before = state.notice.clone();
+            state.inbox.loading = false;
+            if let Some(c) = state.conv.as_mut() {
+                c.loading = false;
+            }
+            state.notify(NoticeKind::Error, text);
+            state.dirty = state.notice != before;
+        }
+        _ => state.dirty = false,
+    }
+}
+
+/// Put unsent text back into `user`'s compose box (before anything typed since).
+fn restore_text(state: &mut State, user: &str, text: &str) {
+    let d = state.drafts.entry(user.to_owned()).or_default();
+    let typed = d.text.trim();
+    let joined = if typed.is_empty() { text.to_owned() } else { format!("{text}\n{}", d.text) };
+    *d = Draft { cursor: joined.len(), text: joined };
+}
+
+fn remember_users(state: &mut State, m: &Message) {
+    for u in [&m.sender, &m.recipient] {
+        let u = sanitize_line(u);
+        if !u.is_empty() && state.me.as_deref() != Some(u.as_str()) {
+            state.known_users.insert(u);
+        }
+    }
+}
+
+fn clean_pet(mut p: Pet) -> Pet {
+    p.name = sanitize_line(&p.name);
+    p.species = sanitize_line(&p.species);
+    p.gender = sanitize_line(&p.gender);
+    p.stage = sanitize_line(&p.stage);
+    p.hat = sanitize_line(&p.hat);
+    p
+}
+
+fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
+    let inbox = &mut state.inbox;
+    inbox.loading = false;
+    let selected_user = inbox.selected_entry().map(|e| e.with_user.clone());
+    let page = resp.page.max(1);
+    if page <= 1 {
+        inbox.entries.clear();
+    }
+    for s in resp.conversations {
+        let entry = InboxEntry {
+            with_user: sanitize_line(&s.with_user),
+            preview: sanitize_line(&s.last_message),
+            last_time: s.last_message_time.map(|t| t.utc()),
+            unread: s.unread_count,
+            subject: s.subject.map(|x| sanitize_line(&x)).filter(|x| !x.trim().is_empty()),
+        };
+        if entry.with_user.is_empty() {
+            continue;
+        }
+        state.known_users.insert(entry.with_user.clone());
+        match inbox.entries.iter_mut().find(|e| e.with_user == entry.with_user) {
+            Some(old) => *old = entry,
+            None => inbox.entries.push(entry),
+        }
+    }
+    // The open conversation is being read right now.
+    let mut open_unread = 0;
+    if let Some(c) = &state.conv {
+        if let Some(e) = inbox.entries.iter_mut().find(|e| e.with_user == c.with_user) {
+            open_unread = e.unread;
+            e.unread = 0;
+        }
+    }
+    inbox.entries.sort_by_key(|e| std::cmp::Reverse(e.last_time));
+    if page <= 1 {
+        inbox.total_unread = resp.total_unread.saturating_sub(open_unread);
+    }
+    inbox.pages_loaded = page;
+    inbox.total_conversations = resp.total_conversations.max(inbox.entries.len() as u32);
+    if let Some(user) = selected_user {
+        let found = inbox.visible().position(|e| e.with_user == user);
+        if let Some(i) = found {
+            inbox.selected = i;
+        }
+    }
+    let count = inbox.visible().count();
+    inbox.selected = inbox.selected.min(count.saturating_sub(1));
+}
+
+/// New messages from push, poll or our own sends: into the open conversation, the inbox
+/// and the unread counts.
+fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>) {
+    let me = state.me.clone().unwrap_or_default();
+    for m in msgs {
+        let m = conv::clean(m);
+        remember_users(state, &m);
+        let other = if m.sender == me { m.recipient.clone() } else { m.sender.clone() };
+        let from_other = m.sender != me;
+        let open_here = state.conv.as_ref().is_some_and(|c| c.with_user == other);
+        let known =
+            state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok());
+        if open_here {
+            if from_other && !m.is_read {
+                fx.push(Effect::MarkRead { id: m.id });
+            }
+            if let Some(c) = state.conv.as_mut() {
+                conv::merge_messages(c, vec![m.clone()]);
+            }
+        }
+        if known {
+            continue;
+        }
+        let time = m.sent_at.map(|t| t.utc()).or(Some(state.now));
+        let entries = &mut state.inbox.entries;
+        let mut entry = match entries.iter().position(|e| e.with_user == other) {
+            Some(i) => entries.remove(i),
+            None => InboxEntry { with_user: other.clone(), ..Default::default() },
+        };
+        entry.preview = sanitize_line(&m.content);
+        entry.last_time = time;
+        if from_other && !open_here && !m.is_read {
+            entry.unread += 1;
+            state.inbox.total_unread += 1;
+        }
+        entries.insert(0, entry);
+        state.inbox.total_conversations = state.inbox.total_conversations.max(entries.len() as u32);
+    }
+    conv::ensure_visible(state);
+}

@@ -1,0 +1,470 @@
+//! `update` flows as action sequences.
+
+use crate::api::types::{ConversationResponse, SendResponse};
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::fixture::*;
+use crate::app::state::{Confirm, Look, NoticeKind, Overlay, Pane, Screen};
+
+fn long_conversation(n: i64) -> ConversationResponse {
+    ConversationResponse {
+        messages: (1..=n)
+            .map(|i| {
+                let from = if i % 3 == 0 { "alex" } else { "dr_morgan" };
+                let to = if from == "alex" { "dr_morgan" } else { "alex" };
+                msg(i, from, to, &format!("message number {i} with a few words to wrap"), n - i)
+            })
+            .collect(),
+        participant_count: 2,
+        with_user: "dr_morgan".into(),
+    }
+}
+
+#[test]
+fn open_fetches_and_clears_unread() {
+    let mut s = fresh(120, 40, Look::default());
+    let fx = run(
+        &mut s,
+        [
+            Action::LoginSucceeded { username: "alex".into(), server: "http://x".into() },
+            Action::InboxLoaded(inbox()),
+        ],
+    );
+    assert!(fx.contains(&Effect::FetchInbox { page: 1, unread_only: false }));
+    assert!(fx.contains(&Effect::FetchPet));
+    assert_eq!(s.screen, Screen::Main);
+    assert_eq!(s.inbox.total_unread, 3);
+    let fx = keys(&mut s, &["enter"]);
+    assert_eq!(fx, vec![Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }]);
+    assert_eq!(s.focus, Pane::Conversation);
+    assert_eq!(s.inbox.total_unread, 1);
+    run(&mut s, [Action::ConversationLoaded(conversation())]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.messages.len(), 5);
+    assert_eq!(c.selected, 4);
+    assert!(c.follow);
+}
+
+#[test]
+fn merge_is_idempotent_and_sorted() {
+    let mut s = main_screen(120, 40, Look::default());
+    let mut resp = conversation();
+    resp.messages.reverse();
+    run(&mut s, [Action::ConversationLoaded(resp.clone()), Action::ConversationLoaded(resp)]);
+    let ids: Vec<i64> = s.conv.as_ref().unwrap().messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, vec![10, 11, 12, 13, 14]);
+    run(&mut s, [Action::MessagesArrived(vec![msg(13, "dr_morgan", "alex", "dup", 28)])]);
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 5);
+}
+
+#[test]
+fn scrolling_moves_selection_and_anchor() {
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::ConversationLoaded(long_conversation(300))]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!((c.selected, c.bottom, c.follow), (299, 299, true));
+    keys(&mut s, &["k", "k"]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.selected, 297);
+    assert_eq!(c.bottom, 299, "still on screen: no scroll");
+    keys(&mut s, &["pgup"]);
+    let c = s.conv.as_ref().unwrap();
+    assert!(c.bottom < 299 && !c.follow);
+    assert!(c.selected <= c.bottom);
+    keys(&mut s, &["g"]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.selected, 0);
+    assert!(c.bottom > 0 && c.bottom < 20);
+    keys(&mut s, &["j"]);
+    assert_eq!(s.conv.as_ref().unwrap().selected, 1);
+    keys(&mut s, &["pgdn"]);
+    assert!(s.conv.as_ref().unwrap().selected > 1);
+    keys(&mut s, &["G"]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!((c.selected, c.bottom, c.follow), (299, 299, true));
+}
+
+#[test]
+fn new_message_while_scrolled_up_counts_and_stays() {
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::ConversationLoaded(long_conversation(100))]);
+    keys(&mut s, &["g"]);
+    let before = s.conv.as_ref().unwrap().bottom;
+    let fx = run(&mut s, [Action::MessagesArrived(vec![msg(101, "dr_morgan", "alex", "new!", 0)])]);
+    assert!(fx.contains(&Effect::MarkRead { id: 101 }));
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.unseen, 1);
+    assert_eq!(c.bottom, before);
+    assert_eq!(c.selected, 0);
+    keys(&mut s, &["G"]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!((c.unseen, c.selected), (0, 100));
+    // At the bottom, a new message is simply shown.
+    run(&mut s, [Action::MessagesArrived(vec![msg(102, "dr_morgan", "alex", "again", 0)])]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!((c.unseen, c.selected, c.bottom), (0, 101, 101));
+}
+
+#[test]
+fn message_for_another_conversation_bumps_inbox() {
+    let mut s = main_screen(120, 40, Look::default());
+    let fx = run(&mut s, [Action::MessagesArrived(vec![msg(50, "jo", "alex", "hello there", 0)])]);
+    assert!(fx.is_empty());
+    assert_eq!(s.inbox.entries[0].with_user, "jo");
+    assert_eq!(s.inbox.entries[0].unread, 1);
+    assert_eq!(s.inbox.total_unread, 2);
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 5);
+}
+
+#[test]
+fn compose_and_send_ok() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    assert_eq!(s.focus, Pane::Compose);
+    type_text(&mut s, "hello");
+    keys(&mut s, &["alt-enter"]);
+    type_text(&mut s, "there");
+    assert_eq!(s.current_draft().unwrap().text, "hello\nthere");
+    let fx = keys(&mut s, &["enter"]);
+    let Some(Effect::Send { client_id, recipient, content, subject }) = fx.first().cloned() else {
+        panic!("no send: {fx:?}")
+    };
+    assert_eq!((recipient.as_str(), content.as_str(), subject), ("dr_morgan", "hello\nthere", None));
+    assert_eq!(s.focus, Pane::Compose, "box stays focused");
+    assert_eq!(s.current_draft().unwrap().text, "", "and empty");
+    assert_eq!(s.pending.len(), 1);
+    let response = SendResponse {
+        message_id: 99,
+        status: "sent".into(),
+        recipient: "dr_morgan".into(),
+        conversation_id: None,
+    };
+    run(&mut s, [Action::SendSucceeded { client_id, response }]);
+    assert!(s.pending.is_empty());
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.messages.last().unwrap().id, 99);
+    assert_eq!(c.messages.last().unwrap().content, "hello\nthere");
+    assert_eq!(s.inbox.entries[0].with_user, "dr_morgan");
+}
+
+#[test]
+fn send_refused_keeps_text_and_says_why() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "first");
+    let fx = keys(&mut s, &["enter"]);
+    let Some(Effect::Send { client_id, .. }) = fx.first().cloned() else { panic!() };
+    type_text(&mut s, "second");
+    run(
+        &mut s,
+        [Action::SendRefused {
+            client_id,
+            reason: "Users may only reply to clinicians, not initiate contact\x1b[2J".into(),
+        }],
+    );
+    assert_eq!(s.current_draft().unwrap().text, "first\nsecond");
+    let n = s.notice.as_ref().unwrap();
+    assert_eq!(n.kind, NoticeKind::Error);
+    assert_eq!(n.text, "not sent: Users may only reply to clinicians, not initiate contact");
+    assert_eq!(s.focus, Pane::Compose);
+}
+
+#[test]
+fn too_long_is_not_sent() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    let d = s.drafts.entry("dr_morgan".into()).or_default();
+    d.text = "x".repeat(10_001);
+    d.cursor = d.text.len();
+    assert!(keys(&mut s, &["enter"]).is_empty());
+    assert!(s.notice.is_some());
+    assert_eq!(s.current_draft().unwrap().text.len(), 10_001);
+}
+
+#[test]
+fn esc_leaves_compose_and_keeps_draft() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "draft");
+    let fx = keys(&mut s, &["esc"]);
+    assert_eq!(fx, vec![Effect::SaveDraft { user: "dr_morgan".into(), text: "draft".into() }]);
+    assert_eq!(s.focus, Pane::Conversation);
+    assert_eq!(s.current_draft().unwrap().text, "draft");
+    // j/k in the conversation are movement, not typing.
+    keys(&mut s, &["k"]);
+    assert_eq!(s.current_draft().unwrap().text, "draft");
+    assert_eq!(s.conv.as_ref().unwrap().selected, 3);
+}
+
+#[test]
+fn delete_confirm_and_cancel() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["k"]);
+    let fx = keys(&mut s, &["d"]);
+    assert!(fx.is_empty());
+    assert_eq!(s.overlay, Overlay::Confirm(Confirm::Delete(13)));
+    assert!(keys(&mut s, &["n"]).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    keys(&mut s, &["d"]);
+    assert_eq!(keys(&mut s, &["y"]), vec![Effect::Delete { id: 13 }]);
+    run(&mut s, [Action::Deleted(13)]);
+    let ids: Vec<i64> = s.conv.as_ref().unwrap().messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, vec![10, 11, 12, 14]);
+}
+
+#[test]
+fn session_expired_goes_to_login_and_keeps_draft() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "keep me");
+    run(&mut s, [Action::SessionExpired]);
+    assert_eq!(s.screen, Screen::Login);
+    assert_eq!(s.login.username, "alex");
+    assert!(s.login.error.as_deref().unwrap().contains("log in again"));
+    assert_eq!(s.drafts["dr_morgan"].text, "keep me");
+    type_text(&mut s, "pw");
+    keys(&mut s, &["tab"]);
+    type_text(&mut s, "1234");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(matches!(&fx[..], [Effect::Login { username, .. }] if username == "alex"));
+    let fx = run(&mut s, [Action::LoginSucceeded { username: "alex".into(), server: "http://x".into() }]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }));
+    assert_eq!(s.screen, Screen::Main);
+    assert_eq!(s.current_draft().unwrap().text, "keep me");
+}
+
+#[test]
+fn login_form_collects_fields_and_hides_secrets() {
+    let mut s = fresh(80, 24, Look::default());
+    s.login.server = "http://127.0.0.1:8700".into();
+    type_text(&mut s, "alex");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.login.error.as_deref(), Some("please enter your password"));
+    type_text(&mut s, "healing-demo");
+    keys(&mut s, &["tab"]);
+    type_text(&mut s, "1234");
+    keys(&mut s, &["tab", "space"]);
+    assert!(s.login.remember);
+    let fx = keys(&mut s, &["enter"]);
+    let [Effect::Login { server, username, password, pin, remember }] = &fx[..] else { panic!("{fx:?}") };
+    assert_eq!((server.as_str(), username.as_str(), *remember), ("http://127.0.0.1:8700", "alex", true));
+    assert_eq!((password.0.as_str(), pin.0.as_str()), ("healing-demo", "1234"));
+    assert!(!format!("{fx:?}").contains("healing-demo"));
+    assert!(s.login.busy && s.login.password.is_empty());
+    run(&mut s, [Action::LoginFailed("Invalid username or password".into())]);
+    assert!(!s.login.busy);
+    assert_eq!(s.login.error.as_deref(), Some("Invalid username or password"));
+}
+
+#[test]
+fn filter_then_enter_opens_first_match() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["tab", "tab"]);
+    assert_eq!(s.focus, Pane::Pet);
+    keys(&mut s, &["/"]);
+    type_text(&mut s, "me");
+    assert_eq!(s.inbox.visible().count(), 1);
+    let fx = keys(&mut s, &["enter"]);
+    assert_eq!(fx[1], Effect::FetchConversation { user: "mei".into(), after_id: None });
+    assert_eq!(s.conv.as_ref().unwrap().with_user, "mei");
+    keys(&mut s, &["shift-tab", "esc"]);
+    assert_eq!(s.focus, Pane::Inbox);
+    assert!(s.inbox.filter.is_empty());
+}
+
+#[test]
+fn unread_toggle_filters_and_refetches() {
+    let mut s = main_screen(120, 40, Look::default());
+    let fx = keys(&mut s, &["tab", "tab", "tab", "u"]);
+    assert_eq!(s.focus, Pane::Inbox);
+    assert!(fx.contains(&Effect::FetchInbox { page: 1, unread_only: true }));
+    let names: Vec<&str> = s.inbox.visible().map(|e| e.with_user.as_str()).collect();
+    assert_eq!(names, vec!["mei"]);
+}
+
+#[test]
+fn command_line() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "open sam");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "search pills");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.notice.as_ref().unwrap().text, "search not available yet");
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "quit");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(s.quit && fx.contains(&Effect::Quit));
+}
+
+#[test]
+fn new_conversation_completes_recipient_and_sends_subject() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["esc", "shift-tab", "c"]);
+    type_text(&mut s, "s");
+    keys(&mut s, &["tab"]);
+    assert!(matches!(&s.overlay, Overlay::NewConversation { recipient, .. } if recipient == "sam"));
+    keys(&mut s, &["tab"]);
+    type_text(&mut s, "Walk");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.focus, Pane::Compose);
+    type_text(&mut s, "hi");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(
+        matches!(&fx[0], Effect::Send { recipient, subject: Some(sub), .. } if recipient == "sam" && sub == "Walk")
+    );
+}
+
+#[test]
+fn ctrl_c_quits_even_while_typing_and_saves_draft() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "q");
+    assert!(!s.quit, "q is typed in the box");
+    let fx = keys(&mut s, &["ctrl-c"]);
+    assert!(s.quit);
+    assert_eq!(fx, vec![Effect::SaveDraft { user: "dr_morgan".into(), text: "q".into() }, Effect::Quit]);
+}
+
+#[test]
+fn tick_redraws_only_when_the_day_changes() {
+    let mut s = main_screen(120, 40, Look::default());
+    s.dirty = false;
+    run(&mut s, [Action::Tick(now() + chrono::Duration::minutes(5))]);
+    assert!(!s.dirty);
+    run(&mut s, [Action::Tick(now() + chrono::Duration::hours(8))]);
+    assert!(s.dirty);
+}
+
+#[test]
+fn outside_text_is_sanitized_on_the_way_in() {
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::MessagesArrived(vec![msg(60, "dr_morgan", "alex", "hi\x1b]0;pwned\x07 there", 0)])]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.messages.last().unwrap().content, "hi there");
+    assert_eq!(s.inbox.entries[0].preview, "hi there");
+}
+
+#[test]
+fn paste_is_text_not_enter() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    let fx = run(&mut s, [Action::Paste("line one\r\nline two\x1b[31m".into())]);
+    assert!(fx.is_empty(), "nothing sent");
+    assert_eq!(s.current_draft().unwrap().text, "line one\nline two");
+    keys(&mut s, &["esc", "esc", ":"]);
+    run(&mut s, [Action::Paste("open\nsam".into())]);
+    assert_eq!(s.overlay, Overlay::Command("open sam".into()));
+}
+
+#[test]
+fn sync_time_redraws_once_a_minute_at_most_and_only_when_degraded() {
+    use crate::app::action::Connection;
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::ConnectionChanged(Connection::Polling { every_secs: 15 })]);
+    s.dirty = false;
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(75))]);
+    assert!(!s.dirty, "healthy polling shows no clock");
+    run(&mut s, [Action::ConnectionChanged(Connection::Offline { retry_secs: 8 })]);
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(140))]);
+    assert!(s.dirty);
+    s.dirty = false;
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(150))]);
+    assert!(!s.dirty, "same minute");
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(215))]);
+    assert!(s.dirty, "next minute");
+    s.look.quiet_clock = true;
+    s.dirty = false;
+    run(&mut s, [Action::Synced(now() + chrono::Duration::seconds(300))]);
+    assert!(!s.dirty, "--quiet-clock");
+}
+
+#[test]
+fn pushed_delete_is_quiet() {
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::MessageDeleted(12)]);
+    assert!(s.notice.is_none());
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 4);
+    s.dirty = false;
+    run(&mut s, [Action::MessageDeleted(12)]);
+    assert!(!s.dirty);
+}
+
+#[test]
+fn i_in_the_inbox_opens_the_selected_conversation_to_write() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["shift-tab", "j"]);
+    assert_eq!(s.focus, Pane::Inbox);
+    let fx = keys(&mut s, &["i"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
+    assert_eq!(s.focus, Pane::Compose);
+}
+
+#[test]
+fn a_full_page_asks_for_the_next_one() {
+    let mut s = main_screen(120, 40, Look::default());
+    let page = |from: i64| ConversationResponse {
+        messages: (from..from + 200).map(|i| msg(i, "dr_morgan", "alex", "x", 5)).collect(),
+        participant_count: 2,
+        with_user: "dr_morgan".into(),
+    };
+    let fx = run(&mut s, [Action::ConversationLoaded(page(1000))]);
+    assert_eq!(fx, vec![Effect::FetchConversation { user: "dr_morgan".into(), after_id: Some(1199) }]);
+    // A server that ignores after_id sends the same page again: no endless loop.
+    let fx = run(&mut s, [Action::ConversationLoaded(page(1000))]);
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn names_are_matched_without_case() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "open SAM");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "open Newbie");
+    keys(&mut s, &["enter", "i"]);
+    type_text(&mut s, "hi");
+    let mut resp = conversation();
+    resp.messages.clear();
+    resp.with_user = "newbie".into();
+    run(&mut s, [Action::ConversationLoaded(resp)]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!((c.with_user.as_str(), c.loading), ("newbie", false));
+    assert_eq!(s.current_draft().unwrap().text, "hi");
+}
+
+#[test]
+fn saved_drafts_fill_empty_boxes_only() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "newer");
+    run(
+        &mut s,
+        [Action::DraftsLoaded(vec![("dr_morgan".into(), "older".into()), ("sam".into(), "for sam".into())])],
+    );
+    assert_eq!(s.drafts["dr_morgan"].text, "newer");
+    assert_eq!(s.drafts["sam"].text, "for sam");
+}
+
+#[test]
+fn esc_on_the_login_form_dismisses_the_error_first() {
+    let mut s = fresh(80, 24, Look::default());
+    run(&mut s, [Action::LoginFailed("nope".into())]);
+    assert!(keys(&mut s, &["esc"]).is_empty());
+    assert!(s.login.error.is_none() && !s.quit);
+    keys(&mut s, &["esc"]);
+    assert!(s.quit);
+}
+
+#[test]
+fn unreachable_stops_loading_quietly() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["r"]);
+    assert!(s.inbox.loading);
+    run(&mut s, [Action::Unreachable]);
+    assert!(!s.inbox.loading && s.notice.is_none());
+}

@@ -1,0 +1,158 @@
+//! The conversation pane: messages with sender, time and subject, day separators, ✓/✓✓
+//! on own messages, wrapped by display width. Only the rows on screen are built: the
+//! pane starts at the message anchored at the bottom and walks up until it is full,
+//! so a 100k-message conversation costs what one screen of it costs.
+
+use chrono::FixedOffset;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::app::state::{Conversation, Pane, State};
+use crate::ui::layout::GUTTER;
+use crate::ui::text;
+use crate::ui::theme::Theme;
+use crate::ui::time_fmt;
+
+/// Whether message `i` starts a new local day (and so gets a separator row).
+fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
+    let day = |j: usize| c.messages.get(j).and_then(|m| m.sent_at).map(|t| time_fmt::local_date(t.utc(), tz));
+    match (i, day(i)) {
+        (_, None) => false,
+        (0, Some(_)) => true,
+        (_, d) => day(i - 1) != d,
+    }
+}
+
+/// Rows message `i` takes at a text width of `w` columns: its day separator, header
+/// and wrapped text. `update` uses this to scroll; `render` draws exactly these rows.
+pub fn message_rows(c: &Conversation, i: usize, w: usize, tz: FixedOffset) -> usize {
+    let Some(m) = c.messages.get(i) else { return 0 };
+    usize::from(starts_day(c, i, tz)) + 1 + text::wrapped_height(&m.content, w)
+}
+
+/// The rows of message `i`.
+fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme) -> Vec<Line<'static>> {
+    let Some(m) = c.messages.get(i) else { return Vec::new() };
+    let tz = state.tz;
+    let full = w + GUTTER as usize;
+    let mut lines = Vec::new();
+    if starts_day(c, i, tz) {
+        if let Some(t) = m.sent_at {
+            let label =
+                format!(" {} ", time_fmt::day_label(time_fmt::local_date(t.utc(), tz), state.now, tz));
+            let rest = full.saturating_sub(text::width(&label));
+            lines.push(Line::from(vec![
+                Span::styled(th.sym.rule.repeat(rest / 2), th.dim),
+                Span::styled(label, th.dim),
+                Span::styled(th.sym.rule.repeat(rest - rest / 2), th.dim),
+            ]));
+        }
+    }
+    let selected = i == c.selected && state.focus == Pane::Conversation;
+    let mine = state.me.as_deref() == Some(m.sender.as_str());
+    let gutter = if selected { format!("{:<2}", th.sym.marker) } else { "  ".to_owned() };
+    let mut header = vec![
+        Span::styled(gutter.clone(), th.border_focus),
+        Span::styled(
+            if mine { "you".to_owned() } else { m.sender.clone() },
+            if mine { th.me } else { th.other },
+        ),
+    ];
+    if let Some(t) = m.sent_at {
+        header.push(Span::styled(format!(" {} {}", th.sym.dot, time_fmt::clock(t.utc(), tz)), th.dim));
+    }
+    if mine {
+        let mark = if m.is_read { th.sym.read } else { th.sym.sent };
+        let detail = match (selected, m.is_read, m.read_at) {
+            (true, true, Some(at)) => format!(" {mark} read {}", time_fmt::relative(at.utc(), state.now, tz)),
+            (true, true, None) => format!(" {mark} read"),
+            (true, false, _) => format!(" {mark} sent"),
+            _ => format!(" {mark}"),
+        };
+        header.push(Span::styled(detail, th.dim));
+    }
+    if let Some(subject) = &m.subject {
+        header.push(Span::styled(format!(" {} ", th.sym.dot), th.dim));
+        header.push(Span::styled(subject.clone(), th.title));
+    }
+    lines.push(Line::from(header));
+    let body_gutter = if selected { gutter } else { "  ".to_owned() };
+    for row in text::wrap(&m.content, w) {
+        lines.push(Line::from(vec![Span::styled(body_gutter.clone(), th.border_focus), Span::raw(row)]));
+    }
+    lines
+}
+
+/// Draw the conversation pane (or the "pick a conversation" hint) into `area`, with
+/// borders and a title unless the layout is compact (the activity line has the title).
+pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: bool) {
+    let focused = state.focus == Pane::Conversation;
+    let Some(c) = &state.conv else {
+        let inner = if borders {
+            th.pane(buf, area, Line::from(th.title_span("Conversation".to_owned())), focused)
+        } else {
+            area
+        };
+        let hint = "Pick a conversation and press Enter, or c for a new one";
+        for (y, row) in text::wrap(hint, inner.width as usize).iter().enumerate() {
+            if y < inner.height as usize {
+                buf.set_stringn(inner.x, inner.y + y as u16, row, inner.width as usize, th.dim);
+            }
+        }
+        return;
+    };
+    let mut title = vec![th.title_span(c.with_user.clone())];
+    if let Some(s) = &c.subject {
+        title.push(Span::styled(format!("{s} "), th.dim));
+    }
+    if c.loading {
+        title.push(Span::styled(format!("loading{} ", th.sym.ellipsis), th.dim));
+    }
+    let inner = if borders { th.pane(buf, area, Line::from(title), focused) } else { area };
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let w = inner.width.saturating_sub(GUTTER).max(1) as usize;
+    let h = inner.height as usize;
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    if c.messages.is_empty() && !c.loading {
+        rows.push(Line::from(Span::styled("  No messages yet. Press i to write.".to_owned(), th.dim)));
+    }
+    // Local echoes of messages on their way sit below the newest message.
+    if c.follow || c.messages.is_empty() {
+        for p in state.pending.iter().filter(|p| p.recipient == c.with_user).rev() {
+            let mut lines = vec![Line::from(vec![
+                Span::raw("  "),
+                Span::styled("you".to_owned(), th.me),
+                Span::styled(format!(" {} sending{}", th.sym.dot, th.sym.ellipsis), th.dim),
+            ])];
+            lines.extend(text::wrap(&p.content, w).into_iter().map(|r| Line::from(format!("  {r}"))));
+            rows.splice(0..0, lines);
+        }
+    }
+    if !c.messages.is_empty() {
+        let mut i = c.bottom.min(c.messages.len() - 1);
+        loop {
+            let mut lines = message_lines(state, c, i, w, th);
+            lines.append(&mut rows);
+            rows = lines;
+            if rows.len() >= h || i == 0 {
+                break;
+            }
+            i -= 1;
+        }
+    }
+    let skip = rows.len().saturating_sub(h);
+    for (y, line) in rows.iter().skip(skip).enumerate() {
+        buf.set_line(inner.x, inner.y + y as u16, line, inner.width);
+    }
+    if c.unseen > 0 {
+        let label = format!(" {} new {} ", c.unseen, th.sym.down);
+        let lw = text::width(&label) as u16;
+        if area.width > lw + 2 {
+            let x = area.x + area.width - lw - 2;
+            buf.set_stringn(x, area.y + area.height.saturating_sub(1), &label, lw as usize, th.marker);
+        }
+    }
+}

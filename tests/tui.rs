@@ -1,0 +1,144 @@
+//! The interactive client end to end, in a real pseudo-terminal, against the reference
+//! server in-process: log in, filter to a user, open, type, send; the server holds
+//! exactly one copy. Then an idle client writes nothing to its terminal for 10 s.
+
+#![cfg(feature = "server")]
+
+mod support;
+
+use std::time::Duration;
+
+use healing_tui::api::types::{LoginRequest, SendRequest};
+use healing_tui::api::{Client, ClientOptions, Fetched};
+use healing_tui::server::{start, ServerOptions};
+use support::pty::PtySession;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn key_by_key(tui: &mut PtySession, keys: &[&[u8]]) {
+    for k in keys {
+        tui.send(k);
+        // As a person types: each key's result lands before the next.
+        std::thread::sleep(Duration::from_millis(40));
+    }
+}
+
+#[test]
+fn log_in_filter_open_type_send_then_idle() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let args = [
+        "--server",
+        url.as_str(),
+        "--config-dir",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let mut tui =
+        PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &[("EDITOR", "true".into())], 80, 24);
+    tui.wait_for("log in", WAIT);
+    tui.type_text("alex");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("healing-demo");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("1234");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("dr_morgan", WAIT);
+    key_by_key(&mut tui, &[b"/"]);
+    tui.type_text("dr_");
+    key_by_key(&mut tui, &[b"\r", b"i"]);
+    let text = "hello from a real terminal";
+    tui.type_text(text);
+    key_by_key(&mut tui, &[b"\r"]);
+    // The box empties at once; the text shows as "sending…" until the server confirms.
+    tui.wait_for(text, WAIT);
+    tui.wait_quiet(Duration::from_secs(2), WAIT);
+    let screen = tui.screen_text();
+    assert!(!screen.contains("sending"), "not confirmed:\n{screen}");
+
+    // Idle: 10 s without a single byte to the terminal.
+    let before = tui.byte_count();
+    std::thread::sleep(Duration::from_secs(10));
+    assert_eq!(tui.byte_count() - before, 0, "an idle client wrote to its terminal");
+
+    let copies = rt.block_on(async {
+        let opts = ClientOptions { allow_http: true, ..Default::default() };
+        let client = Client::new(&url, &opts).unwrap();
+        let login = LoginRequest {
+            username: "dr_morgan".into(),
+            password: "healing-demo".into(),
+            pin: "1234".into(),
+            remember_me: None,
+        };
+        client.login(&login).await.unwrap();
+        let copies = match client.conversation("alex", 200, None, None).await.unwrap() {
+            Fetched::Fresh { value, .. } => value.messages.iter().filter(|m| m.content == text).count(),
+            Fetched::NotModified => 0,
+        };
+        // And news arrives without a key pressed.
+        let reply = SendRequest { recipient: "alex".into(), content: "got it, thanks".into(), subject: None };
+        client.send(&reply, None).await.unwrap();
+        copies
+    });
+    assert_eq!(copies, 1, "the server holds exactly one copy");
+    tui.wait_for("got it, thanks", WAIT);
+
+    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn remember_me_resumes_the_session_and_keeps_the_draft() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let args = [
+        "--server",
+        url.as_str(),
+        "--config-dir",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("log in", WAIT);
+    tui.type_text("alex");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("healing-demo");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("1234");
+    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("dr_morgan", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r", b"i"]);
+    tui.type_text("half a thought");
+    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    drop(tui);
+
+    // No login screen the second time, and the draft is waiting in its conversation.
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    assert!(!tui.screen_text().contains("log in"));
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("half a thought", WAIT);
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
