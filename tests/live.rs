@@ -467,3 +467,41 @@ async fn retry_now_skips_the_backoff_wait() {
     watch.stop().await;
     server.shutdown().await;
 }
+
+/// The app's effect runner starts the link at login and turns its news into actions:
+/// live state, a pushed message, and `R` as a check through the link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_runner_turns_link_events_into_actions() {
+    use healing_tui::app::action::{Action, Connection};
+    use healing_tui::app::client_service::{ClientConnect, ClientService};
+    use healing_tui::app::effect::Effect;
+    use healing_tui::app::runner::Runner;
+
+    let (dir, db) = tempdb();
+    let server = start_server(&db, any_port(), |_| {}).await;
+    let a = login(&server.url(), "dr_morgan").await;
+    let b = login(&server.url(), "alex").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
+    let runner = Runner::new(connect, Some(ClientService::new(b)), tx).with_link_config(fast_config());
+    runner.start_polling();
+    runner.note_open(Some(("dr_morgan", 0)));
+    let mut until = async |want: &(dyn Fn(&Action) -> bool + Sync)| {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while let Ok(Some(action)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if want(&action) {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(until(&|a| *a == Action::ConnectionChanged(Connection::Live)).await, "never live");
+    let id = send(&a, "alex", "to the app").await;
+    let arrived = |a: &Action| matches!(a, Action::MessagesArrived(m) if m.iter().any(|m| m.id == id));
+    assert!(until(&arrived).await, "the pushed message did not become an action");
+    runner.run(Effect::Reconnect);
+    assert!(until(&|a| matches!(a, Action::Synced(_))).await, "R did not check through the link");
+    runner.run(Effect::Logout);
+    assert!(until(&|a| *a == Action::LoggedOut).await);
+    server.shutdown().await;
+}
