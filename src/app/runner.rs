@@ -129,7 +129,8 @@ impl<C: Connect> Runner<C> {
         }
     }
 
-    /// Start sending `PollDue` at the pace the server allows (replaces a running poller).
+    /// Start the live link at login (a service without a client gets the light poller
+    /// sending `PollDue` at the pace the server allows); replaces a running one.
     pub fn start_polling(&self) {
         let Some(svc) = self.service() else { return };
         self.stop_polling();
