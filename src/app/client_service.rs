@@ -108,6 +108,10 @@ impl Service for ClientService {
         self.saw_etag.load(Ordering::Relaxed)
     }
 
+    fn live_client(&self) -> Option<Client> {
+        Some(self.client.clone())
+    }
+
     fn server(&self) -> String {
         self.client.server_url().to_string()
     }

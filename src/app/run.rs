@@ -73,6 +73,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         server,
         data_dir: Some(paths.data_dir.clone()),
         warnings,
+        link: crate::live::link::LinkConfig::from_config(&config.poll),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -116,6 +117,7 @@ pub async fn run_demo(
         server: Some(url.to_owned()),
         data_dir: Some(dir.path().join("data")),
         warnings,
+        link: crate::live::link::LinkConfig::from_config(&config.config.poll),
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -137,6 +139,8 @@ pub struct Start<C: Connect> {
     pub data_dir: Option<PathBuf>,
     /// Problems worth one notice at start (bad `[keys]` entries, config warnings).
     pub warnings: Vec<String>,
+    /// Settings of the live link (`[poll]` in `config.toml`).
+    pub link: crate::live::link::LinkConfig,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -158,7 +162,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         state.login.username = user;
         svc
     });
-    let runner = Runner::new(start.connect, service, tx);
+    let runner = Runner::new(start.connect, service, tx).with_link_config(start.link);
     crate::app::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).
@@ -357,6 +361,10 @@ where
             _ = tick.tick(), if !state.look.quiet_clock => Some(Action::Tick(chrono::Utc::now())),
         };
         let Some(action) = action else { continue };
+        if let Action::Key(_) = action {
+            // Polling goes back to the brisk cadence while someone is there.
+            runner.user_input();
+        }
         let account = match &action {
             Action::LoginSucceeded { username, server } => Some((server.clone(), username.clone())),
             _ => None,
@@ -391,6 +399,8 @@ where
             }
             effects = more;
         }
+        // The live link refreshes the conversation on screen (and only that one).
+        runner.note_open(state.conv.as_ref().map(|c| (c.with_user.as_str(), c.last_id().unwrap_or(0))));
     }
     // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM).
     host.drafts.save_all(state);

@@ -1,21 +1,23 @@
 //! The effect runner: turns each [`Effect`] into a tokio task that talks to the server
 //! through a [`Service`] and reports back as an [`Action`] on a channel. The UI never
 //! waits for a reply. A fetch replaces an identical one still in flight (latest wins).
-//! Until the `live` room lands, a light poller here sends `PollDue` at a pace that
-//! respects production's per-route budget when the server has no ETags.
+//! News comes from the live link (`crate::live::link`: websocket or budget-aware
+//! polling, reconnect, catch-up), started at login and mapped to actions here; a
+//! service without a client (test fakes) gets a light poller that sends `PollDue`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::AbortHandle;
 
-use crate::api::types::{LoginRequest, SendRequest};
+use crate::api::types::{ConversationResponse, LoginRequest, SendRequest, WsEvent};
 use crate::api::ApiError;
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::service::{Connect, Service};
+use crate::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
 
 /// Poll interval when the server answers unchanged fetches with 304.
 pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
@@ -36,6 +38,11 @@ pub struct Runner<C: Connect> {
     poller: Mutex<Option<AbortHandle>>,
     /// Keep the session on disk at exit (it came from disk, or remember-me was asked).
     keep: Arc<std::sync::atomic::AtomicBool>,
+    /// Commands to the running live link, if any.
+    link: Mutex<Option<mpsc::Sender<LiveCommand>>>,
+    link_config: LinkConfig,
+    /// The conversation last reported to the link as on screen.
+    open: Mutex<Option<String>>,
 }
 
 impl<C: Connect> Runner<C> {
@@ -48,6 +55,61 @@ impl<C: Connect> Runner<C> {
             tx,
             inflight: Mutex::new(HashMap::new()),
             poller: Mutex::new(None),
+            link: Mutex::new(None),
+            link_config: LinkConfig::default(),
+            open: Mutex::new(None),
+        }
+    }
+
+    /// Use these live link settings (from `config.toml`).
+    pub fn with_link_config(mut self, config: LinkConfig) -> Runner<C> {
+        self.link_config = config;
+        self
+    }
+
+    fn command(&self, cmd: LiveCommand) -> bool {
+        // Never blocks the UI: a full queue drops a redundant hint.
+        lock(&self.link).as_ref().is_some_and(|l| l.try_send(cmd).is_ok())
+    }
+
+    /// A key was pressed (the link's polling returns to its brisk cadence).
+    pub fn user_input(&self) {
+        self.command(LiveCommand::UserInput);
+    }
+
+    /// The conversation on screen and the newest message id held; told to the link
+    /// when the conversation changes.
+    pub fn note_open(&self, open: Option<(&str, i64)>) {
+        let user = open.map(|(u, _)| u.to_owned());
+        let mut last = lock(&self.open);
+        if *last == user {
+            return;
+        }
+        if self.command(LiveCommand::Open(open.map(|(u, id)| (u.to_owned(), id)))) {
+            *last = user;
+        }
+    }
+
+    /// Start the live link for `client`; its events come back as actions.
+    fn start_link(&self, client: crate::api::Client) {
+        let (etx, mut events) = mpsc::channel(64);
+        let (ctx, crx) = mpsc::channel(32);
+        // Detached: it ends on `Shutdown`, on a 401, or when the forwarder below stops.
+        let _link = link::spawn(client, self.link_config.clone(), etx, crx);
+        let tx = self.tx.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if tx.send(action_for(event)).is_err() {
+                    return;
+                }
+            }
+        });
+        *lock(&self.open) = None;
+        *lock(&self.link) = Some(ctx);
+        // Aborting the forwarder drops the event channel, which ends the link too.
+        let abort = forward.abort_handle();
+        if let Some(old) = lock(&self.poller).replace(abort) {
+            old.abort();
         }
     }
 
@@ -67,9 +129,15 @@ impl<C: Connect> Runner<C> {
         }
     }
 
-    /// Start sending `PollDue` at the pace the server allows (replaces a running poller).
+    /// Start the live link at login (a service without a client gets the light poller
+    /// sending `PollDue` at the pace the server allows); replaces a running one.
     pub fn start_polling(&self) {
         let Some(svc) = self.service() else { return };
+        self.stop_polling();
+        if let Some(client) = svc.live_client() {
+            self.start_link(client);
+            return;
+        }
         let tx = self.tx.clone();
         let task = tokio::spawn(async move {
             // Ticks at the brisk pace; polls when the server's pace is due. Whether the
@@ -93,6 +161,9 @@ impl<C: Connect> Runner<C> {
     }
 
     fn stop_polling(&self) {
+        if let Some(link) = lock(&self.link).take() {
+            let _ = link.try_send(LiveCommand::Shutdown);
+        }
         if let Some(old) = lock(&self.poller).take() {
             old.abort();
         }
@@ -173,16 +244,17 @@ impl<C: Connect> Runner<C> {
             }
             return;
         };
+        // The link reports the connection itself; the plain poller's fetches do it here.
+        let linked = lock(&self.link).is_some();
         let live = Connection::Polling { every_secs: poll_interval(&svc).as_secs() as u32 };
+        let live = move |a: Action| if linked { vec![a] } else { vec![Action::ConnectionChanged(live), a] };
         match effect {
             Effect::FetchInbox { page, unread_only } => {
                 self.spawn_keyed(format!("inbox:{page}"), async move {
                     match svc.inbox(page, unread_only).await {
-                        Ok(Some(r)) => {
-                            send_all(&tx, [Action::ConnectionChanged(live), Action::InboxLoaded(r)])
-                        }
-                        Ok(None) => send_all(&tx, [Action::ConnectionChanged(live), Action::InboxUnchanged]),
-                        Err(e) => report(&tx, "inbox", e),
+                        Ok(Some(r)) => send_all(&tx, live(Action::InboxLoaded(r))),
+                        Ok(None) => send_all(&tx, live(Action::InboxUnchanged)),
+                        Err(e) => report(&tx, "inbox", e, linked),
                     }
                 })
             }
@@ -193,10 +265,10 @@ impl<C: Connect> Runner<C> {
                             if r.with_user.is_empty() {
                                 r.with_user = user;
                             }
-                            send_all(&tx, [Action::ConnectionChanged(live), Action::ConversationLoaded(r)])
+                            send_all(&tx, live(Action::ConversationLoaded(r)))
                         }
                         Ok(None) => send_all(&tx, [Action::ConversationUnchanged(user)]),
-                        Err(e) => report(&tx, "conversation", e),
+                        Err(e) => report(&tx, "conversation", e, linked),
                     }
                 })
             }
@@ -229,7 +301,7 @@ impl<C: Connect> Runner<C> {
                         Ok(()) => {
                             let _ = tx.send(Action::Deleted(id));
                         }
-                        Err(e) => report(&tx, "delete", e),
+                        Err(e) => report(&tx, "delete", e, linked),
                     }
                 });
             }
@@ -249,11 +321,14 @@ impl<C: Connect> Runner<C> {
                     Ok(p) => {
                         let _ = tx.send(Action::PetLoaded(p));
                     }
-                    Err(e) => report(&tx, "pet", e),
+                    Err(e) => report(&tx, "pet", e, linked),
                 }
             }),
             Effect::Reconnect => {
-                let _ = tx.send(Action::PollDue);
+                // `R`: the link reconnects or checks now (within its budget).
+                if !self.command(LiveCommand::RetryNow) {
+                    let _ = tx.send(Action::PollDue);
+                }
             }
             Effect::Login { .. }
             | Effect::Logout
@@ -279,10 +354,39 @@ fn send_all(tx: &UnboundedSender<Action>, actions: impl IntoIterator<Item = Acti
     }
 }
 
-/// A failed request as actions: log in again, offline, or a one-line notice.
-fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError) {
+/// What the live link says, as actions.
+fn action_for(event: LiveEvent) -> Action {
+    let secs = |d: Duration| u32::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(u32::MAX);
+    match event {
+        LiveEvent::State(s) => Action::ConnectionChanged(match s {
+            LinkState::Connecting => Connection::Connecting,
+            LinkState::Live => Connection::Live,
+            LinkState::Polling { interval } => Connection::Polling { every_secs: secs(interval) },
+            LinkState::Offline { retry_in } => Connection::Offline { retry_secs: secs(retry_in) },
+            LinkState::RateLimited { until } => Connection::RateLimited { until },
+        }),
+        LiveEvent::Inbox(r) => Action::InboxLoaded(r),
+        LiveEvent::Conversation { user, messages } => Action::ConversationLoaded(ConversationResponse {
+            messages,
+            with_user: user,
+            ..Default::default()
+        }),
+        LiveEvent::Pushed(WsEvent::MessageNew { message }) => Action::MessagesArrived(vec![message]),
+        LiveEvent::Pushed(WsEvent::MessageRead { message_id, read_at }) => {
+            Action::MessageRead { id: message_id, at: read_at.map(|t| t.utc()) }
+        }
+        LiveEvent::Pushed(WsEvent::MessageDeleted { message_id }) => Action::MessageDeleted(message_id),
+        LiveEvent::Synced(at) => Action::Synced(at),
+        LiveEvent::SessionExpired => Action::SessionExpired,
+    }
+}
+
+/// A failed request as actions: log in again, offline, or a one-line notice. With the
+/// live link running, the connection state is its to report.
+fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError, linked: bool) {
     match e {
         ApiError::SessionExpired => send_all(tx, [Action::SessionExpired]),
+        ApiError::Offline(_) if linked => send_all(tx, [Action::Unreachable]),
         ApiError::Offline(_) => send_all(
             tx,
             [
@@ -294,5 +398,38 @@ fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError) {
             ],
         ),
         e => send_all(tx, [Action::Failed(format!("{what}: {e}"))]),
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    #[test]
+    fn link_events_become_actions() {
+        let at = chrono::DateTime::<chrono::Utc>::default();
+        let cases = [
+            (LiveEvent::State(LinkState::Live), Action::ConnectionChanged(Connection::Live)),
+            (
+                LiveEvent::State(LinkState::Offline { retry_in: Duration::from_millis(7200) }),
+                Action::ConnectionChanged(Connection::Offline { retry_secs: 8 }),
+            ),
+            (
+                LiveEvent::State(LinkState::Polling { interval: Duration::from_secs(15) }),
+                Action::ConnectionChanged(Connection::Polling { every_secs: 15 }),
+            ),
+            (
+                LiveEvent::State(LinkState::RateLimited { until: at }),
+                Action::ConnectionChanged(Connection::RateLimited { until: at }),
+            ),
+            (LiveEvent::Pushed(WsEvent::MessageDeleted { message_id: 4 }), Action::MessageDeleted(4)),
+            (LiveEvent::Synced(at), Action::Synced(at)),
+            (LiveEvent::SessionExpired, Action::SessionExpired),
+        ];
+        for (event, action) in cases {
+            assert_eq!(action_for(event), action);
+        }
+        let conv = action_for(LiveEvent::Conversation { user: "sam".into(), messages: Vec::new() });
+        assert!(matches!(conv, Action::ConversationLoaded(r) if r.with_user == "sam"));
     }
 }

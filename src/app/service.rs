@@ -42,6 +42,11 @@ pub trait Service: Clone + Send + Sync + 'static {
     fn has_etags(&self) -> bool;
     /// The server URL, for the status bar.
     fn server(&self) -> String;
+    /// The API client for the live link (`crate::live::link`); `None` (test fakes) keeps
+    /// the runner's plain poller.
+    fn live_client(&self) -> Option<crate::api::Client> {
+        None
+    }
 }
 
 /// Makes a [`Service`] for a server URL, and keeps or forgets sessions on disk.

@@ -39,10 +39,34 @@ impl Limits {
 /// The span over which a day's budget is planned to last by default: a working day.
 pub const DEFAULT_HORIZON: Duration = Duration::from_secs(10 * 3600);
 
+/// The lengths of the two windows the limits count over. Real servers use an hour and a
+/// day; tests shrink both (a server started with `--route-limit 5/10s`) to watch a
+/// budget at work in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// The window of [`Limits::per_hour`].
+    pub hour: Duration,
+    /// The window of [`Limits::per_day`].
+    pub day: Duration,
+}
+
+impl Windows {
+    /// An hour and a day.
+    pub const REAL: Windows = Windows { hour: HOUR, day: DAY };
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Windows::REAL
+    }
+}
+
 /// The requests one route made within the last day, and its limits.
 #[derive(Debug, Clone)]
 pub struct RouteBudget {
     limits: Limits,
+    hour: Duration,
+    day: Duration,
     horizon: Duration,
     sent: VecDeque<Instant>,
 }
@@ -50,12 +74,21 @@ pub struct RouteBudget {
 impl RouteBudget {
     /// An empty budget with these limits, planned over [`DEFAULT_HORIZON`].
     pub fn new(limits: Limits) -> Self {
-        RouteBudget { limits, horizon: DEFAULT_HORIZON, sent: VecDeque::new() }
+        RouteBudget { limits, hour: HOUR, day: DAY, horizon: DEFAULT_HORIZON, sent: VecDeque::new() }
+    }
+
+    /// Count over other windows than an hour and a day; the planning horizon keeps its
+    /// proportion to the day (10 h of 24).
+    pub fn with_windows(mut self, windows: Windows) -> Self {
+        self.hour = windows.hour.max(Duration::from_millis(1));
+        self.day = windows.day.max(self.hour);
+        self.horizon = self.day.mul_f64(DEFAULT_HORIZON.as_secs_f64() / DAY.as_secs_f64());
+        self
     }
 
     /// Plan the daily budget to last `horizon` of continuous use (at most a day).
     pub fn with_horizon(mut self, horizon: Duration) -> Self {
-        self.horizon = horizon.clamp(Duration::from_secs(60), DAY);
+        self.horizon = horizon.clamp(Duration::from_secs(60).min(self.day), self.day);
         self
     }
 
@@ -65,7 +98,7 @@ impl RouteBudget {
     }
 
     fn forget_old(&mut self, now: Instant) {
-        while self.sent.front().is_some_and(|&t| now.saturating_duration_since(t) >= DAY) {
+        while self.sent.front().is_some_and(|&t| now.saturating_duration_since(t) >= self.day) {
             self.sent.pop_front();
         }
     }
@@ -95,7 +128,7 @@ impl RouteBudget {
                 limit.saturating_sub(used.min(u32::MAX as usize) as u32)
             }
         };
-        (left(self.limits.per_hour, self.in_last(HOUR, now)), left(self.limits.per_day, self.sent.len()))
+        (left(self.limits.per_hour, self.in_last(self.hour, now)), left(self.limits.per_day, self.sent.len()))
     }
 
     /// The earliest instant at or after `now` when one more request fits both windows.
@@ -104,14 +137,14 @@ impl RouteBudget {
         let mut at = now;
         if hour_left == 0 {
             // The oldest request inside the hour window must age out.
-            let used = self.in_last(HOUR, now);
+            let used = self.in_last(self.hour, now);
             if let Some(&oldest) = self.sent.get(self.sent.len() - used) {
-                at = at.max(oldest + HOUR);
+                at = at.max(oldest + self.hour);
             }
         }
         if day_left == 0 {
             if let Some(&oldest) = self.sent.front() {
-                at = at.max(oldest + DAY);
+                at = at.max(oldest + self.day);
             }
         }
         at
@@ -126,13 +159,13 @@ impl RouteBudget {
         let (_, day_left) = self.remaining(now);
         let mut interval = Duration::ZERO;
         if self.limits.per_hour > 0 {
-            interval = interval.max(HOUR / self.limits.per_hour);
+            interval = interval.max(self.hour / self.limits.per_hour);
         }
         if self.limits.per_day > 0 {
             interval = interval.max(self.horizon / self.limits.per_day);
             // Past the horizon: stretch what is left until the oldest request ages out.
             if let Some(&oldest) = self.sent.front() {
-                let frees_in = (oldest + DAY).saturating_duration_since(now);
+                let frees_in = (oldest + self.day).saturating_duration_since(now);
                 let used = self.limits.per_day.saturating_sub(day_left);
                 if used >= self.limits.per_day / 2 {
                     interval = interval.max(frees_in / day_left.max(1));
@@ -201,6 +234,22 @@ mod tests {
         }
         // It never stalls for hours: what is left is spread, not burnt then waited out.
         assert!(longest_gap < Duration::from_secs(2 * 3600), "{longest_gap:?}");
+    }
+
+    #[test]
+    fn shrunk_windows_scale_pacing_and_limits() {
+        let windows = Windows { hour: Duration::from_secs(10), day: Duration::from_secs(240) };
+        let mut b = RouteBudget::new(Limits { per_hour: 4, per_day: 0 }).with_windows(windows);
+        let t = Instant::now();
+        assert_eq!(b.spread_interval(t), Duration::from_millis(2500));
+        for i in 0..4 {
+            b.record(t + Duration::from_secs(i));
+        }
+        assert_eq!(b.remaining(t + Duration::from_secs(4)).0, 0);
+        assert_eq!(b.next_allowed(t + Duration::from_secs(4)), t + Duration::from_secs(10));
+        let mut d = RouteBudget::new(Limits { per_hour: 0, per_day: 24 }).with_windows(windows);
+        // The horizon keeps its 10/24 share of the day: 100 s / 24.
+        assert_eq!(d.spread_interval(t).as_millis(), 4166);
     }
 
     #[test]

@@ -5,6 +5,21 @@
 //! It talks to the app only through channels: [`LiveEvent`]s out, [`LiveCommand`]s in.
 //! The websocket is a hint; REST is the truth, and merging by message id on the app
 //! side makes seeing a message twice harmless.
+//!
+//! Phases: connect the websocket → (up) catch up, then listen, ping, and watch for
+//! silence; (refused: 404 and the like) poll per [`PollPlan`] and look for a websocket
+//! again every `ws_recheck`; (unreachable) wait the backoff delay, or until `R`. The poll
+//! plan, with its per-route budgets, lives as long as the link, so a day's budget is
+//! remembered across reconnects.
+//!
+//! Use from the app: [`spawn`] after login with [`LinkConfig::from_config`]; send
+//! [`LiveCommand::Open`] whenever the conversation on screen changes (with the newest
+//! message id the app holds), [`LiveCommand::UserInput`] on keys (cheap; it only moves
+//! polling back to the active cadence), [`LiveCommand::RetryNow`] on `R`, and
+//! [`LiveCommand::Shutdown`] at logout or exit. Merge `Inbox`, `Conversation` and
+//! `Pushed` by message id; show `State` and `Synced` with [`super::status::status_text`];
+//! on `SessionExpired` go to the login screen (the task has ended; spawn a new one
+//! after the next login). For news off screen, [`super::notify::on_new_message`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -13,38 +28,17 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::backoff::Backoff;
-use super::budget::{Limits, RouteBudget};
+use super::budget::{Limits, RouteBudget, Windows};
 use super::plan::{Cadence, PollPlan, Probe};
+use crate::api::response::DEFAULT_RETRY_AFTER;
 use crate::api::types::{ConversationSummary, InboxResponse, Message, WsEvent};
 use crate::api::{ApiError, Client, Fetched};
 
-/// How the link is connected, for the status bar.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LinkState {
-    /// Trying to connect for the first time.
-    Connecting,
-    /// Websocket up: news arrives as it happens.
-    Live,
-    /// Polling every `interval` (no websocket on this server).
-    Polling {
-        /// The current cadence.
-        interval: Duration,
-    },
-    /// Waiting out a 429 until `until` (wall clock, for "next check 14:05").
-    RateLimited {
-        /// When the next check is due.
-        until: chrono::DateTime<chrono::Utc>,
-    },
-    /// The server cannot be reached; next try in `retry_in` (from `since`).
-    Offline {
-        /// Delay before the next attempt, as decided when it failed.
-        retry_in: Duration,
-    },
-}
+pub use super::status::LinkState;
 
 /// What the link tells the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,24 +65,32 @@ pub enum LiveEvent {
 /// What the app tells the link.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveCommand {
-    /// `R`: reconnect / check now.
+    /// `R`: reconnect / check now (polling stays within its budget).
     RetryNow,
     /// A key was pressed (polling goes back to the active cadence).
     UserInput,
-    /// The conversation on screen changed, with the newest message id the app has.
+    /// The conversation on screen changed, with the newest message id the app has
+    /// (0 when none), or `None` when no conversation is open.
     Open(Option<(String, i64)>),
     /// Stop the link.
     Shutdown,
 }
 
-/// Settings of the link (from `config.toml` `[poll]`).
+/// Settings of the link (from `config.toml` `[poll]`; tests shorten every interval).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkConfig {
     /// Poll cadence.
     pub cadence: Cadence,
-    /// Per-route budget; `None` = automatic (production's limits when the server
-    /// offers no extensions, none otherwise).
+    /// Per-route budget for every server; `None` = automatic: [`LinkConfig::auto_budget`]
+    /// when the server offers no ETag and no websocket (production), none otherwise.
+    /// `Some(Limits::NONE)` = never a budget.
     pub budget: Option<Limits>,
+    /// The budget the automatic choice applies (`poll.budget_per_hour/day`; 45/h, 190/day).
+    pub auto_budget: Limits,
+    /// The windows the budget counts over (an hour and a day; shorter in tests).
+    pub budget_windows: Windows,
+    /// The first wait after a 429 that does not say how long (then doubling).
+    pub rate_limit_wait: Duration,
     /// How often to look for a websocket again while polling.
     pub ws_recheck: Duration,
     /// Client ping interval on the websocket.
@@ -97,6 +99,14 @@ pub struct LinkConfig {
     pub dead_after: Duration,
     /// Refresh the open conversation at least this often while polling.
     pub conversation_every: Duration,
+    /// Give up a websocket handshake after this long.
+    pub connect_timeout: Duration,
+    /// First reconnect delay ceiling (doubling, full jitter).
+    pub backoff_base: Duration,
+    /// Largest reconnect delay.
+    pub backoff_cap: Duration,
+    /// A connection up this long forgets past failures.
+    pub backoff_reset: Duration,
 }
 
 impl Default for LinkConfig {
@@ -104,16 +114,37 @@ impl Default for LinkConfig {
         LinkConfig {
             cadence: Cadence::default(),
             budget: None,
+            auto_budget: Limits::PRODUCTION,
+            budget_windows: Windows::REAL,
+            rate_limit_wait: Duration::from_secs(60),
             ws_recheck: Duration::from_secs(600),
             ping_every: Duration::from_secs(15),
             dead_after: Duration::from_secs(45),
             conversation_every: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(30),
+            backoff_reset: Duration::from_secs(60),
         }
     }
 }
 
-/// Start the link as a task. It ends on [`LiveCommand::Shutdown`], when the command
-/// channel closes, or after reporting [`LiveEvent::SessionExpired`].
+impl LinkConfig {
+    /// The link settings from `config.toml` `[poll]`; the rest keep their defaults.
+    pub fn from_config(poll: &crate::config::PollConfig) -> LinkConfig {
+        let secs = |n: u64| Duration::from_secs(n.max(1));
+        let per = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let d = LinkConfig::default();
+        LinkConfig {
+            cadence: Cadence { active: secs(poll.active_secs), idle: secs(poll.idle_secs), ..d.cadence },
+            auto_budget: Limits { per_hour: per(poll.budget_per_hour), per_day: per(poll.budget_per_day) },
+            ..d
+        }
+    }
+}
+
+/// Start the link as a task. It ends on [`LiveCommand::Shutdown`], when either channel
+/// closes, or after reporting [`LiveEvent::SessionExpired`].
 pub fn spawn(
     client: Client,
     config: LinkConfig,
@@ -139,8 +170,29 @@ enum WsFailure {
     NotOffered,
     /// 401: session expired.
     Unauthorized,
-    /// Could not connect at all.
+    /// Could not connect, or the server failed (5xx): try again later.
     Network(String),
+}
+
+/// What to do after a REST call failed while polling.
+enum Flow {
+    /// Carry on polling (the plan has taken note).
+    Continue,
+    /// The server is unreachable: back off.
+    Offline,
+    /// 401: log in again.
+    Expired,
+}
+
+type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Polling memory that outlives one polling phase.
+struct Polling {
+    plan: PollPlan,
+    conversation_budget: RouteBudget,
+    conversation_fetched_at: Option<Instant>,
+    /// The open conversation changed (per the inbox) and has not been fetched yet.
+    conversation_pending: bool,
 }
 
 struct Link {
@@ -157,6 +209,7 @@ struct Link {
     after_id_honoured: Option<bool>,
     server_has_etag: Option<bool>,
     state: Option<LinkState>,
+    polling: Option<Polling>,
 }
 
 impl Link {
@@ -166,12 +219,13 @@ impl Link {
         events: mpsc::Sender<LiveEvent>,
         commands: mpsc::Receiver<LiveCommand>,
     ) -> Self {
+        let backoff = Backoff::new(config.backoff_base, config.backoff_cap, config.backoff_reset);
         Link {
             client,
             config,
             events,
             commands,
-            backoff: Backoff::default(),
+            backoff,
             open: None,
             inbox_etag: None,
             conversation_etags: HashMap::new(),
@@ -180,9 +234,11 @@ impl Link {
             after_id_honoured: None,
             server_has_etag: None,
             state: None,
+            polling: None,
         }
     }
 
+    /// Send an event; false when the app is gone. Repeated states are not resent.
     async fn emit(&mut self, event: LiveEvent) -> bool {
         if let LiveEvent::State(state) = &event {
             if self.state.as_ref() == Some(state) {
@@ -193,16 +249,27 @@ impl Link {
         self.events.send(event).await.is_ok()
     }
 
+    async fn expire(&mut self) -> Stop {
+        let _ = self.emit(LiveEvent::SessionExpired).await;
+        Stop::Finish
+    }
+
     async fn run(&mut self) {
-        let _ = self.emit(LiveEvent::State(LinkState::Connecting)).await;
+        if !self.emit(LiveEvent::State(LinkState::Connecting)).await {
+            return;
+        }
         loop {
+            // Commands sent before the link started (or while it was busy connecting),
+            // e.g. the conversation already on screen, count for this attempt.
+            while let Ok(cmd) = self.commands.try_recv() {
+                if self.note_command(&Some(cmd)) {
+                    return;
+                }
+            }
             let stop = match self.connect_ws().await {
                 Ok(ws) => self.run_ws(ws).await,
                 Err(WsFailure::NotOffered) => self.run_polling().await,
-                Err(WsFailure::Unauthorized) => {
-                    let _ = self.emit(LiveEvent::SessionExpired).await;
-                    Stop::Finish
-                }
+                Err(WsFailure::Unauthorized) => self.expire().await,
                 Err(WsFailure::Network(why)) => {
                     tracing::info!(%why, "websocket connect failed");
                     self.wait_offline().await
@@ -211,6 +278,22 @@ impl Link {
             if let Stop::Finish = stop {
                 return;
             }
+        }
+    }
+
+    /// Apply a command that needs no reply in any phase; true to stop the link.
+    fn note_command(&mut self, cmd: &Option<LiveCommand>) -> bool {
+        match cmd {
+            None | Some(LiveCommand::Shutdown) => true,
+            Some(LiveCommand::Open(open)) => {
+                let changed = open.as_ref().map(|o| &o.0) != self.open.as_ref().map(|o| &o.0);
+                self.open = open.clone();
+                if let (true, Some(p)) = (changed, self.polling.as_mut()) {
+                    p.conversation_fetched_at = None;
+                }
+                false
+            }
+            Some(LiveCommand::RetryNow | LiveCommand::UserInput) => false,
         }
     }
 
@@ -224,25 +307,23 @@ impl Link {
         loop {
             tokio::select! {
                 _ = sleep_until(deadline) => return Stop::Again,
-                cmd = self.commands.recv() => match cmd {
-                    None | Some(LiveCommand::Shutdown) => return Stop::Finish,
-                    Some(LiveCommand::RetryNow) => {
+                cmd = self.commands.recv() => {
+                    if self.note_command(&cmd) {
+                        return Stop::Finish;
+                    }
+                    if let Some(LiveCommand::RetryNow) = cmd {
                         self.backoff.reset();
+                        if !self.emit(LiveEvent::State(LinkState::Connecting)).await {
+                            return Stop::Finish;
+                        }
                         return Stop::Again;
                     }
-                    Some(LiveCommand::Open(open)) => self.open = open,
-                    Some(LiveCommand::UserInput) => {}
-                },
+                }
             }
         }
     }
 
-    async fn connect_ws(
-        &mut self,
-    ) -> Result<
-        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-        WsFailure,
-    > {
+    async fn connect_ws(&mut self) -> Result<WsStream, WsFailure> {
         let (url, cookie) = self.client.websocket_request().map_err(|e| WsFailure::Network(e.to_string()))?;
         let mut request =
             url.as_str().into_client_request().map_err(|e| WsFailure::Network(e.to_string()))?;
@@ -251,39 +332,45 @@ impl Link {
             request.headers_mut().insert(header::COOKIE, value);
         }
         let connect = tokio_tungstenite::connect_async(request);
-        match tokio::time::timeout(Duration::from_secs(10), connect).await {
-            Err(_) => Err(WsFailure::Network("timed out".into())),
+        match tokio::time::timeout(self.config.connect_timeout, connect).await {
+            Err(_) => Err(WsFailure::Network("websocket handshake timed out".into())),
             Ok(Ok((ws, _response))) => Ok(ws),
-            Ok(Err(tungstenite::Error::Http(response))) => match response.status() {
-                StatusCode::UNAUTHORIZED => Err(WsFailure::Unauthorized),
-                // 429 on the upgrade: treat as "no push here" and poll within the budget.
+            Ok(Err(tungstenite::Error::Http(response))) => match response.status().as_u16() {
+                401 => Err(WsFailure::Unauthorized),
+                // A server in trouble (or a gateway in front of one being restarted) may
+                // offer the websocket again in a moment: back off, do not poll for 10 min.
+                s @ 500..=599 => Err(WsFailure::Network(format!("websocket upgrade answered {s}"))),
+                // 404, 405, 426, 403, 429…: no push here; poll within the budget.
                 _ => Err(WsFailure::NotOffered),
             },
-            Ok(Err(tungstenite::Error::Io(e))) => Err(WsFailure::Network(e.to_string())),
-            Ok(Err(e)) => Err(WsFailure::Network(e.to_string())),
+            Ok(Err(e)) => Err(WsFailure::Network(crate::sanitize::sanitize_line(&e.to_string()))),
         }
     }
 
-    async fn run_ws(
-        &mut self,
-        ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    ) -> Stop {
-        let connected_at = Instant::now();
-        self.backoff.connected(connected_at);
+    async fn run_ws(&mut self, ws: WsStream) -> Stop {
+        self.backoff.connected(Instant::now());
+        let (mut sink, mut stream) = ws.split();
+        // Catch up after subscribing, so nothing falls between the two; frames pushed
+        // meanwhile wait in the socket. A link that cannot reach REST is not up; a server
+        // that fails one request (a 500) is, or it would never be.
+        match self.catch_up().await {
+            Ok(()) => {}
+            Err(ApiError::SessionExpired) => return self.expire().await,
+            Err(e) if !matches!(e, ApiError::Offline(_)) => {
+                tracing::info!(error = %e, "catch-up after connect incomplete");
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "catch-up after connect failed");
+                let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+                self.backoff.disconnected(Instant::now());
+                return self.wait_offline().await;
+            }
+        }
         if !self.emit(LiveEvent::State(LinkState::Live)).await {
             return Stop::Finish;
         }
-        let (mut sink, mut stream) = ws.split();
-        // Catch up after subscribing, so nothing falls between the two.
-        match self.catch_up().await {
-            Ok(()) => {}
-            Err(ApiError::SessionExpired) => {
-                let _ = self.emit(LiveEvent::SessionExpired).await;
-                return Stop::Finish;
-            }
-            Err(e) => tracing::info!(error = %e, "catch-up after connect failed"),
-        }
         let mut ping = tokio::time::interval(self.config.ping_every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
         let mut last_heard = tokio::time::Instant::now();
         let stop = loop {
@@ -301,49 +388,52 @@ impl Link {
                             }
                         }
                     }
-                    Some(Ok(WsMessage::Ping(payload))) => {
-                        last_heard = tokio::time::Instant::now();
-                        if sink.send(WsMessage::Pong(payload)).await.is_err() {
-                            break Stop::Again;
-                        }
-                    }
+                    // Pings are answered by tungstenite itself; any frame proves life.
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break Stop::Again,
                     Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
                 },
                 _ = ping.tick() => {
-                    if sink.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
-                        break Stop::Again;
+                    let send = sink.send(WsMessage::Ping(Vec::new().into()));
+                    match tokio::time::timeout(self.config.dead_after, send).await {
+                        Ok(Ok(())) => {}
+                        _ => break Stop::Again,
                     }
                 }
                 _ = sleep_until(dead_at) => {
                     tracing::info!("websocket silent too long; reconnecting");
                     break Stop::Again;
                 }
-                cmd = self.commands.recv() => match cmd {
-                    None | Some(LiveCommand::Shutdown) => break Stop::Finish,
-                    Some(LiveCommand::RetryNow) => {
-                        if let Err(ApiError::SessionExpired) = self.catch_up().await {
-                            let _ = self.emit(LiveEvent::SessionExpired).await;
-                            break Stop::Finish;
+                cmd = self.commands.recv() => {
+                    if self.note_command(&cmd) {
+                        break Stop::Finish;
+                    }
+                    if let Some(LiveCommand::RetryNow) = cmd {
+                        match self.catch_up().await {
+                            Err(ApiError::SessionExpired) => {
+                                let _ = self.emit(LiveEvent::SessionExpired).await;
+                                break Stop::Finish;
+                            }
+                            Err(e) => tracing::info!(error = %e, "catch-up on request failed"),
+                            Ok(()) => {}
                         }
                     }
-                    Some(LiveCommand::Open(open)) => self.open = open,
-                    Some(LiveCommand::UserInput) => {}
-                },
+                }
             }
         };
-        let _ = sink.close().await;
+        // A stalled link must not hold us here: the close frame is a courtesy.
+        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
         self.backoff.disconnected(Instant::now());
-        if let Stop::Again = stop {
-            // A link that dropped is retried after the backoff delay.
-            return self.wait_offline().await;
+        match stop {
+            Stop::Again => self.wait_offline().await,
+            Stop::Finish => Stop::Finish,
         }
-        stop
     }
 
+    /// A pushed message in the open conversation advances its newest id, so the next
+    /// catch-up asks only for what came after.
     fn note_message(&mut self, message: &Message) {
+        let me = self.client.username().unwrap_or_default();
         if let Some((user, newest)) = &mut self.open {
-            let me = self.client.username().unwrap_or_default();
             let other = if message.sender == me { &message.recipient } else { &message.sender };
             if other == user {
                 *newest = (*newest).max(message.id);
@@ -351,11 +441,20 @@ impl Link {
         }
     }
 
-    /// Inbox, then the open conversation.
+    /// Inbox, then the open conversation (also after an inbox failure other than
+    /// offline or 401: what can be had is worth having).
     async fn catch_up(&mut self) -> Result<(), ApiError> {
-        self.fetch_inbox().await?;
+        let inbox = self.fetch_inbox().await;
+        if let Err(e) = &inbox {
+            if matches!(e, ApiError::Offline(_) | ApiError::SessionExpired) {
+                return Err(e.clone());
+            }
+            tracing::info!(error = %e, "inbox fetch failed during catch-up");
+        }
         self.fetch_open_conversation().await?;
-        let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
+        if inbox.is_ok() {
+            let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
+        }
         Ok(())
     }
 
@@ -378,7 +477,7 @@ impl Link {
                 open_changed = true;
             }
         }
-        self.emit(LiveEvent::Inbox(value)).await;
+        let _ = self.emit(LiveEvent::Inbox(value)).await;
         Ok(open_changed)
     }
 
@@ -391,13 +490,20 @@ impl Link {
         let after = (newest > 0 && self.after_id_honoured != Some(false)).then_some(newest);
         let etag = self.conversation_etags.get(&user).cloned();
         let fetched = self.client.conversation(&user, 200, after, etag.as_deref()).await?;
+        // Fetching marks the other side's messages read on the server: count them read
+        // here too, or the next probe would take the drop in unread for news.
+        if let Some(summary) = self.last_summary.get_mut(&user) {
+            if let Some(total) = self.last_unread.as_mut() {
+                *total = total.saturating_sub(summary.unread_count);
+            }
+            summary.unread_count = 0;
+        }
         let Fetched::Fresh { value, etag } = fetched else {
             return Ok(());
         };
         if let Some(after) = after {
-            let honoured = value.messages.iter().all(|m| m.id > after);
             if !value.messages.is_empty() {
-                self.after_id_honoured = Some(honoured);
+                self.after_id_honoured = Some(value.messages.iter().all(|m| m.id > after));
             }
         }
         match etag {
@@ -416,181 +522,296 @@ impl Link {
             }
         }
         if !value.messages.is_empty() || after.is_none() {
-            self.emit(LiveEvent::Conversation { user, messages: value.messages }).await;
+            let _ = self.emit(LiveEvent::Conversation { user, messages: value.messages }).await;
         }
         Ok(())
+    }
+
+    /// The budget to keep: configured, or decided by what the server offers.
+    fn limits(&self) -> Limits {
+        match self.config.budget {
+            Some(limits) => limits,
+            None if self.server_has_etag == Some(true) => Limits::NONE,
+            None => self.config.auto_budget,
+        }
+    }
+
+    /// What a failed REST call while polling means; the plan takes note of 404s and 429s.
+    fn classify(&mut self, error: ApiError, probe: Option<Probe>) -> Flow {
+        let Some(p) = self.polling.as_mut() else {
+            return Flow::Offline;
+        };
+        match error {
+            ApiError::NotFound(_) => {
+                if let Some(probe) = probe {
+                    p.plan.route_missing(probe);
+                }
+                Flow::Continue
+            }
+            ApiError::RateLimited { retry_after } => {
+                // The client reports its 60 s stand-in when the server said nothing
+                // (production's HTML 429): then the plan's own doubling wait applies.
+                let said = (retry_after != DEFAULT_RETRY_AFTER).then_some(retry_after);
+                p.plan.rate_limited_by_server(said, Instant::now());
+                Flow::Continue
+            }
+            ApiError::SessionExpired => Flow::Expired,
+            ApiError::Offline(why) => {
+                tracing::info!(%why, "poll failed: offline");
+                Flow::Offline
+            }
+            e => {
+                tracing::info!(error = %e, "poll failed");
+                Flow::Continue
+            }
+        }
+    }
+
+    async fn follow(&mut self, flow: Flow) -> Option<Stop> {
+        match flow {
+            Flow::Continue => None,
+            Flow::Offline => Some(self.wait_offline().await),
+            Flow::Expired => Some(self.expire().await),
+        }
+    }
+
+    /// Set up the polling memory once (the first inbox fetch tells whether the server
+    /// has ETags, which decides the automatic budget), and catch up within the budget.
+    async fn start_polling(&mut self) -> Option<Stop> {
+        let now = Instant::now();
+        let mut inbox_fetched = false;
+        if self.polling.is_none() {
+            if self.config.budget.is_none() && self.server_has_etag.is_none() {
+                match self.fetch_inbox().await {
+                    Ok(_) => inbox_fetched = true,
+                    Err(ApiError::SessionExpired) => return Some(self.expire().await),
+                    Err(ApiError::Offline(_)) => return Some(self.wait_offline().await),
+                    Err(e) => tracing::info!(error = %e, "first inbox fetch failed"),
+                }
+            }
+            let limits = self.limits();
+            let windows = self.config.budget_windows;
+            let plan = PollPlan::new(self.config.cadence, limits, now)
+                .with_windows(windows)
+                .with_rate_limit_wait(self.config.rate_limit_wait);
+            self.polling = Some(Polling {
+                plan,
+                conversation_budget: RouteBudget::new(limits).with_windows(windows),
+                conversation_fetched_at: None,
+                conversation_pending: true,
+            });
+        }
+        let p = self.polling.as_mut()?;
+        if inbox_fetched {
+            // The probe that decided the budget counts against the inbox route.
+            p.plan.record_extra(Probe::Inbox, now);
+        } else if p.plan.can_afford(Probe::Inbox, now) && !p.plan.rate_limited(now) {
+            p.plan.record_extra(Probe::Inbox, now);
+            match self.fetch_inbox().await {
+                Ok(changed) => {
+                    if let Some(p) = self.polling.as_mut() {
+                        p.conversation_pending |= changed;
+                    }
+                }
+                Err(e) => {
+                    let flow = self.classify(e, Some(Probe::Inbox));
+                    if let Some(stop) = self.follow(flow).await {
+                        return Some(stop);
+                    }
+                }
+            }
+        }
+        if let Some(p) = self.polling.as_mut() {
+            // After a gap the open conversation may have moved on: refresh it.
+            p.conversation_pending = true;
+        }
+        self.maybe_fetch_conversation().await
+    }
+
+    /// Fetch the open conversation when it changed or is stale, within its budget.
+    async fn maybe_fetch_conversation(&mut self) -> Option<Stop> {
+        let open = self.open.is_some();
+        let p = self.polling.as_mut()?;
+        if !open {
+            p.conversation_pending = false;
+            return None;
+        }
+        let now = Instant::now();
+        let stale =
+            p.conversation_fetched_at.is_none_or(|t| now.duration_since(t) >= self.config.conversation_every);
+        if !(p.conversation_pending || stale) || p.plan.rate_limited(now) {
+            return None;
+        }
+        let budget = &mut p.conversation_budget;
+        let pace = budget.spread_interval(now);
+        let by_budget = budget.last_request().map_or(now, |t| t + pace).max(budget.next_allowed(now));
+        if by_budget > now {
+            return None;
+        }
+        budget.record(now);
+        p.conversation_fetched_at = Some(now);
+        p.conversation_pending = false;
+        match self.fetch_open_conversation().await {
+            Ok(()) => {
+                let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
+                None
+            }
+            Err(e) => {
+                if let Some(p) = self.polling.as_mut() {
+                    p.conversation_pending = true;
+                }
+                let flow = self.classify(e, None);
+                self.follow(flow).await
+            }
+        }
     }
 
     /// Poll until it is time to look for a websocket again.
     async fn run_polling(&mut self) -> Stop {
         let started = Instant::now();
-        let limits = match self.config.budget {
-            Some(limits) => limits,
-            None => {
-                // Decide from what the server offers: one inbox fetch tells about ETags.
-                if self.server_has_etag.is_none() {
-                    match self.fetch_inbox().await {
-                        Ok(_) => {}
-                        Err(ApiError::SessionExpired) => {
-                            let _ = self.emit(LiveEvent::SessionExpired).await;
-                            return Stop::Finish;
-                        }
-                        Err(ApiError::Offline(_)) => return self.wait_offline().await,
-                        Err(_) => {}
-                    }
-                }
-                if self.server_has_etag == Some(true) {
-                    Limits::NONE
-                } else {
-                    Limits::PRODUCTION
-                }
-            }
-        };
-        let mut plan = PollPlan::new(self.config.cadence, limits, started);
-        let mut conversation_budget = RouteBudget::new(limits);
-        let mut conversation_fetched_at: Option<Instant> = None;
-        if self.server_has_etag.is_some() {
-            // The inbox fetch that probed the server counts against its route.
-            plan.record_extra(Probe::Inbox, started);
+        if let Some(stop) = self.start_polling().await {
+            return stop;
         }
-        let mut first = true;
+        let recheck_at = started + self.config.ws_recheck;
         loop {
             let now = Instant::now();
-            if now.duration_since(started) >= self.config.ws_recheck {
+            if now >= recheck_at {
                 return Stop::Again;
             }
-            let (at, probe) = plan.next_check(now);
-            let state = if plan.rate_limited(now) {
-                let wait = at.saturating_duration_since(now);
-                LinkState::RateLimited {
-                    until: chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default(),
-                }
+            let Some(p) = self.polling.as_mut() else {
+                return Stop::Again;
+            };
+            let (at, probe) = p.plan.next_check(now);
+            let state = if p.plan.rate_limited(now) {
+                let wait = chrono::Duration::from_std(at.saturating_duration_since(now)).unwrap_or_default();
+                LinkState::RateLimited { until: chrono::Utc::now() + wait }
             } else {
-                LinkState::Polling { interval: plan.cadence_interval(now) }
+                LinkState::Polling { interval: p.plan.cadence_interval(now) }
             };
             if !self.emit(LiveEvent::State(state)).await {
                 return Stop::Finish;
             }
-            let deadline = tokio::time::Instant::from_std(at);
-            let wake = loop {
-                tokio::select! {
-                    _ = sleep_until(deadline) => break true,
-                    cmd = self.commands.recv() => match cmd {
-                        None | Some(LiveCommand::Shutdown) => return Stop::Finish,
-                        Some(LiveCommand::RetryNow) => {
-                            plan.check_now();
-                            plan.user_input(Instant::now());
-                            break false;
-                        }
-                        Some(LiveCommand::UserInput) => {
-                            let was_idle = plan.cadence_interval(Instant::now()) != self.config.cadence.active;
-                            plan.user_input(Instant::now());
-                            if was_idle {
-                                break false;
+            let deadline = tokio::time::Instant::from_std(at.min(recheck_at));
+            let due = tokio::select! {
+                _ = sleep_until(deadline) => at <= recheck_at,
+                cmd = self.commands.recv() => {
+                    if self.note_command(&cmd) {
+                        return Stop::Finish;
+                    }
+                    if let Some(p) = self.polling.as_mut() {
+                        let now = Instant::now();
+                        match cmd {
+                            Some(LiveCommand::RetryNow) => {
+                                p.plan.check_now();
+                                p.plan.user_input(now);
                             }
+                            Some(LiveCommand::UserInput) => p.plan.user_input(now),
+                            _ => {}
                         }
-                        Some(LiveCommand::Open(open)) => {
-                            let changed = open.as_ref().map(|o| &o.0) != self.open.as_ref().map(|o| &o.0);
-                            self.open = open;
-                            if changed {
-                                conversation_fetched_at = None;
-                            }
-                        }
-                    },
+                    }
+                    // Plan again with what changed.
+                    false
                 }
             };
-            if !wake {
+            if !due {
                 continue;
             }
             let now = Instant::now();
-            plan.sent(probe, now);
-            let outcome = self.probe(probe, first).await;
-            first = false;
-            let news = match outcome {
+            if let Some(p) = self.polling.as_mut() {
+                p.plan.sent(probe, now);
+            }
+            let news = match self.probe(probe).await {
                 Ok(news) => {
-                    plan.succeeded();
+                    if let Some(p) = self.polling.as_mut() {
+                        p.plan.succeeded();
+                    }
                     self.backoff.reset();
                     news
                 }
-                Err(ApiError::NotFound(_)) => {
-                    plan.route_missing(probe);
-                    continue;
-                }
-                Err(ApiError::RateLimited { retry_after }) => {
-                    let retry = (retry_after > Duration::ZERO).then_some(retry_after);
-                    plan.rate_limited_by_server(retry, Instant::now());
-                    continue;
-                }
-                Err(ApiError::SessionExpired) => {
-                    let _ = self.emit(LiveEvent::SessionExpired).await;
-                    return Stop::Finish;
-                }
-                Err(ApiError::Offline(_)) => return self.wait_offline().await,
                 Err(e) => {
-                    tracing::info!(error = %e, "poll failed");
-                    continue;
+                    let flow = self.classify(e, Some(probe));
+                    match self.follow(flow).await {
+                        Some(stop) => return stop,
+                        None => continue,
+                    }
                 }
             };
-            // Follow up: the inbox when the probe saw news, the conversation when its
-            // summary changed or it is stale; each within its own route's budget.
+            // Follow up: the inbox when a cheap probe saw news (within the inbox route's
+            // budget; otherwise the rotation's inbox turn will see it), then the
+            // conversation when its summary changed or it is stale.
             let now = Instant::now();
             let mut open_changed = news.open_changed;
-            if news.unread_changed && probe != Probe::Inbox && plan.can_afford(Probe::Inbox, now) {
-                plan.record_extra(Probe::Inbox, now);
+            let inbox_affordable =
+                self.polling.as_mut().is_some_and(|p| p.plan.can_afford(Probe::Inbox, now));
+            if news.unread_changed && probe != Probe::Inbox && inbox_affordable {
+                if let Some(p) = self.polling.as_mut() {
+                    p.plan.record_extra(Probe::Inbox, now);
+                }
                 match self.fetch_inbox().await {
                     Ok(changed) => open_changed |= changed,
-                    Err(e) => tracing::info!(error = %e, "inbox refresh failed"),
+                    Err(e) => {
+                        let flow = self.classify(e, Some(Probe::Inbox));
+                        if let Some(stop) = self.follow(flow).await {
+                            return stop;
+                        }
+                    }
                 }
             }
-            let stale = conversation_fetched_at
-                .is_none_or(|t| now.duration_since(t) >= self.config.conversation_every);
-            if self.open.is_some()
-                && (open_changed || stale)
-                && conversation_budget.next_allowed(now) <= now
-                && now
-                    >= conversation_budget.last_request().unwrap_or(now)
-                        + conversation_budget.spread_interval(now).min(self.config.conversation_every)
-            {
-                conversation_budget.record(now);
-                conversation_fetched_at = Some(now);
-                match self.fetch_open_conversation().await {
-                    Ok(()) => {
-                        let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
-                    }
-                    Err(ApiError::RateLimited { retry_after }) => {
-                        plan.rate_limited_by_server(Some(retry_after), Instant::now());
-                    }
-                    Err(e) => tracing::info!(error = %e, "conversation refresh failed"),
-                }
+            if let Some(p) = self.polling.as_mut() {
+                p.conversation_pending |= open_changed;
+            }
+            if let Some(stop) = self.maybe_fetch_conversation().await {
+                return stop;
             }
         }
     }
 
     /// Send one probe; says whether it saw news.
-    async fn probe(&mut self, probe: Probe, first: bool) -> Result<News, ApiError> {
-        match probe {
-            Probe::UnreadCount => {
-                let count = self.client.unread_count().await?.unread_count;
-                let changed = self.last_unread != Some(count) || first;
-                self.last_unread = Some(count);
-                Ok(News { unread_changed: changed, open_changed: false })
-            }
+    async fn probe(&mut self, probe: Probe) -> Result<News, ApiError> {
+        let count = match probe {
+            Probe::UnreadCount => self.client.unread_count().await?.unread_count,
             Probe::Poll => {
-                let count = self.client.poll().await?.messages;
-                let changed = self.last_unread != Some(count) || first;
-                self.last_unread = Some(count);
-                Ok(News { unread_changed: changed, open_changed: false })
+                let poll = self.client.poll().await?;
+                // `/api/poll` never answers 401; it says so in the body.
+                if !poll.authenticated {
+                    return Err(ApiError::SessionExpired);
+                }
+                poll.messages
             }
             Probe::Inbox => {
                 let open_changed = self.fetch_inbox().await?;
                 let _ = self.emit(LiveEvent::Synced(chrono::Utc::now())).await;
-                Ok(News { unread_changed: false, open_changed })
+                return Ok(News { unread_changed: false, open_changed });
             }
-        }
+        };
+        let changed = self.last_unread != Some(count);
+        self.last_unread = Some(count);
+        Ok(News { unread_changed: changed, open_changed: false })
     }
 }
 
 struct News {
     unread_changed: bool,
     open_changed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_defaults_give_the_default_link() {
+        let from_file = LinkConfig::from_config(&crate::config::PollConfig::default());
+        assert_eq!(from_file, LinkConfig::default());
+        let poll = crate::config::PollConfig {
+            active_secs: 20,
+            idle_secs: 120,
+            budget_per_hour: 30,
+            budget_per_day: 100,
+        };
+        let c = LinkConfig::from_config(&poll);
+        assert_eq!((c.cadence.active, c.cadence.idle), (Duration::from_secs(20), Duration::from_secs(120)));
+        assert_eq!(c.auto_budget, Limits { per_hour: 30, per_day: 100 });
+        assert_eq!(c.budget, None, "the budget stays automatic: none for servers with extensions");
+    }
 }

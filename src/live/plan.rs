@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::budget::{Limits, RouteBudget};
+use super::budget::{Limits, RouteBudget, Windows};
 
 /// A request the poller can use to ask "anything new?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +62,7 @@ pub struct PollPlan {
     last_input: Instant,
     last_check: Option<Instant>,
     wait_until: Option<Instant>,
+    first_rate_limit_wait: Duration,
     rate_limit_wait: Duration,
     check_now: bool,
 }
@@ -84,9 +85,26 @@ impl PollPlan {
             last_input: now,
             last_check: None,
             wait_until: None,
+            first_rate_limit_wait: FIRST_RATE_LIMIT_WAIT,
             rate_limit_wait: FIRST_RATE_LIMIT_WAIT,
             check_now: true,
         }
+    }
+
+    /// Count the budgets over other windows than an hour and a day (tests).
+    pub fn with_windows(mut self, windows: Windows) -> Self {
+        for r in &mut self.routes {
+            r.budget = r.budget.clone().with_windows(windows);
+        }
+        self
+    }
+
+    /// Wait this long after a 429 that says nothing about how long (then doubling);
+    /// 60 s by default.
+    pub fn with_rate_limit_wait(mut self, first: Duration) -> Self {
+        self.first_rate_limit_wait = first.max(Duration::from_millis(1));
+        self.rate_limit_wait = self.first_rate_limit_wait;
+        self
     }
 
     /// Whether any budget applies.
@@ -167,7 +185,7 @@ impl PollPlan {
     /// The probe succeeded: forget past 429s.
     pub fn succeeded(&mut self) {
         self.wait_until = None;
-        self.rate_limit_wait = FIRST_RATE_LIMIT_WAIT;
+        self.rate_limit_wait = self.first_rate_limit_wait;
     }
 
     /// The server answered 429: wait `retry_after` if it said, else 60 s doubling.
