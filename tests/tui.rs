@@ -142,3 +142,54 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let args = [
+        "--server",
+        url.as_str(),
+        "--config-dir",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+
+    // First run: log in (remembered), read the conversation: the store fills.
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("log in", WAIT);
+    tui.type_text("alex");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("healing-demo");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("1234");
+    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("sam", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("wind-down routine", WAIT);
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    drop(tui);
+
+    // The server goes away; the second run shows what the first one saw, and says offline.
+    rt.block_on(server.shutdown());
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("sam", WAIT);
+    tui.wait_for("offline", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("wind-down routine", WAIT);
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+}

@@ -130,6 +130,17 @@ pub enum Action {
     /// A page of the inbox arrived.
     #[serde(skip)]
     InboxLoaded(InboxResponse),
+    /// The inbox as the local store last knew it (shown until the server answers).
+    #[serde(skip)]
+    CacheLoaded(InboxResponse),
+    /// Cached messages of the conversation with `user` (shown until the fetch answers).
+    #[serde(skip)]
+    ConversationCached {
+        /// The other participant.
+        user: String,
+        /// Its newest cached messages, oldest first.
+        messages: Vec<Message>,
+    },
     /// Messages of the conversation with a user arrived (full or `after_id`).
     #[serde(skip)]
     ConversationLoaded(ConversationResponse),

@@ -3,6 +3,7 @@
 //! SIGHUP/SIGTERM, read back at the next login.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use crate::app::state::State;
 use crate::store::Store;
@@ -10,7 +11,8 @@ use crate::store::Store;
 /// Where drafts go: the account's store, or nowhere (tests, no data directory).
 pub struct Drafts {
     data_dir: Option<PathBuf>,
-    store: Option<Store>,
+    /// Shared with the effect runner (cache, outbox): one connection per account.
+    store: Option<Arc<Mutex<Store>>>,
 }
 
 impl Drafts {
@@ -34,7 +36,7 @@ impl Drafts {
                         Vec::new()
                     }
                 };
-                self.store = Some(opened.store);
+                self.store = Some(Arc::new(Mutex::new(opened.store)));
                 (saved, note)
             }
             Err(e) => {
@@ -44,9 +46,17 @@ impl Drafts {
         }
     }
 
+    /// The account's store, once opened, for the runner's cache and outbox.
+    pub fn shared(&self) -> Option<Arc<Mutex<Store>>> {
+        self.store.clone()
+    }
+
     /// Keep `text` as the draft for `user` (empty text clears it).
     pub fn save(&mut self, user: &str, text: &str) {
-        if let Some(store) = self.store.as_mut() {
+        if let Some(store) = self.store.as_ref() {
+            // Each store write is one committed transaction: a poisoned lock still guards
+            // consistent data.
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
             if let Err(e) = store.save_draft(user, text) {
                 tracing::warn!(error = %e, "could not save a draft");
             }

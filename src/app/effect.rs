@@ -37,6 +37,15 @@ pub enum Effect {
     },
     /// Log out and forget the session.
     Logout,
+    /// Show what the account's local store knew (inbox, outbox) before any network
+    /// answer; comes back as `CacheLoaded` (and `OutboxLoaded`).
+    LoadCache,
+    /// Show the cached messages of the conversation with `user` while it is fetched;
+    /// comes back as `ConversationCached`.
+    LoadConversation {
+        /// The other participant.
+        user: String,
+    },
     /// Fetch one page of the inbox.
     FetchInbox {
         /// 1-based page.

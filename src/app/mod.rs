@@ -8,6 +8,7 @@ pub mod effect;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod keymap;
+pub mod local;
 pub mod run;
 pub mod runner;
 pub mod service;

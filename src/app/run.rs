@@ -373,6 +373,8 @@ where
         if let Some((server, username)) = account {
             runner.start_polling();
             let (saved, note) = host.drafts.open(&server, &username);
+            // Before the effects below run: the cache shows before the first fetch.
+            runner.set_store(host.drafts.shared());
             effects.extend(update(state, Action::DraftsLoaded(saved)));
             if let Some(note) = note {
                 effects.extend(update(state, Action::Info(note)));

@@ -16,6 +16,7 @@ use crate::api::types::{ConversationResponse, LoginRequest, SendRequest, WsEvent
 use crate::api::ApiError;
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
+use crate::app::local::{self, Shared};
 use crate::app::service::{Connect, Service};
 use crate::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
 
@@ -43,6 +44,8 @@ pub struct Runner<C: Connect> {
     link_config: LinkConfig,
     /// The conversation last reported to the link as on screen.
     open: Mutex<Option<String>>,
+    /// The account's local store (cache, outbox), once the account is known.
+    store: Arc<Mutex<Option<Shared>>>,
 }
 
 impl<C: Connect> Runner<C> {
@@ -58,7 +61,18 @@ impl<C: Connect> Runner<C> {
             link: Mutex::new(None),
             link_config: LinkConfig::default(),
             open: Mutex::new(None),
+            store: Arc::default(),
         }
+    }
+
+    /// Use this account's local store (opened after login): what the server says is
+    /// written there, and start-up and opening a conversation read from it first.
+    pub fn set_store(&self, store: Option<Shared>) {
+        *lock(&self.store) = store;
+    }
+
+    fn store(&self) -> Option<Shared> {
+        lock(&self.store).clone()
     }
 
     /// Use these live link settings (from `config.toml`).
@@ -97,8 +111,17 @@ impl<C: Connect> Runner<C> {
         // Detached: it ends on `Shutdown`, on a 401, or when the forwarder below stops.
         let _link = link::spawn(client, self.link_config.clone(), etx, crx);
         let tx = self.tx.clone();
+        let store = self.store.clone();
         let forward = tokio::spawn(async move {
             while let Some(event) = events.recv().await {
+                if let Some(store) = lock(&store).clone() {
+                    match &event {
+                        LiveEvent::Inbox(r) => local::save_inbox(&store, r, false),
+                        LiveEvent::Conversation { messages, .. } => local::save_messages(&store, messages),
+                        LiveEvent::Pushed(e) => local::save_event(&store, e),
+                        _ => {}
+                    }
+                }
                 if tx.send(action_for(event)).is_err() {
                     return;
                 }
@@ -180,6 +203,34 @@ impl<C: Connect> Runner<C> {
         }
     }
 
+    /// Read the cache for `LoadCache` / `LoadConversation` (true when it was one).
+    fn load_cached(&self, effect: &Effect) -> bool {
+        let tx = self.tx.clone();
+        let store = self.store();
+        match effect {
+            Effect::LoadCache => {
+                let Some(store) = store else { return true };
+                tokio::spawn(async move {
+                    if let Some(inbox) = local::cached_inbox(&store) {
+                        let _ = tx.send(Action::CacheLoaded(inbox));
+                    }
+                });
+            }
+            Effect::LoadConversation { user } => {
+                let Some(store) = store else { return true };
+                let user = user.clone();
+                tokio::spawn(async move {
+                    let messages = local::cached_conversation(&store, &user);
+                    if !messages.is_empty() {
+                        let _ = tx.send(Action::ConversationCached { user, messages });
+                    }
+                });
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// Run one effect. `Quit`, `OpenEditor` and `SaveDraft` belong to the main loop and
     /// are ignored here.
     pub fn run(&self, effect: Effect) {
@@ -238,6 +289,11 @@ impl<C: Connect> Runner<C> {
             });
             return;
         }
+        // The cache needs no server: it shows even before the session is checked.
+        if self.load_cached(&effect) {
+            return;
+        }
+        let store = self.store();
         let Some(svc) = self.service() else {
             if !matches!(effect, Effect::Quit | Effect::OpenEditor { .. } | Effect::SaveDraft { .. }) {
                 let _ = tx.send(Action::SessionExpired);
@@ -252,7 +308,12 @@ impl<C: Connect> Runner<C> {
             Effect::FetchInbox { page, unread_only } => {
                 self.spawn_keyed(format!("inbox:{page}"), async move {
                     match svc.inbox(page, unread_only).await {
-                        Ok(Some(r)) => send_all(&tx, live(Action::InboxLoaded(r))),
+                        Ok(Some(r)) => {
+                            if let Some(store) = &store {
+                                local::save_inbox(store, &r, unread_only);
+                            }
+                            send_all(&tx, live(Action::InboxLoaded(r)))
+                        }
                         Ok(None) => send_all(&tx, live(Action::InboxUnchanged)),
                         Err(e) => report(&tx, "inbox", e, linked),
                     }
@@ -264,6 +325,9 @@ impl<C: Connect> Runner<C> {
                         Ok(Some(mut r)) => {
                             if r.with_user.is_empty() {
                                 r.with_user = user;
+                            }
+                            if let Some(store) = &store {
+                                local::save_conversation(store, &r.with_user, &r);
                             }
                             send_all(&tx, live(Action::ConversationLoaded(r)))
                         }
@@ -299,6 +363,9 @@ impl<C: Connect> Runner<C> {
                 tokio::spawn(async move {
                     match svc.delete(id).await {
                         Ok(()) => {
+                            if let Some(store) = &store {
+                                local::save_event(store, &WsEvent::MessageDeleted { message_id: id });
+                            }
                             let _ = tx.send(Action::Deleted(id));
                         }
                         Err(e) => report(&tx, "delete", e, linked),
@@ -307,7 +374,11 @@ impl<C: Connect> Runner<C> {
             }
             Effect::MarkRead { id } => {
                 tokio::spawn(async move {
-                    if let Err(e) = svc.mark_read(id).await {
+                    let result = svc.mark_read(id).await;
+                    if let (Ok(()), Some(store)) = (&result, &store) {
+                        local::with(store, "mark read", |s| s.apply_read(id, None));
+                    }
+                    if let Err(e) = result {
                         if e == ApiError::SessionExpired {
                             let _ = tx.send(Action::SessionExpired);
                         } else {
@@ -332,6 +403,8 @@ impl<C: Connect> Runner<C> {
             }
             Effect::Login { .. }
             | Effect::Logout
+            | Effect::LoadCache
+            | Effect::LoadConversation { .. }
             | Effect::SaveDraft { .. }
             | Effect::OpenEditor { .. }
             | Effect::Quit => {}

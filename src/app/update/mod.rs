@@ -219,6 +219,8 @@ pub(crate) fn open_conversation(state: &mut State, user: &str, fx: &mut Vec<Effe
         state.inbox.total_unread = state.inbox.total_unread.saturating_sub(e.unread);
         e.unread = 0;
     }
+    // What the store knew shows at once; the fetch refreshes it.
+    fx.push(Effect::LoadConversation { user: user.clone() });
     fx.push(Effect::FetchConversation { user, after_id: None });
 }
 

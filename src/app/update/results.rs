@@ -22,6 +22,8 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.login.password.clear();
             state.login.pin.clear();
             state.connection = Connection::Connecting;
+            // The cache first (no network), then the refresh.
+            fx.push(Effect::LoadCache);
             super::fetch_inbox(state, 1, fx);
             fx.push(Effect::FetchPet);
             if let Some(c) = state.conv.as_mut() {
@@ -68,6 +70,29 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let before = state.inbox.clone();
             inbox_loaded(state, resp);
             state.dirty = state.inbox != before;
+        }
+        Action::CacheLoaded(resp) => {
+            // Only before the server's answer: the cache is older than any fetch.
+            if state.inbox.pages_loaded > 0 || resp.conversations.is_empty() {
+                state.dirty = false;
+                return;
+            }
+            let loading = state.inbox.loading;
+            inbox_loaded(state, resp);
+            state.inbox.loading = loading;
+        }
+        Action::ConversationCached { user, messages } => {
+            let user = sanitize_line(&user);
+            let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user && c.loading) else {
+                state.dirty = false;
+                return;
+            };
+            let (_, changed) = conv::merge_messages(c, messages);
+            for m in c.messages.clone() {
+                remember_users(state, &m);
+            }
+            conv::ensure_visible(state);
+            state.dirty = changed;
         }
         Action::InboxUnchanged => {
             state.dirty = state.inbox.loading;

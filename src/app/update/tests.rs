@@ -35,7 +35,13 @@ fn open_fetches_and_clears_unread() {
     assert_eq!(s.screen, Screen::Main);
     assert_eq!(s.inbox.total_unread, 3);
     let fx = keys(&mut s, &["enter"]);
-    assert_eq!(fx, vec![Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }]);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::LoadConversation { user: "dr_morgan".into() },
+            Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }
+        ]
+    );
     assert_eq!(s.focus, Pane::Conversation);
     assert_eq!(s.inbox.total_unread, 1);
     run(&mut s, [Action::ConversationLoaded(conversation())]);
@@ -265,7 +271,7 @@ fn filter_then_enter_opens_first_match() {
     type_text(&mut s, "me");
     assert_eq!(s.inbox.visible().count(), 1);
     let fx = keys(&mut s, &["enter"]);
-    assert_eq!(fx[1], Effect::FetchConversation { user: "mei".into(), after_id: None });
+    assert!(fx.contains(&Effect::FetchConversation { user: "mei".into(), after_id: None }));
     assert_eq!(s.conv.as_ref().unwrap().with_user, "mei");
     keys(&mut s, &["shift-tab", "esc"]);
     assert_eq!(s.focus, Pane::Inbox);
@@ -484,4 +490,32 @@ fn cursor_editing_never_splits_a_character() {
     s.drafts.get_mut("dr_morgan").unwrap().cursor = 1;
     type_text(&mut s, "a");
     assert_eq!(s.current_draft().unwrap().text, "aé");
+}
+
+#[test]
+fn the_cache_shows_first_and_never_overrides_the_server() {
+    let mut s = fresh(120, 40, Look::default());
+    let fx = run(&mut s, [Action::LoginSucceeded { username: "alex".into(), server: "http://x".into() }]);
+    let cache_at = fx.iter().position(|f| *f == Effect::LoadCache).expect("cache asked for");
+    let fetch_at = fx.iter().position(|f| matches!(f, Effect::FetchInbox { .. })).unwrap();
+    assert!(cache_at < fetch_at, "the cache is read before the network is asked");
+    run(&mut s, [Action::CacheLoaded(inbox())]);
+    assert_eq!(s.inbox.entries.len(), 4);
+    assert!(s.inbox.loading, "still refreshing");
+    // Opening shows the cached messages while the fetch runs.
+    keys(&mut s, &["enter"]);
+    let cached = conversation().messages[..3].to_vec();
+    run(&mut s, [Action::ConversationCached { user: "dr_morgan".into(), messages: cached }]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.messages.len(), 3);
+    assert!(c.loading);
+    run(&mut s, [Action::ConversationLoaded(conversation())]);
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 5);
+    // A late cache answer changes nothing.
+    let mut old = inbox();
+    old.conversations.truncate(1);
+    run(&mut s, [Action::CacheLoaded(old)]);
+    assert_eq!(s.inbox.entries.len(), 4);
+    run(&mut s, [Action::ConversationCached { user: "dr_morgan".into(), messages: vec![] }]);
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 5);
 }
