@@ -87,6 +87,10 @@ pub enum Action {
     TogglePet,
     /// Reconnect or poll now.
     Reconnect,
+    /// Put a refused message's text back into the compose box to resend it.
+    EditFailed,
+    /// Discard a refused message (asks first).
+    DiscardFailed,
     /// Answer "yes" to a confirmation.
     Confirm,
     /// Answer "no" to a confirmation.
@@ -160,6 +164,17 @@ pub enum Action {
         /// The reason, for people.
         reason: String,
     },
+    /// A message on its way moved along (queued again, or an attempt started).
+    #[serde(skip)]
+    SendProgress {
+        /// The message's client id.
+        client_id: String,
+        /// Where it is now.
+        mark: crate::app::state::SendMark,
+    },
+    /// The outbox as the local store holds it (at start): the echoes to show.
+    #[serde(skip)]
+    OutboxLoaded(Vec<crate::app::state::Pending>),
     /// A message was deleted (for me).
     #[serde(skip)]
     Deleted(i64),
@@ -240,6 +255,8 @@ impl Action {
             Action::CommandLine => "command_line",
             Action::TogglePet => "toggle_pet",
             Action::Reconnect => "reconnect",
+            Action::EditFailed => "edit_failed",
+            Action::DiscardFailed => "discard_failed",
             Action::Confirm => "confirm",
             Action::Deny => "deny",
             _ => return None,
@@ -279,6 +296,8 @@ impl Action {
             Action::CommandLine => "command line",
             Action::TogglePet => "pet pane",
             Action::Reconnect => "reconnect now",
+            Action::EditFailed => "edit refused",
+            Action::DiscardFailed => "discard refused",
             Action::Confirm => "yes",
             Action::Deny => "no",
             _ => "",

@@ -71,6 +71,20 @@ pub enum Effect {
         /// Subject, for the first message of a conversation.
         subject: Option<String>,
     },
+    /// Send a refused message again with new text (it keeps its place in the order).
+    Resend {
+        /// The message's client id.
+        client_id: String,
+        /// Recipient.
+        recipient: String,
+        /// The new text.
+        content: String,
+    },
+    /// Drop a refused message from the outbox (the user confirmed).
+    Discard {
+        /// The message's client id.
+        client_id: String,
+    },
     /// Delete a message for me.
     Delete {
         /// Message id.

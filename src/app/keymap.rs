@@ -232,6 +232,8 @@ fn defaults() -> Vec<Binding> {
         (c('i'), A::Compose, Normal),
         (c('c'), A::NewConversation, Normal),
         (c('d'), A::Delete, Normal),
+        (c('e'), A::EditFailed, Normal),
+        (c('D'), A::DiscardFailed, Normal),
         (c('r'), A::Refresh, Normal),
         (c('R'), A::Reconnect, Normal),
         (c('u'), A::ToggleUnread, Normal),

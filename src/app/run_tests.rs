@@ -202,9 +202,15 @@ async fn refusal_keeps_text_and_wrong_password_shows_in_place() {
     events.push(key(C::Enter));
     let terminal = drive(&mut state, &fake, events).await;
     assert!(fake.0.lock().unwrap().sent.is_empty());
-    assert_eq!(state.current_draft().unwrap().text, "hi there");
+    // The refused text stays on screen, marked, with the reason.
+    assert_eq!(state.current_draft().unwrap().text, "");
+    assert!(matches!(state.pending[0].mark, crate::app::state::SendMark::Failed(_)));
     let screen = terminal.backend().to_string();
     assert!(screen.contains("not sent: Users may only reply"), "{screen}");
+    assert!(screen.contains("hi there"), "{screen}");
+    // e puts it back into the box.
+    let _ = drive(&mut state, &fake, vec![key(C::Esc), key(C::Char('e'))]).await;
+    assert_eq!(state.current_draft().unwrap().text, "hi there");
 }
 
 #[tokio::test]

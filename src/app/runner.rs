@@ -18,7 +18,10 @@ use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::local::{self, Shared};
 use crate::app::service::{Connect, Service};
+use crate::app::state::{Pending, SendMark};
 use crate::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
+use crate::live::sender::{self, OutboxEvent, SenderHandle};
+use crate::store::{OutboxEntry, OutboxState, OutgoingMessage};
 
 /// Poll interval when the server answers unchanged fetches with 304.
 pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
@@ -46,6 +49,8 @@ pub struct Runner<C: Connect> {
     open: Mutex<Option<String>>,
     /// The account's local store (cache, outbox), once the account is known.
     store: Arc<Mutex<Option<Shared>>>,
+    /// The outbox sender (`crate::live::sender`), when there is a store and a client.
+    sender: Arc<Mutex<Option<SenderHandle>>>,
 }
 
 impl<C: Connect> Runner<C> {
@@ -62,13 +67,39 @@ impl<C: Connect> Runner<C> {
             link_config: LinkConfig::default(),
             open: Mutex::new(None),
             store: Arc::default(),
+            sender: Arc::default(),
         }
     }
 
     /// Use this account's local store (opened after login): what the server says is
     /// written there, and start-up and opening a conversation read from it first.
+    /// With a real client, the outbox sender starts on it too: it flushes at once, so
+    /// messages left by the last run (quit, crash, `kill -9`) go out now.
     pub fn set_store(&self, store: Option<Shared>) {
+        // Dropping the old handle stops its task (an attempt cut short is settled later).
+        *lock(&self.sender) = None;
+        let client = self.service().and_then(|s| s.live_client());
+        if let (Some(store), Some(client)) = (&store, client) {
+            let (handle, mut events) = sender::spawn(client, store.clone());
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                while let Some(event) = events.recv().await {
+                    if let Some(action) = outbox_action(event) {
+                        if tx.send(action).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+            *lock(&self.sender) = Some(handle);
+        }
         *lock(&self.store) = store;
+    }
+
+    /// Whether messages go through the outbox (store and sender running).
+    fn outbox(&self) -> Option<Shared> {
+        let running = lock(&self.sender).is_some();
+        self.store().filter(|_| running)
     }
 
     fn store(&self) -> Option<Shared> {
@@ -112,8 +143,13 @@ impl<C: Connect> Runner<C> {
         let _link = link::spawn(client, self.link_config.clone(), etx, crx);
         let tx = self.tx.clone();
         let store = self.store.clone();
+        let outbox = self.sender.clone();
         let forward = tokio::spawn(async move {
             while let Some(event) = events.recv().await {
+                if let LiveEvent::State(LinkState::Live | LinkState::Polling { .. }) = &event {
+                    // The link is back: what waits in the outbox goes now.
+                    wake(&outbox);
+                }
                 if let Some(store) = lock(&store).clone() {
                     match &event {
                         LiveEvent::Inbox(r) => local::save_inbox(&store, r, false),
@@ -214,6 +250,11 @@ impl<C: Connect> Runner<C> {
                     if let Some(inbox) = local::cached_inbox(&store) {
                         let _ = tx.send(Action::CacheLoaded(inbox));
                     }
+                    if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()) {
+                        if !entries.is_empty() {
+                            let _ = tx.send(Action::OutboxLoaded(entries.into_iter().map(pending).collect()));
+                        }
+                    }
                 });
             }
             Effect::LoadConversation { user } => {
@@ -276,6 +317,7 @@ impl<C: Connect> Runner<C> {
         }
         if let Effect::Logout = effect {
             self.stop_polling();
+            *lock(&self.sender) = None;
             self.keep.store(false, std::sync::atomic::Ordering::Relaxed);
             let svc = lock(&self.service).take();
             self.connect.forget();
@@ -337,27 +379,42 @@ impl<C: Connect> Runner<C> {
                 })
             }
             Effect::Send { client_id, recipient, content, subject } => {
+                let outbox = self.outbox();
+                let sender = self.sender.clone();
                 tokio::spawn(async move {
-                    let req = SendRequest { recipient, content, subject };
-                    match svc.send(req, client_id.clone()).await {
-                        Ok(response) => {
-                            let _ = tx.send(Action::SendSucceeded { client_id, response });
-                        }
-                        Err(ApiError::SessionExpired) => send_all(
-                            &tx,
-                            [
-                                Action::SendRefused { client_id, reason: "session expired".into() },
-                                Action::SessionExpired,
-                            ],
-                        ),
-                        Err(ApiError::Forbidden(reason) | ApiError::Invalid(reason)) => {
-                            let _ = tx.send(Action::SendRefused { client_id, reason });
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Action::SendRefused { client_id, reason: e.to_string() });
+                    let mut msg = OutgoingMessage::new(recipient, subject, content);
+                    let id = uuid::Uuid::parse_str(&client_id).ok();
+                    if let (Some(store), Some(id)) = (outbox, id) {
+                        msg.client_id = id;
+                        // Saved before any attempt; the sender reports how it goes.
+                        if local::with(&store, "enqueue", |s| s.enqueue(&msg)).is_some() {
+                            wake(&sender);
+                            return;
                         }
                     }
+                    send_direct(&svc, &tx, client_id, msg.send_request()).await;
                 });
+            }
+            Effect::Resend { client_id, recipient, content } => {
+                let outbox = self.outbox();
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    if let (Some(store), Ok(id)) = (outbox, uuid::Uuid::parse_str(&client_id)) {
+                        if local::with(&store, "edit", |s| s.edit_failed(id, &content)).is_some() {
+                            wake(&sender);
+                            return;
+                        }
+                    }
+                    let req = SendRequest { recipient, content, subject: None };
+                    send_direct(&svc, &tx, client_id, req).await;
+                });
+            }
+            Effect::Discard { client_id } => {
+                if let (Some(store), Ok(id)) = (store, uuid::Uuid::parse_str(&client_id)) {
+                    tokio::spawn(async move {
+                        local::with(&store, "discard", |s| s.discard(id));
+                    });
+                }
             }
             Effect::Delete { id } => {
                 tokio::spawn(async move {
@@ -397,6 +454,7 @@ impl<C: Connect> Runner<C> {
             }),
             Effect::Reconnect => {
                 // `R`: the link reconnects or checks now (within its budget).
+                wake(&self.sender);
                 if !self.command(LiveCommand::RetryNow) {
                     let _ = tx.send(Action::PollDue);
                 }
@@ -410,6 +468,74 @@ impl<C: Connect> Runner<C> {
             | Effect::Quit => {}
         }
     }
+}
+
+/// Send without an outbox (no store, or a service without a client): the outcome
+/// comes back as `SendSucceeded` / `SendRefused`.
+async fn send_direct<S: Service>(svc: &S, tx: &UnboundedSender<Action>, client_id: String, req: SendRequest) {
+    match svc.send(req, client_id.clone()).await {
+        Ok(response) => {
+            let _ = tx.send(Action::SendSucceeded { client_id, response });
+        }
+        Err(ApiError::SessionExpired) => send_all(
+            tx,
+            [Action::SendRefused { client_id, reason: "session expired".into() }, Action::SessionExpired],
+        ),
+        Err(ApiError::Forbidden(reason) | ApiError::Invalid(reason)) => {
+            let _ = tx.send(Action::SendRefused { client_id, reason });
+        }
+        Err(e) => {
+            let _ = tx.send(Action::SendRefused { client_id, reason: e.to_string() });
+        }
+    }
+}
+
+/// Wake the outbox sender, if one runs.
+fn wake(sender: &Mutex<Option<SenderHandle>>) {
+    if let Some(s) = lock(sender).as_ref() {
+        s.wake();
+    }
+}
+
+/// An outbox entry as the echo the screen shows.
+fn pending(e: OutboxEntry) -> Pending {
+    Pending {
+        client_id: e.message.client_id.to_string(),
+        recipient: e.message.recipient,
+        content: e.message.content,
+        subject: e.message.subject,
+        mark: match e.state {
+            OutboxState::Queued => SendMark::Queued,
+            OutboxState::Sending { .. } => SendMark::Sending,
+            OutboxState::Sent { server_id } => SendMark::Sent(server_id),
+            OutboxState::Failed { reason } => SendMark::Failed(reason),
+        },
+    }
+}
+
+/// What the outbox sender says, as actions (its waiting is the link's to report).
+fn outbox_action(event: OutboxEvent) -> Option<Action> {
+    Some(match event {
+        OutboxEvent::Sending { client_id, .. } => {
+            Action::SendProgress { client_id: client_id.to_string(), mark: SendMark::Sending }
+        }
+        OutboxEvent::Queued { client_id, .. } => {
+            Action::SendProgress { client_id: client_id.to_string(), mark: SendMark::Queued }
+        }
+        OutboxEvent::Sent { client_id, recipient, server_id } => Action::SendSucceeded {
+            client_id: client_id.to_string(),
+            response: crate::api::types::SendResponse {
+                message_id: server_id,
+                status: "sent".into(),
+                recipient,
+                conversation_id: None,
+            },
+        },
+        OutboxEvent::Failed { client_id, reason, .. } => {
+            Action::SendRefused { client_id: client_id.to_string(), reason }
+        }
+        OutboxEvent::Waiting { .. } | OutboxEvent::Idle => return None,
+    })
 }
 
 /// How often to poll this server.

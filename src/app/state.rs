@@ -152,10 +152,49 @@ impl Inbox {
     }
 }
 
+/// Where a message on its way is (the outbox's states, as the screen shows them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SendMark {
+    /// Saved, waiting for its turn or for the link (⏳).
+    #[default]
+    Queued,
+    /// An attempt is under way (↑).
+    Sending,
+    /// The server has it under this id; shown until its copy arrives (✓).
+    Sent(i64),
+    /// Refused for good, with the server's reason (sanitized) (✗).
+    Failed(String),
+}
+
+impl SendMark {
+    /// The status mark: ⏳ ↑ ✓ ✗, or the ASCII fallbacks `..` `^` `ok` `x`.
+    pub fn mark(&self, ascii: bool) -> &'static str {
+        use crate::store::OutboxState as O;
+        let state = match self {
+            SendMark::Queued => O::Queued,
+            SendMark::Sending => O::Sending { attempt_started_at: DateTime::<Utc>::default() },
+            SendMark::Sent(id) => O::Sent { server_id: *id },
+            SendMark::Failed(_) => O::Failed { reason: String::new() },
+        };
+        state.mark(ascii)
+    }
+
+    /// The mark with a word or two, for the line above the message.
+    pub fn label(&self, ascii: bool) -> String {
+        let mark = self.mark(ascii);
+        match self {
+            SendMark::Queued => format!("{mark} queued"),
+            SendMark::Sending => format!("{mark} sending"),
+            SendMark::Sent(_) => format!("{mark} sent"),
+            SendMark::Failed(reason) => format!("{mark} not sent (e edit, D discard): {reason}"),
+        }
+    }
+}
+
 /// A message being sent, shown as a local echo until the server answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
-    /// Client id (also the idempotency key).
+    /// Client id (a UUID; also the idempotency key and the outbox key).
     pub client_id: String,
     /// Recipient.
     pub recipient: String,
@@ -163,6 +202,8 @@ pub struct Pending {
     pub content: String,
     /// Subject, when given.
     pub subject: Option<String>,
+    /// Where it is.
+    pub mark: SendMark,
 }
 
 /// The open conversation.
@@ -212,6 +253,8 @@ pub struct Draft {
 pub enum Confirm {
     /// Delete the message with this id.
     Delete(i64),
+    /// Discard the refused outbox message with this client id.
+    Discard(String),
 }
 
 /// Fields of the new-conversation dialog.
@@ -368,6 +411,12 @@ pub struct State {
     pub quit: bool,
     /// Client ids handed out so far (part of each new id).
     pub next_client_id: u64,
+    /// Random per run (set by the runtime; 0 in tests): new client ids are this plus
+    /// [`State::next_client_id`], so `update` stays pure and ids stay unique.
+    pub client_id_base: u128,
+    /// The refused message (client id) whose text is being edited in the compose box:
+    /// sending it resends that message in its place.
+    pub editing: Option<String>,
 }
 
 impl State {
@@ -398,6 +447,8 @@ impl State {
             dirty: true,
             quit: false,
             next_client_id: 0,
+            client_id_base: 0,
+            editing: None,
         }
     }
 

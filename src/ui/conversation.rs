@@ -125,7 +125,13 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
             let mut lines = vec![Line::from(vec![
                 Span::raw("  "),
                 Span::styled("you".to_owned(), th.me),
-                Span::styled(format!(" {} sending{}", th.sym.dot, th.sym.ellipsis), th.dim),
+                Span::styled(
+                    format!(" {} {}", th.sym.dot, p.mark.label(state.look.ascii)),
+                    match p.mark {
+                        crate::app::state::SendMark::Failed(_) => th.error,
+                        _ => th.dim,
+                    },
+                ),
             ])];
             lines.extend(text::wrap(&p.content, w).into_iter().map(|r| Line::from(format!("  {r}"))));
             rows.splice(0..0, lines);

@@ -15,6 +15,7 @@ use crate::ui::theme::Theme;
 pub fn render_confirm(what: &Confirm, area: Rect, buf: &mut Buffer, th: &Theme) {
     let question = match what {
         Confirm::Delete(_) => "Delete this message for you?",
+        Confirm::Discard(_) => "Discard this unsent message?",
     };
     let rect = centered(area, (text::width(question) as u16 + 6).max(24), 4);
     Clear.render(rect, buf);

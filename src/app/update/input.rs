@@ -132,6 +132,13 @@ fn confirm_key(state: &mut State, key: Key, what: crate::app::state::Confirm, fx
     if yes {
         match what {
             crate::app::state::Confirm::Delete(id) => fx.push(Effect::Delete { id }),
+            crate::app::state::Confirm::Discard(client_id) => {
+                state.pending.retain(|p| p.client_id != client_id);
+                if state.editing.as_ref() == Some(&client_id) {
+                    state.editing = None;
+                }
+                fx.push(Effect::Discard { client_id });
+            }
         }
     }
     if yes || no {

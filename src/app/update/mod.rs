@@ -103,6 +103,14 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 state.overlay = crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Delete(id));
             }
         }
+        Action::EditFailed => edit_failed(state, fx),
+        Action::DiscardFailed => {
+            if let Some(id) = failed_here(state) {
+                state.overlay = crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Discard(id));
+            } else {
+                state.dirty = false;
+            }
+        }
         Action::Refresh => refresh(state, fx),
         Action::ToggleUnread => {
             state.inbox.unread_only = !state.inbox.unread_only;
@@ -242,6 +250,43 @@ fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::FetchPet);
 }
 
+/// The client id of the refused message held in the open conversation, if any (a
+/// refused message holds its conversation's queue, so there is at most one that counts).
+fn failed_here(state: &State) -> Option<String> {
+    let user = &state.conv.as_ref()?.with_user;
+    state
+        .pending
+        .iter()
+        .find(|p| &p.recipient == user && matches!(p.mark, crate::app::state::SendMark::Failed(_)))
+        .map(|p| p.client_id.clone())
+}
+
+/// `e`: the refused message's text goes back into the compose box; sending it resends
+/// that message in its place.
+fn edit_failed(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(id) = failed_here(state) else {
+        state.dirty = false;
+        return;
+    };
+    let Some(p) = state.pending.iter().find(|p| p.client_id == id).cloned() else { return };
+    let d = state.drafts.entry(p.recipient.clone()).or_default();
+    if d.text.trim().is_empty() {
+        *d = crate::app::state::Draft { cursor: p.content.len(), text: p.content.clone() };
+    } else if !d.text.contains(&p.content) {
+        let joined = format!("{}\n{}", p.content, d.text);
+        *d = crate::app::state::Draft { cursor: joined.len(), text: joined };
+    }
+    state.editing = Some(id);
+    state.focus = Pane::Compose;
+    save_current_draft(state, fx);
+}
+
+/// A new client id: unique per run (random base) and per message (counter).
+fn new_client_id(state: &mut State) -> String {
+    state.next_client_id += 1;
+    uuid::Uuid::from_u128(state.client_id_base.wrapping_add(u128::from(state.next_client_id))).to_string()
+}
+
 fn send(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(conv) = state.conv.as_mut() else { return };
     let user = conv.with_user.clone();
@@ -260,18 +305,32 @@ fn send(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     *draft = crate::app::state::Draft::default();
-    state.next_client_id += 1;
-    let client_id = format!("tui-{}-{}", state.now.timestamp_millis(), state.next_client_id);
-    let subject = conv.subject.take();
     // Sending means the user wants to see the newest messages, their own included.
     conv.follow = true;
-    state.pending.push(crate::app::state::Pending {
-        client_id: client_id.clone(),
-        recipient: user.clone(),
-        content: content.clone(),
-        subject: subject.clone(),
+    let editing = state.editing.take().and_then(|id| {
+        state.pending.iter_mut().find(|p| {
+            p.client_id == id
+                && p.recipient == user
+                && matches!(p.mark, crate::app::state::SendMark::Failed(_))
+        })
     });
-    fx.push(Effect::Send { client_id, recipient: user.clone(), content, subject });
+    if let Some(p) = editing {
+        // The refused message goes again, in its old place, with the new text.
+        p.content = content.clone();
+        p.mark = crate::app::state::SendMark::Queued;
+        fx.push(Effect::Resend { client_id: p.client_id.clone(), recipient: user.clone(), content });
+    } else {
+        let client_id = new_client_id(state);
+        let subject = state.conv.as_mut().and_then(|c| c.subject.take());
+        state.pending.push(crate::app::state::Pending {
+            client_id: client_id.clone(),
+            recipient: user.clone(),
+            content: content.clone(),
+            subject: subject.clone(),
+            mark: crate::app::state::SendMark::Queued,
+        });
+        fx.push(Effect::Send { client_id, recipient: user.clone(), content, subject });
+    }
     fx.push(Effect::SaveDraft { user, text: String::new() });
     if let Some(c) = state.conv.as_mut() {
         conv::to_bottom(c);

@@ -4,7 +4,7 @@
 use crate::api::types::{Message, Pet};
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
-use crate::app::state::{Draft, InboxEntry, NoticeKind, Pane, PetState, Screen, State};
+use crate::app::state::{Draft, InboxEntry, NoticeKind, Pane, Pending, PetState, Screen, SendMark, State};
 use crate::sanitize::sanitize_line;
 
 use super::conv;
@@ -38,10 +38,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.login.error = Some(sanitize_line(&reason));
         }
         Action::SessionExpired => {
-            // Drafts, the open conversation and unsent text all stay for after the login.
-            for p in std::mem::take(&mut state.pending) {
-                restore_text(state, &p.recipient, &p.content);
-            }
+            // Drafts, the open conversation and the outbox all stay for after the login.
             state.screen = Screen::Login;
             state.overlay = crate::app::state::Overlay::None;
             state.login.busy = false;
@@ -92,6 +89,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 remember_users(state, &m);
             }
             conv::ensure_visible(state);
+            prune_sent(state);
             state.dirty = changed;
         }
         Action::InboxUnchanged => {
@@ -148,11 +146,19 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 }
             }
             conv::ensure_visible(state);
+            prune_sent(state);
             state.dirty = changed;
         }
         Action::SendSucceeded { client_id, response } => {
-            let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else { return };
+            let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else {
+                state.dirty = false;
+                return;
+            };
             let p = state.pending.remove(i);
+            if state.editing.as_ref() == Some(&client_id) {
+                state.editing = None;
+            }
+            // The server's copy under its id: the real one (push or fetch) replaces it.
             let msg = Message {
                 id: response.message_id,
                 sender: state.me.clone().unwrap_or_default(),
@@ -166,19 +172,38 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             messages_arrived(state, vec![msg], fx);
         }
         Action::SendRefused { client_id, reason } => {
-            if let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) {
-                let p = state.pending.remove(i);
-                restore_text(state, &p.recipient, &p.content);
-                if state.conv.as_ref().is_some_and(|c| c.with_user == p.recipient) {
-                    if let Some(c) = state.conv.as_mut() {
-                        c.subject = c.subject.take().or(p.subject);
-                    }
-                    state.focus = Pane::Compose;
-                }
-                let text = state.drafts.get(&p.recipient).map(|d| d.text.clone()).unwrap_or_default();
-                fx.push(Effect::SaveDraft { user: p.recipient, text });
+            let reason = sanitize_line(&reason);
+            if let Some(p) = state.pending.iter_mut().find(|p| p.client_id == client_id) {
+                // The text stays on screen (✗) until the user edits or discards it.
+                p.mark = SendMark::Failed(reason.clone());
             }
-            state.notify(NoticeKind::Error, format!("not sent: {}", sanitize_line(&reason)));
+            state.notify(NoticeKind::Error, format!("not sent: {reason}"));
+        }
+        Action::SendProgress { client_id, mark } => {
+            let found = state.pending.iter_mut().find(|p| p.client_id == client_id);
+            match found {
+                Some(p) if p.mark != mark => p.mark = mark,
+                _ => state.dirty = false,
+            }
+        }
+        Action::OutboxLoaded(entries) => {
+            for e in entries {
+                let e = Pending {
+                    recipient: sanitize_line(&e.recipient),
+                    content: crate::sanitize::sanitize(&e.content),
+                    subject: e.subject.map(|s| sanitize_line(&s)),
+                    mark: match e.mark {
+                        SendMark::Failed(r) => SendMark::Failed(sanitize_line(&r)),
+                        m => m,
+                    },
+                    client_id: e.client_id,
+                };
+                match state.pending.iter_mut().find(|p| p.client_id == e.client_id) {
+                    Some(p) => p.mark = e.mark,
+                    None => state.pending.push(e),
+                }
+            }
+            prune_sent(state);
         }
         Action::Deleted(id) => {
             if let Some(c) = state.conv.as_mut() {
@@ -187,7 +212,10 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             conv::ensure_visible(state);
             state.notify(NoticeKind::Info, "message deleted");
         }
-        Action::MessagesArrived(msgs) => messages_arrived(state, msgs, fx),
+        Action::MessagesArrived(msgs) => {
+            messages_arrived(state, msgs, fx);
+            prune_sent(state);
+        }
         Action::DraftsLoaded(saved) => {
             // What is in memory is newer than what was on disk.
             for (user, text) in saved {
@@ -254,12 +282,11 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Put unsent text back into `user`'s compose box (before anything typed since).
-fn restore_text(state: &mut State, user: &str, text: &str) {
-    let d = state.drafts.entry(user.to_owned()).or_default();
-    let typed = d.text.trim();
-    let joined = if typed.is_empty() { text.to_owned() } else { format!("{text}\n{}", d.text) };
-    *d = Draft { cursor: joined.len(), text: joined };
+/// Drop the echoes of confirmed messages whose server copy is on screen now.
+fn prune_sent(state: &mut State) {
+    let Some(c) = state.conv.as_ref() else { return };
+    let here = |id: i64| c.messages.binary_search_by_key(&id, |m| m.id).is_ok();
+    state.pending.retain(|p| !matches!(p.mark, SendMark::Sent(id) if here(id)));
 }
 
 fn remember_users(state: &mut State, m: &Message) {

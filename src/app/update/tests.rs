@@ -4,7 +4,7 @@ use crate::api::types::{ConversationResponse, SendResponse};
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::fixture::*;
-use crate::app::state::{Confirm, Look, NoticeKind, Overlay, Pane, Screen};
+use crate::app::state::{Confirm, Look, NoticeKind, Overlay, Pane, Pending, Screen, SendMark};
 
 fn long_conversation(n: i64) -> ConversationResponse {
     ConversationResponse {
@@ -160,19 +160,93 @@ fn send_refused_keeps_text_and_says_why() {
     type_text(&mut s, "first");
     let fx = keys(&mut s, &["enter"]);
     let Some(Effect::Send { client_id, .. }) = fx.first().cloned() else { panic!() };
+    assert_eq!(s.pending[0].mark, SendMark::Queued, "shown at once, queued");
+    run(&mut s, [Action::SendProgress { client_id: client_id.clone(), mark: SendMark::Sending }]);
+    assert_eq!(s.pending[0].mark, SendMark::Sending);
     type_text(&mut s, "second");
     run(
         &mut s,
         [Action::SendRefused {
-            client_id,
+            client_id: client_id.clone(),
             reason: "Users may only reply to clinicians, not initiate contact\x1b[2J".into(),
         }],
     );
-    assert_eq!(s.current_draft().unwrap().text, "first\nsecond");
+    // The refused text stays on screen (✗) and the box keeps what was typed since.
+    let reason = "Users may only reply to clinicians, not initiate contact";
+    assert_eq!(s.pending[0].mark, SendMark::Failed(reason.into()));
+    assert_eq!(s.pending[0].content, "first");
+    assert_eq!(s.current_draft().unwrap().text, "second");
     let n = s.notice.as_ref().unwrap();
     assert_eq!(n.kind, NoticeKind::Error);
-    assert_eq!(n.text, "not sent: Users may only reply to clinicians, not initiate contact");
+    assert_eq!(n.text, format!("not sent: {reason}"));
     assert_eq!(s.focus, Pane::Compose);
+    run(&mut s, [Action::Deleted(13)]);
+    let ids: Vec<i64> = s.conv.as_ref().unwrap().messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, vec![10, 11, 12, 14]);
+
+    // e: the text comes back into the box; Enter resends that same message.
+    keys(&mut s, &["esc", "e"]);
+    assert_eq!(s.focus, Pane::Compose);
+    assert_eq!(s.current_draft().unwrap().text, "first\nsecond");
+    let fx = keys(&mut s, &["enter"]);
+    assert_eq!(
+        fx[0],
+        Effect::Resend {
+            client_id: client_id.clone(),
+            recipient: "dr_morgan".into(),
+            content: "first\nsecond".into()
+        }
+    );
+    assert_eq!(s.pending.len(), 1, "no second copy");
+    assert_eq!(s.pending[0].mark, SendMark::Queued);
+    let response = SendResponse {
+        message_id: 99,
+        status: "sent".into(),
+        recipient: "dr_morgan".into(),
+        conversation_id: None,
+    };
+    run(&mut s, [Action::SendSucceeded { client_id, response }]);
+    assert!(s.pending.is_empty());
+    assert_eq!(s.conv.as_ref().unwrap().messages.last().unwrap().content, "first\nsecond");
+}
+
+#[test]
+fn a_refused_message_is_discarded_only_after_yes() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "oops");
+    let fx = keys(&mut s, &["enter"]);
+    let Some(Effect::Send { client_id, .. }) = fx.first().cloned() else { panic!() };
+    assert!(keys(&mut s, &["esc", "D"]).iter().all(|f| !matches!(f, Effect::Discard { .. })));
+    assert_eq!(s.overlay, Overlay::None, "nothing refused: nothing to discard");
+    run(&mut s, [Action::SendRefused { client_id: client_id.clone(), reason: "no".into() }]);
+    keys(&mut s, &["D"]);
+    assert_eq!(s.overlay, Overlay::Confirm(Confirm::Discard(client_id.clone())));
+    keys(&mut s, &["n"]);
+    assert_eq!(s.pending.len(), 1, "kept on no");
+    keys(&mut s, &["D"]);
+    let fx = keys(&mut s, &["y"]);
+    assert_eq!(fx, vec![Effect::Discard { client_id }]);
+    assert!(s.pending.is_empty());
+}
+
+#[test]
+fn the_outbox_at_start_shows_and_confirmed_echoes_give_way_to_the_real_message() {
+    let mut s = main_screen(120, 40, Look::default());
+    let echo = |id: &str, mark: SendMark| Pending {
+        client_id: id.into(),
+        recipient: "dr_morgan".into(),
+        content: format!("echo {id}\x1b[2J"),
+        subject: None,
+        mark,
+    };
+    run(&mut s, [Action::OutboxLoaded(vec![echo("a", SendMark::Queued), echo("b", SendMark::Sent(15))])]);
+    assert_eq!(s.pending.len(), 2);
+    assert_eq!(s.pending[0].content, "echo a", "sanitized");
+    let mut real = conversation();
+    real.messages.push(msg(15, "alex", "dr_morgan", "echo b", 1));
+    run(&mut s, [Action::ConversationLoaded(real)]);
+    assert_eq!(s.pending.iter().map(|p| p.client_id.as_str()).collect::<Vec<_>>(), ["a"]);
 }
 
 #[test]
