@@ -193,3 +193,91 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
     key_by_key(&mut tui, &[b"q"]);
     assert!(tui.wait_exit(WAIT));
 }
+
+#[test]
+fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let server = rt.block_on(start(ServerOptions::local_demo(db.clone()))).unwrap();
+    let addr = server.addr();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let args = [
+        "--server",
+        url.as_str(),
+        "--config-dir",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("log in", WAIT);
+    tui.type_text("alex");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("healing-demo");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("1234");
+    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.wait_for("sam", WAIT);
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    drop(tui);
+
+    // Offline: the message is kept and shown as queued.
+    rt.block_on(server.shutdown());
+    let text = "written on a train";
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("offline", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open dr_morgan");
+    key_by_key(&mut tui, &[b"\r", b"i"]);
+    tui.type_text(text);
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for(text, WAIT);
+    tui.wait_for("queued", WAIT);
+    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    drop(tui);
+
+    // The server is back (same address, same data): the next start sends it, once.
+    let server = rt.block_on(start(ServerOptions { addr, ..ServerOptions::local_demo(db) })).unwrap();
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    let copies = rt.block_on(async {
+        let opts = ClientOptions { allow_http: true, ..Default::default() };
+        let client = Client::new(&url, &opts).unwrap();
+        let login = LoginRequest {
+            username: "dr_morgan".into(),
+            password: "healing-demo".into(),
+            pin: "1234".into(),
+            remember_me: None,
+        };
+        client.login(&login).await.unwrap();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let copies = match client.conversation("alex", 200, None, None).await.unwrap() {
+                Fetched::Fresh { value, .. } => value.messages.iter().filter(|m| m.content == text).count(),
+                Fetched::NotModified => 0,
+            };
+            if copies > 0 || tokio::time::Instant::now() > deadline {
+                // Give a duplicate, if any, the time to land too.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                break match client.conversation("alex", 200, None, None).await.unwrap() {
+                    Fetched::Fresh { value, .. } => {
+                        value.messages.iter().filter(|m| m.content == text).count()
+                    }
+                    Fetched::NotModified => copies,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(copies, 1, "delivered exactly once");
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}

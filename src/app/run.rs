@@ -149,6 +149,8 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     crate::app::terminal::install_panic_hook();
     let tz = *chrono::Local::now().offset();
     let mut state = State::new(chrono::Utc::now(), tz.fix(), start.look, start.keymap);
+    // Client ids (outbox keys, Idempotency-Key) must differ from every earlier run's.
+    state.client_id_base = uuid::Uuid::new_v4().as_u128();
     state.login.server = start.server.unwrap_or_default();
     if state.login.server.is_empty() {
         state.login.focus = crate::app::state::LoginField::Server;
