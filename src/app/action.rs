@@ -175,6 +175,14 @@ pub enum Action {
     /// The outbox as the local store holds it (at start): the echoes to show.
     #[serde(skip)]
     OutboxLoaded(Vec<crate::app::state::Pending>),
+    /// Search results for `query` (cached first, then merged with the server's).
+    #[serde(skip)]
+    SearchResults {
+        /// The query they answer.
+        query: String,
+        /// Matches, newest first.
+        messages: Vec<Message>,
+    },
     /// A message was deleted (for me).
     #[serde(skip)]
     Deleted(i64),
@@ -291,7 +299,7 @@ impl Action {
             Action::Delete => "delete message",
             Action::Refresh => "refresh",
             Action::ToggleUnread => "unread only",
-            Action::Filter => "filter by name",
+            Action::Filter => "filter / search",
             Action::NewConversation => "new conversation",
             Action::CommandLine => "command line",
             Action::TogglePet => "pet pane",

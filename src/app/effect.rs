@@ -85,6 +85,14 @@ pub enum Effect {
         /// The message's client id.
         client_id: String,
     },
+    /// Search cached messages (one conversation, or all plus the server's search);
+    /// comes back as `SearchResults`.
+    Search {
+        /// The text.
+        query: String,
+        /// Only the conversation with this user.
+        scope: Option<String>,
+    },
     /// Delete a message for me.
     Delete {
         /// Message id.

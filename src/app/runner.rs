@@ -409,6 +409,33 @@ impl<C: Connect> Runner<C> {
                     send_direct(&svc, &tx, client_id, req).await;
                 });
             }
+            Effect::Search { query, scope } => {
+                let client = svc.live_client();
+                self.spawn_keyed("search".into(), async move {
+                    let local = store
+                        .as_ref()
+                        .and_then(|store| {
+                            local::with(store, "search", |s| match &scope {
+                                Some(user) => s.search_conversation(user, &query),
+                                None => s.search(&query),
+                            })
+                        })
+                        .unwrap_or_default();
+                    let _ = tx.send(Action::SearchResults { query: query.clone(), messages: local });
+                    // Everywhere: the server's search too, when it has one (404: it doesn't).
+                    let (None, Some(client)) = (scope, client) else { return };
+                    match client.search(&query).await {
+                        Ok(found) => {
+                            if let Some(store) = &store {
+                                local::save_messages(store, &found.results);
+                            }
+                            let _ = tx.send(Action::SearchResults { query, messages: found.results });
+                        }
+                        Err(ApiError::NotFound(_)) => {}
+                        Err(e) => tracing::info!(error = %e, "server search failed; cached results only"),
+                    }
+                });
+            }
             Effect::Discard { client_id } => {
                 if let (Some(store), Ok(id)) = (store, uuid::Uuid::parse_str(&client_id)) {
                     tokio::spawn(async move {

@@ -267,6 +267,23 @@ pub enum NewField {
     Subject,
 }
 
+/// The search box and its results (`/` in a conversation, `:search TEXT` everywhere).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Search {
+    /// What is searched for.
+    pub query: String,
+    /// Only this conversation; `None`: all cached messages (plus the server's results).
+    pub scope: Option<String>,
+    /// Matches, newest first, sanitized, one per id.
+    pub results: Vec<Message>,
+    /// Selected result.
+    pub selected: usize,
+    /// The query is being typed (Enter searches).
+    pub typing: bool,
+    /// A search has run for `query`.
+    pub searched: bool,
+}
+
 /// Something drawn over the panes, taking the keys while it is up.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Overlay {
@@ -281,6 +298,8 @@ pub enum Overlay {
     Command(String),
     /// Typing the inbox name filter.
     Filter,
+    /// Search and its results.
+    Search(Box<Search>),
     /// The new-conversation dialog.
     NewConversation {
         /// Recipient typed so far.

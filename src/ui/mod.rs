@@ -72,6 +72,7 @@ pub fn draw(state: &State, area: Rect, buf: &mut Buffer) {
         Overlay::NewConversation { recipient, subject, field } => {
             overlay::render_new(state, recipient, subject, *field, main, buf, &th)
         }
+        Overlay::Search(search) => overlay::render_search(state, search, main, buf, &th),
         Overlay::None | Overlay::Command(_) | Overlay::Filter => {}
     }
 }

@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
 
-use crate::app::state::{Confirm, NewField, State};
+use crate::app::state::{Confirm, NewField, Search, State};
 use crate::ui::help::centered;
 use crate::ui::text;
 use crate::ui::theme::Theme;
@@ -81,5 +81,51 @@ pub fn render_new(
             w,
             th.dim,
         );
+    }
+}
+
+/// Draw the search box and its results (newest first; the selected one highlighted).
+pub fn render_search(state: &State, search: &Search, area: Rect, buf: &mut Buffer, th: &Theme) {
+    let rect = centered(area, area.width.saturating_sub(4).max(20), area.height.saturating_sub(2).max(6));
+    Clear.render(rect, buf);
+    let title = match &search.scope {
+        Some(user) => format!("Search {user}"),
+        None => "Search all messages".to_owned(),
+    };
+    let inner = th.pane(buf, rect, Line::from(th.title_span(title)), true);
+    let w = inner.width as usize;
+    if inner.height == 0 || w == 0 {
+        return;
+    }
+    let cursor = if search.typing { th.sym.cursor } else { "" };
+    let query = format!(" / {}{cursor}", search.query);
+    buf.set_stringn(inner.x, inner.y, text::truncate(&query, w, th.ascii), w, th.title);
+    let help = if search.typing {
+        "Enter: search   Esc: close"
+    } else if search.results.is_empty() {
+        "nothing found   /: search again   Esc: close"
+    } else {
+        "j/k: move   Enter: open   /: search again   Esc: close"
+    };
+    let rows = inner.height.saturating_sub(2) as usize;
+    if !search.typing && search.searched {
+        let top = search.selected.saturating_sub(rows.saturating_sub(1));
+        for (n, (i, m)) in search.results.iter().enumerate().skip(top).take(rows).enumerate() {
+            let me = state.me.as_deref() == Some(m.sender.as_str());
+            let who = if me { format!("you → {}", m.recipient) } else { m.sender.clone() };
+            let when = m
+                .sent_at
+                .map(|t| crate::ui::time_fmt::relative(t.utc(), state.now, state.tz))
+                .unwrap_or_default();
+            let one_line: String = m.content.split_whitespace().collect::<Vec<_>>().join(" ");
+            let row = format!(" {} · {} · {}", who, when, one_line);
+            let style = if i == search.selected { th.selected } else { Style::new() };
+            let shown = text::pad(&text::truncate(&row, w, th.ascii), w);
+            buf.set_stringn(inner.x, inner.y + 1 + n as u16, shown, w, style);
+        }
+    }
+    if inner.height >= 2 {
+        let y = inner.y + inner.height - 1;
+        buf.set_stringn(inner.x + 1, y, text::truncate(help, w.saturating_sub(1), th.ascii), w, th.dim);
     }
 }

@@ -243,3 +243,25 @@ fn start_up_problems_show_on_the_login_screen() {
     s.notify(crate::app::state::NoticeKind::Error, "[keys] unknown action \"explode\"");
     assert!(screen(&s).contains("unknown action"));
 }
+
+#[test]
+fn search_results_overlay() {
+    let mut s = main_screen(80, 24, panes());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "search week");
+    keys(&mut s, &["enter"]);
+    let found = vec![
+        msg(10, "dr_morgan", "alex", "Hi Alex, how has this week been?", 60 * 25),
+        msg(
+            11,
+            "alex",
+            "dr_morgan",
+            "Better than last week. Sleeping a bit more,\nwalking most days.",
+            60 * 24,
+        ),
+        msg(40, "sam", "alex", "Walk next week?\x1b[2J", 60 * 24 * 3),
+    ];
+    run(&mut s, [Action::SearchResults { query: "week".into(), messages: found }]);
+    keys(&mut s, &["j"]);
+    insta::assert_snapshot!("search_results", screen(&s));
+}

@@ -39,6 +39,10 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             filter_key(state, key, fx);
             return;
         }
+        Overlay::Search(search) => {
+            super::search::key(state, key, *search, fx);
+            return;
+        }
         Overlay::NewConversation { recipient, subject, field } => {
             new_conv_key(state, key, recipient, subject, field, fx);
             return;
@@ -58,7 +62,7 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
 }
 
 /// Edit a single-line field; true when the key was an edit.
-fn edit_line(field: &mut String, key: Key) -> bool {
+pub(crate) fn edit_line(field: &mut String, key: Key) -> bool {
     match (key.typed_char(), key.code) {
         (Some(c), _) => {
             field.push(c);
@@ -182,7 +186,8 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
             super::save_current_draft(state, fx);
             fx.push(Effect::Logout);
         }
-        "search" => state.notify(NoticeKind::Info, "search not available yet"),
+        "search" | "s" if !arg.is_empty() => super::search::start(state, arg, None, fx),
+        "search" | "s" => state.notify(NoticeKind::Error, ":search needs some text"),
         "help" => state.overlay = Overlay::Help,
         other => state
             .notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),

@@ -5,6 +5,7 @@
 mod conv;
 mod input;
 mod results;
+mod search;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
@@ -116,6 +117,15 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.inbox.unread_only = !state.inbox.unread_only;
             state.inbox.selected = 0;
             fetch_inbox(state, 1, fx);
+        }
+        Action::Filter if state.focus == Pane::Conversation && state.conv.is_some() => {
+            // `/` inside a conversation searches it.
+            let scope = state.conv.as_ref().map(|c| c.with_user.clone());
+            state.overlay = crate::app::state::Overlay::Search(Box::new(crate::app::state::Search {
+                scope,
+                typing: true,
+                ..Default::default()
+            }));
         }
         Action::Filter => {
             state.overlay = crate::app::state::Overlay::Filter;

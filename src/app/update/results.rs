@@ -205,6 +205,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             prune_sent(state);
         }
+        Action::SearchResults { query, messages } => super::search::results(state, &query, messages),
         Action::Deleted(id) => {
             if let Some(c) = state.conv.as_mut() {
                 conv::remove_message(c, id);

@@ -371,9 +371,10 @@ fn command_line() {
     assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
     keys(&mut s, &[":"]);
     type_text(&mut s, "search pills");
-    keys(&mut s, &["enter"]);
-    assert_eq!(s.notice.as_ref().unwrap().text, "search not available yet");
-    keys(&mut s, &[":"]);
+    let fx = keys(&mut s, &["enter"]);
+    assert_eq!(fx, vec![Effect::Search { query: "pills".into(), scope: None }]);
+    assert!(matches!(&s.overlay, Overlay::Search(b) if b.query == "pills" && !b.typing));
+    keys(&mut s, &["esc", ":"]);
     type_text(&mut s, "quit");
     let fx = keys(&mut s, &["enter"]);
     assert!(s.quit && fx.contains(&Effect::Quit));
@@ -592,4 +593,68 @@ fn the_cache_shows_first_and_never_overrides_the_server() {
     assert_eq!(s.inbox.entries.len(), 4);
     run(&mut s, [Action::ConversationCached { user: "dr_morgan".into(), messages: vec![] }]);
     assert_eq!(s.conv.as_ref().unwrap().messages.len(), 5);
+}
+
+#[test]
+fn search_in_a_conversation_and_everywhere_opens_at_the_message() {
+    let mut s = main_screen(120, 40, Look::default());
+    // `/` in the conversation searches it.
+    keys(&mut s, &["/"]);
+    assert!(matches!(&s.overlay, Overlay::Search(b) if b.scope.as_deref() == Some("dr_morgan") && b.typing));
+    type_text(&mut s, "week");
+    let fx = keys(&mut s, &["enter"]);
+    assert_eq!(fx, vec![Effect::Search { query: "week".into(), scope: Some("dr_morgan".into()) }]);
+    // Results for another query, or another conversation's, are not shown.
+    run(
+        &mut s,
+        [Action::SearchResults { query: "other".into(), messages: vec![msg(1, "sam", "alex", "x", 1)] }],
+    );
+    run(
+        &mut s,
+        [Action::SearchResults { query: "week".into(), messages: vec![msg(2, "sam", "alex", "week", 1)] }],
+    );
+    let Overlay::Search(b) = &s.overlay else { panic!() };
+    assert!(b.results.is_empty() && b.searched);
+    keys(&mut s, &["esc"]);
+    assert_eq!(s.overlay, Overlay::None);
+
+    // `:search` searches everything; server results merge by id, newest first.
+    keys(&mut s, &["esc", ":"]);
+    type_text(&mut s, "search walk");
+    let fx = keys(&mut s, &["enter"]);
+    assert_eq!(fx, vec![Effect::Search { query: "walk".into(), scope: None }]);
+    run(
+        &mut s,
+        [Action::SearchResults {
+            query: "walk".into(),
+            messages: vec![msg(11, "alex", "dr_morgan", "walk", 5)],
+        }],
+    );
+    let old = msg(3, "sam", "alex", "a walk long ago\x1b[2J", 60 * 24 * 90);
+    run(
+        &mut s,
+        [Action::SearchResults {
+            query: "walk".into(),
+            messages: vec![msg(11, "alex", "dr_morgan", "walk", 5), old],
+        }],
+    );
+    let Overlay::Search(b) = &s.overlay else { panic!() };
+    assert_eq!(b.results.iter().map(|m| m.id).collect::<Vec<_>>(), [11, 3]);
+    assert_eq!(b.results[1].content, "a walk long ago", "sanitized");
+    // Enter opens sam's conversation at that (old) message.
+    let fx = keys(&mut s, &["j", "enter"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "sam".into(), after_id: None }));
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(s.focus, Pane::Conversation);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.with_user, "sam");
+    assert_eq!(c.messages[c.selected].id, 3);
+    assert!(!c.follow);
+    // The fetch keeps the view on it.
+    let mut resp = conversation();
+    resp.with_user = "sam".into();
+    resp.messages = vec![msg(50, "sam", "alex", "new", 1), msg(51, "alex", "sam", "newer", 0)];
+    run(&mut s, [Action::ConversationLoaded(resp)]);
+    let c = s.conv.as_ref().unwrap();
+    assert_eq!(c.messages[c.selected].id, 3);
 }
