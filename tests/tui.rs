@@ -190,6 +190,20 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
     tui.type_text("open dr_morgan");
     key_by_key(&mut tui, &[b"\r"]);
     tui.wait_for("wind-down routine", WAIT);
+    // Searching the cache works offline too; Enter opens the conversation at the result.
+    key_by_key(&mut tui, &[b"\t", b"\t", b"\t", b":"]);
+    tui.type_text("search sleeping");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("Search all messages", WAIT);
+    tui.wait_for("checking in after Monday", WAIT);
+    key_by_key(&mut tui, &[b"/"]);
+    tui.type_text("early");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("you → dr_morgan", WAIT);
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_quiet(Duration::from_millis(300), WAIT);
+    let screen = tui.screen_text();
+    assert!(!screen.contains("Search all") && screen.contains("waking up early"), "{screen}");
     key_by_key(&mut tui, &[b"q"]);
     assert!(tui.wait_exit(WAIT));
 }

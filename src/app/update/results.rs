@@ -14,7 +14,16 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     state.dirty = true;
     match action {
         Action::LoginSucceeded { username, server } => {
-            state.me = Some(sanitize_line(&username));
+            let me = sanitize_line(&username);
+            if state.me.as_ref().is_some_and(|old| *old != me) {
+                // Another account (after an expired session): nothing of the last one stays.
+                state.pending.clear();
+                state.editing = None;
+                state.inbox = Default::default();
+                state.conv = None;
+                state.focus = Pane::Inbox;
+            }
+            state.me = Some(me);
             state.server = sanitize_line(&server);
             state.screen = Screen::Main;
             state.login.busy = false;
@@ -55,6 +64,9 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::LoggedOut => {
             state.screen = Screen::Login;
             state.me = None;
+            // The outbox stays in the account's store; its echoes leave the screen.
+            state.pending.clear();
+            state.editing = None;
             state.inbox = Default::default();
             state.conv = None;
             state.pet = PetState::Unknown;

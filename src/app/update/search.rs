@@ -79,6 +79,7 @@ pub(crate) fn key(state: &mut State, key: Key, mut search: Search, fx: &mut Vec<
         (KeyCode::Down, _) | (_, Some('j')) => search.selected = (search.selected + 1).min(last),
         (_, Some('/')) => {
             search.typing = true;
+            search.query.clear();
             search.results.clear();
             search.searched = false;
         }

@@ -658,3 +658,16 @@ fn search_in_a_conversation_and_everywhere_opens_at_the_message() {
     let c = s.conv.as_ref().unwrap();
     assert_eq!(c.messages[c.selected].id, 3);
 }
+
+#[test]
+fn another_account_sees_nothing_of_the_last_one() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "private");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.pending.len(), 1);
+    run(&mut s, [Action::SessionExpired]);
+    assert_eq!(s.pending.len(), 1, "kept for the same account");
+    run(&mut s, [Action::LoginSucceeded { username: "sam".into(), server: "http://x".into() }]);
+    assert!(s.pending.is_empty() && s.conv.is_none() && s.inbox.entries.is_empty());
+}
