@@ -295,3 +295,61 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let args = [
+        "--server",
+        url.as_str(),
+        "--config-dir",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("log in", WAIT);
+    tui.type_text("alex");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("healing-demo");
+    key_by_key(&mut tui, &[b"\t"]);
+    tui.type_text("1234");
+    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.wait_for("sam", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("new nobody_at_all");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.type_text("hello stranger");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_for("not sent (e edit, D discard)", WAIT);
+    assert!(tui.screen_text().contains("hello stranger"), "the refused text stays visible");
+    // e: the text is back in the box; Esc, then D and y discard it.
+    key_by_key(&mut tui, &[b"\x1b", b"e"]);
+    tui.wait_quiet(Duration::from_millis(300), WAIT);
+    key_by_key(&mut tui, &[b"\x1b", b"D"]);
+    tui.wait_for("Discard this unsent message?", WAIT);
+    key_by_key(&mut tui, &[b"y"]);
+    tui.wait_quiet(Duration::from_millis(300), WAIT);
+    assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    drop(tui);
+
+    // Not in the outbox any more: the next start shows nothing of it.
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    key_by_key(&mut tui, &[b":"]);
+    tui.type_text("open nobody_at_all");
+    key_by_key(&mut tui, &[b"\r"]);
+    tui.wait_quiet(Duration::from_millis(500), WAIT);
+    assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
+    key_by_key(&mut tui, &[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
