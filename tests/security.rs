@@ -4,62 +4,69 @@
 //! `--ca-cert`) hold through the real binary and client; every parser survives the
 //! hostile seed corpus in `tests/corpus/`.
 
-#![cfg(feature = "server")]
-
+#[cfg(feature = "server")]
 mod support;
 
-use std::time::Duration;
-
-use healing_tui::api::types::{LoginRequest, SendRequest};
-use healing_tui::api::{Client, ClientOptions};
-use healing_tui::server::{start, ServerOptions};
-use support::pty::PtySession;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// The attack: retitle the window (OSC 0 and 2), clear the screen, fake a line from
-/// someone else with a carriage return, reverse the rest with U+202E.
-const HOSTILE: &str =
-    "hello \u{1b}]0;PWNED\u{7}\u{1b}]2;PWNED2\u{1b}\\\u{1b}[2J\rdr_morgan: fake line \u{202e}txt.exe ENDMARK";
-
-fn key_by_key(tui: &mut PtySession, keys: &[&[u8]]) {
-    for k in keys {
-        tui.send(k);
-        std::thread::sleep(Duration::from_millis(40));
-    }
-}
-
-fn login(name: &str) -> LoginRequest {
-    LoginRequest { username: name.into(), password: "pw-pw-pw".into(), pin: "1111".into(), remember_me: None }
-}
-
-/// Records what the terminal model was asked to do besides drawing.
-#[derive(Default)]
-struct TitleWatch {
-    titles: Vec<Vec<u8>>,
-    oscs: usize,
-}
-
-impl vt100::Callbacks for TitleWatch {
-    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
-        self.titles.push(name.to_vec());
-    }
-    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
-        self.titles.push(title.to_vec());
-    }
-    fn unhandled_osc(&mut self, _: &mut vt100::Screen, _params: &[&[u8]]) {
-        self.oscs += 1;
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
+#[cfg(feature = "server")]
 mod escape_injection {
-    use super::*;
+    use std::time::Duration;
+
+    use crate::support::pty::PtySession;
+    use healing_tui::api::types::{LoginRequest, SendRequest};
+    use healing_tui::api::{Client, ClientOptions};
     use healing_tui::server::db::Db;
     use healing_tui::server::seed::create_user;
+    use healing_tui::server::{start, ServerOptions};
+
+    const WAIT: Duration = Duration::from_secs(30);
+
+    /// The attack: retitle the window (OSC 0 and 2), clear the screen, fake a line from
+    /// someone else with a carriage return, reverse the rest with U+202E.
+    const HOSTILE: &str =
+        "hello \u{1b}]0;PWNED\u{7}\u{1b}]2;PWNED2\u{1b}\\\u{1b}[2J\rdr_morgan: fake line \u{202e}txt.exe ENDMARK";
+
+    fn key_by_key(tui: &mut PtySession, keys: &[&[u8]]) {
+        for k in keys {
+            tui.send(k);
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    fn login(name: &str) -> LoginRequest {
+        LoginRequest {
+            username: name.into(),
+            password: "pw-pw-pw".into(),
+            pin: "1111".into(),
+            remember_me: None,
+        }
+    }
+
+    /// Records what the terminal model was asked to do besides drawing.
+    #[derive(Default)]
+    struct TitleWatch {
+        titles: Vec<Vec<u8>>,
+        oscs: usize,
+    }
+
+    impl vt100::Callbacks for TitleWatch {
+        fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
+            self.titles.push(name.to_vec());
+        }
+        fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+            self.titles.push(title.to_vec());
+        }
+        fn unhandled_osc(&mut self, _: &mut vt100::Screen, _params: &[&[u8]]) {
+            self.oscs += 1;
+        }
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+
+    fn nz(n: u16) -> std::num::NonZeroU16 {
+        std::num::NonZeroU16::new(n).unwrap()
+    }
 
     #[test]
     fn hostile_message_and_username_are_harmless_text() {
@@ -174,6 +181,306 @@ mod escape_injection {
     }
 }
 
-fn nz(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).unwrap()
+/// Property tests ("fuzzing") for every parser of outside text. Case counts are
+/// proptest's defaults (256) so CI stays short; `PROPTEST_CASES=200000` runs each longer.
+mod fuzz {
+    use std::path::Path;
+
+    use healing_tui::api::cookies::Jar;
+    use healing_tui::api::response::Reply;
+    use healing_tui::api::time::parse_timestamp;
+    use healing_tui::api::types::*;
+    use healing_tui::api::ApiError;
+    use healing_tui::config::{Config, ConfigError};
+    use healing_tui::sanitize::is_clean;
+    use proptest::prelude::*;
+
+    /// Config-ish text: lines made of the real keys and sections with arbitrary values,
+    /// so the parser gets past the first token and into its own checks.
+    fn config_text() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "server",
+            "theme",
+            "ascii",
+            "layout",
+            "quiet_clock",
+            "mouse",
+            "active_secs",
+            "idle_secs",
+            "budget_per_hour",
+            "bell",
+            "desktop",
+            "show_content",
+            "title_unread",
+            "animate",
+            "\"j\"",
+            "unknown",
+        ]);
+        let value = prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            "\\PC{0,16}".prop_map(|s| format!("{s:?}")),
+            "[ -~\\t\\x1b\\u{202e}]{0,16}",
+            Just("\"https://www.healing-space.org.uk\"".to_string()),
+            Just("\"dark\"".to_string()),
+            Just("[1, \"a\"]".to_string()),
+            Just("{ x = 1 }".to_string()),
+        ];
+        let line = prop_oneof![
+            (key, value).prop_map(|(k, v)| format!("{k} = {v}")),
+            prop::sample::select(vec!["[poll]", "[notify]", "[pet]", "[keys]", "[other]", "[[pet]]", "["])
+                .prop_map(str::to_string),
+            "[ -~\\t\\r\\x1b]{0,24}",
+        ];
+        prop::collection::vec(line, 0..10).prop_map(|l| l.join("\n"))
+    }
+
+    fn check_config(text: &str) -> Result<(), TestCaseError> {
+        match Config::parse(text, Path::new("/cfg/config.toml")) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    prop_assert!(w.starts_with("/cfg/config.toml"));
+                }
+            }
+            Err(ConfigError::Invalid { line, column, ref path, .. }) => {
+                // The line points into the text (one past the end for a missing token).
+                let lines = text.split('\n').count().max(1);
+                prop_assert!(line >= 1 && line <= lines + 1, "line {line} of {lines}");
+                prop_assert!(column >= 1);
+                prop_assert_eq!(path, Path::new("/cfg/config.toml"));
+                let shown = Config::parse(text, Path::new("/cfg/config.toml")).unwrap_err().to_string();
+                prop_assert!(shown.starts_with(&format!("/cfg/config.toml:{line}:{column}: ")), "{shown}");
+            }
+            Err(other) => prop_assert!(false, "parse gave a non-parse error: {other}"),
+        }
+        Ok(())
+    }
+
+    /// Websocket frames: the event shapes with hostile fields, or junk.
+    fn ws_text() -> impl Strategy<Value = String> {
+        let kind = prop::sample::select(vec![
+            "message.new",
+            "message.read",
+            "message.deleted",
+            "pet.updated",
+            "",
+            "MESSAGE.NEW",
+        ]);
+        let field = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "\\PC{0,12}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}a]{0,12}"
+                .prop_map(serde_json::Value::from),
+        ];
+        prop_oneof![
+            (kind, field.clone(), field.clone(), field).prop_map(|(k, a, b, c)| {
+                serde_json::json!({"type": k, "message_id": a, "message": {"id": b, "content": c, "sender": "x"}})
+                    .to_string()
+            }),
+            "\\PC{0,64}",
+            prop::collection::vec(any::<u8>(), 0..128).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    }
+
+    /// Reply bodies: bytes, HTML pages, JSON error bodies with odd fields.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let text = "\\PC{0,40}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202e}<>&;a]{0,40}";
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..200),
+            text.prop_map(|t| format!("<!doctype html><title>{t}</title><p>{t}").into_bytes()),
+            text.prop_map(|t| format!("<html><p {t}").into_bytes()),
+            (text, any::<i64>(), prop::option::of("[a-zA-Z_]{0,12}")).prop_map(|(t, n, code)| {
+                serde_json::json!({"error": t, "code": code, "error_id": t, "retry_after": n})
+                    .to_string()
+                    .into_bytes()
+            }),
+            (text, "\\PC{0,8}")
+                .prop_map(|(t, k)| serde_json::json!({k: t, "retry_after": t}).to_string().into_bytes()),
+        ]
+    }
+
+    fn content_type() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(prop_oneof![
+            Just("application/json".to_string()),
+            Just("text/html; charset=utf-8".to_string()),
+            Just("TEXT/HTML".to_string()),
+            "\\PC{0,20}",
+        ])
+    }
+
+    fn check_reply(
+        status: u16,
+        ct: Option<&str>,
+        retry: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), TestCaseError> {
+        let reply = Reply { status, content_type: ct, retry_after: retry, body };
+        let _ = reply.is_csrf_failure();
+        let wait = reply.retry_after_duration();
+        prop_assert!(wait.as_secs() > 0);
+        if let Some(text) = reply.server_text() {
+            prop_assert!(is_clean(&text) && !text.contains('\n'), "{text:?}");
+            prop_assert!(text.chars().count() <= 301);
+        }
+        let inbox = reply.json::<InboxResponse>();
+        match status {
+            200..=299 => {
+                prop_assert_eq!(reply.empty(), Ok(()));
+                if let Err(e) = inbox {
+                    prop_assert!(matches!(e, ApiError::Protocol { .. }), "{e:?}");
+                }
+                return Ok(());
+            }
+            _ => prop_assert_eq!(inbox.err(), Some(reply.error())),
+        }
+        let err = reply.error();
+        let shown = err.to_string();
+        prop_assert!(is_clean(&shown) && !shown.contains('\n'), "{shown:?}");
+        match (status, &err) {
+            (401, ApiError::SessionExpired)
+            | (403, ApiError::Forbidden(_))
+            | (404, ApiError::NotFound(_))
+            | (429, ApiError::RateLimited { .. }) => {}
+            (400..=499, ApiError::Invalid(_)) if ![401, 403, 404, 429].contains(&status) => {}
+            (500..=599, ApiError::Server { status: s, .. }) if *s == status => {}
+            (100..=199 | 300..=399, ApiError::Protocol { .. }) => {}
+            _ => prop_assert!(false, "status {status} became {err:?}"),
+        }
+        if let ApiError::Server { error_id: Some(id), .. } = &err {
+            prop_assert!(is_clean(id) && !id.contains('\n'));
+        }
+        Ok(())
+    }
+
+    fn check_cookie(line: &str) -> Result<(), TestCaseError> {
+        let jar = Jar::new();
+        for url in ["http://127.0.0.1:5000/api/auth/login", "https://www.healing-space.org.uk/api/x"] {
+            let url = url::Url::parse(url).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            jar.store(line, &url);
+            if let Some(header) = jar.header_for(&url) {
+                // A cookie value must never be able to inject a header line.
+                prop_assert!(!header.chars().any(|c| c.is_control()), "{header:?}");
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn config_never_panics_and_errors_carry_line_numbers(text in config_text()) {
+            check_config(&text)?;
+        }
+
+        #[test]
+        fn config_never_panics_on_any_string(text in "\\PC{0,200}|[\\x00-\\x7f]{0,200}") {
+            check_config(&text)?;
+        }
+
+        #[test]
+        fn websocket_events_never_panic(text in ws_text()) {
+            if let Some(event) = WsEvent::parse(&text) {
+                // Whatever parsed must survive a round trip (the server sends what we parse).
+                let again = serde_json::to_string(&event).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert!(WsEvent::parse(&again).is_some(), "{again}");
+            }
+        }
+
+        #[test]
+        fn replies_map_to_the_right_error(
+            status in 100u16..600,
+            ct in content_type(),
+            retry in prop::option::of("\\PC{0,12}|[0-9]{1,25}"),
+            body in body(),
+        ) {
+            check_reply(status, ct.as_deref(), retry.as_deref(), &body)?;
+        }
+
+        #[test]
+        fn set_cookie_lines_never_panic_or_inject(line in "\\PC{0,80}|[\\x00-\\x7f]{0,80}|[a-z]{1,8}=[\\x00-\\x7f\\u{80}-\\u{9f}]{0,20}(; [A-Za-z-]{0,10}(=[ -~]{0,20})?){0,4}") {
+            check_cookie(&line)?;
+        }
+
+        #[test]
+        fn timestamps_never_panic(text in "\\PC{0,40}|[0-9:TZ+ ,.-]{0,40}|[A-Za-z]{3}, [0-9]{1,3} [A-Za-z]{3} [0-9]{1,6} [0-9:]{0,9} GMT") {
+            let _ = parse_timestamp(&text);
+        }
+    }
+
+    mod corpus {
+        use super::*;
+
+        fn corpus() -> Vec<(String, Vec<u8>)> {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_file())
+                .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+                .collect();
+            files.sort();
+            assert!(files.len() >= 10, "the seed corpus went missing: {files:?}");
+            files
+        }
+
+        /// Every parser over every seed file: no panic, and what reaches people is clean.
+        #[test]
+        fn every_parser_over_every_corpus_file() {
+            for (name, bytes) in corpus() {
+                let text = String::from_utf8_lossy(&bytes);
+                let fail = |e: TestCaseError| panic!("{name}: {e}");
+                for status in [200, 204, 301, 400, 401, 403, 404, 413, 429, 500, 502, 503, 599] {
+                    for ct in [None, Some("application/json"), Some("text/html; charset=utf-8")] {
+                        check_reply(status, ct, Some(&text), &bytes).unwrap_or_else(fail);
+                    }
+                }
+                check_config(&text).unwrap_or_else(fail);
+                for line in text.lines() {
+                    check_cookie(line).unwrap_or_else(fail);
+                    let _ = parse_timestamp(line);
+                }
+                let _ = WsEvent::parse(&text);
+                let _ = serde_json::from_slice::<InboxResponse>(&bytes);
+                let _ = serde_json::from_slice::<ConversationResponse>(&bytes);
+                let _ = serde_json::from_slice::<PetStatusResponse>(&bytes);
+                let _ = serde_json::from_slice::<ErrorBody>(&bytes);
+                let clean = healing_tui::sanitize::sanitize(&text);
+                assert!(is_clean(&clean), "{name}: {clean:?}");
+                if text.contains("\u{1b}]") {
+                    assert!(!clean.contains("PWNED"), "{name}: an OSC payload survived: {clean:?}");
+                }
+                // Each seed read as what it is: a JSON body's escapes decode to real ESCs first.
+                let as_type = if name.ends_with(".html") { Some("text/html") } else { None };
+                for ct in as_type.into_iter().chain(name.ends_with(".json").then_some("application/json")) {
+                    let reply =
+                        Reply { status: 400, content_type: Some(ct), retry_after: None, body: &bytes };
+                    let shown = reply.error().to_string();
+                    assert!(!shown.contains("PWNED") && is_clean(&shown), "{name}: {shown:?}");
+                }
+                let line = healing_tui::sanitize::sanitize_line(&text);
+                assert!(is_clean(&line) && !line.contains('\n'), "{name}");
+            }
+        }
+
+        /// The hostile JSON seeds really do parse (leniently) into the types, and every
+        /// field the screen shows is harmless once sanitized.
+        #[test]
+        fn hostile_json_seeds_parse_leniently() {
+            let files = corpus();
+            let get = |n: &str| files.iter().find(|(name, _)| name == n).map(|(_, b)| b.clone()).unwrap();
+            let inbox: InboxResponse = serde_json::from_slice(&get("inbox-hostile.json")).unwrap();
+            let c = &inbox.conversations[0];
+            assert_eq!(healing_tui::sanitize::sanitize_line(&c.with_user), "eve");
+            assert_eq!(healing_tui::sanitize::sanitize_line(&c.last_message), "gnp.exe fake: line");
+            let conv: ConversationResponse =
+                serde_json::from_slice(&get("conversation-odd-types.json")).unwrap();
+            assert_eq!(conv.messages.len(), 1);
+            assert_eq!(healing_tui::sanitize::sanitize(&conv.messages[0].content), "");
+            let ws = WsEvent::parse(&String::from_utf8_lossy(&get("ws-new-hostile.json")));
+            assert!(ws.is_some());
+            let pet: PetStatusResponse = serde_json::from_slice(&get("pet-hostile.json")).unwrap();
+            let name = pet.pet.map(|p| healing_tui::sanitize::sanitize_line(&p.name)).unwrap_or_default();
+            assert_eq!(name, "Biscuit");
+        }
+    }
 }
