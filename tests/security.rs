@@ -484,3 +484,281 @@ mod fuzz {
         }
     }
 }
+
+/// Secrets never show in `Debug`/`Display`, and their buffers can be (and are) wiped.
+mod secrets {
+    use healing_tui::api::types::{LoginRequest, LoginResponse};
+    use healing_tui::app::effect::{Effect, Secret};
+    use healing_tui::app::state::LoginForm;
+    use healing_tui::store::session::{create_private_dir, Session, SessionCookie};
+    use zeroize::Zeroize;
+
+    const PASSWORD: &str = "correct-horse-battery";
+    const PIN: &str = "8642";
+    const COOKIE: &str = "s3ss10n-c00k13-v4lu3";
+    const CSRF: &str = "csrf-t0k3n-v4lu3";
+
+    fn assert_hidden(what: &str, shown: &str) {
+        for secret in [PASSWORD, PIN, COOKIE, CSRF] {
+            assert!(!shown.contains(secret), "{what} shows a secret: {shown}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let req = LoginRequest {
+            username: "alex".into(),
+            password: PASSWORD.into(),
+            pin: PIN.into(),
+            remember_me: Some(true),
+        };
+        assert_hidden("LoginRequest", &format!("{req:?} {req:#?}"));
+        let resp: LoginResponse = serde_json::from_str(&format!(
+            r#"{{"success":true,"username":"alex","role":"user","csrf_token":"{CSRF}"}}"#
+        ))
+        .unwrap();
+        assert_hidden("LoginResponse", &format!("{resp:?}"));
+        let session = Session {
+            server: "https://h.example/".into(),
+            username: "alex".into(),
+            role: "user".into(),
+            cookies: vec![SessionCookie {
+                name: "session".into(),
+                value: COOKIE.into(),
+                host: "h.example".into(),
+                path: "/".into(),
+                expires: None,
+                secure: true,
+            }],
+            csrf_token: Some(CSRF.into()),
+            saved_at: None,
+        };
+        assert_hidden("Session", &format!("{session:?} {session:#?}"));
+        let mut form = LoginForm::default();
+        form.username = "alex".into();
+        form.password = PASSWORD.into();
+        form.pin = PIN.into();
+        assert_hidden("LoginForm", &format!("{form:?}"));
+        let effect = Effect::Login {
+            server: "https://h.example/".into(),
+            username: "alex".into(),
+            password: Secret(PASSWORD.into()),
+            pin: Secret(PIN.into()),
+            remember: true,
+        };
+        assert_hidden("Effect::Login", &format!("{effect:?}"));
+    }
+
+    #[test]
+    fn login_request_secrets_are_wiped() {
+        let mut req = LoginRequest {
+            username: "alex".into(),
+            password: PASSWORD.into(),
+            pin: PIN.into(),
+            remember_me: None,
+        };
+        // `Drop` runs exactly this; calling it directly shows what it leaves.
+        req.zeroize();
+        assert_eq!((req.username.as_str(), req.password.as_str(), req.pin.as_str()), ("alex", "", ""));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_dirs_are_narrowed_and_session_files_are_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        // A log or config directory left open to others (e.g. made by hand) is narrowed,
+        // since log files are created with the default umask inside it.
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&logs).unwrap();
+        assert_eq!(mode(&logs), 0o700);
+        let fresh = dir.path().join("a/b/config");
+        create_private_dir(&fresh).unwrap();
+        assert_eq!(mode(&fresh), 0o700);
+
+        let config = dir.path().join("config");
+        std::fs::create_dir(&config).unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let session =
+            Session { server: "https://h.example/".into(), username: "alex".into(), ..Default::default() };
+        session.save(&config).unwrap();
+        assert_eq!((mode(&config), mode(&Session::path(&config))), (0o700, 0o600));
+        for loose in [0o640, 0o604, 0o660] {
+            std::fs::set_permissions(Session::path(&config), std::fs::Permissions::from_mode(loose)).unwrap();
+            let err = Session::load(&config).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("chmod 600 {}", Session::path(&config).display())),
+                "{loose:o}: {err}"
+            );
+        }
+    }
+}
+
+/// The transport rules through the real client and binary.
+#[cfg(feature = "server")]
+mod transport {
+    use std::net::SocketAddr;
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::{any, get, post};
+    use axum::Router;
+    use healing_tui::api::types::LoginRequest;
+    use healing_tui::api::{ApiError, Client, ClientOptions};
+
+    const BIN: &str = env!("CARGO_BIN_EXE_healing-tui");
+
+    fn run(args: &[&str]) -> (i32, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(BIN)
+            .arg("--config-dir")
+            .arg(dir.path().join("c"))
+            .arg("--data-dir")
+            .arg(dir.path().join("d"))
+            .args(args)
+            .env("HEALING_PASSWORD", "healing-demo")
+            .env("HEALING_PIN", "1234")
+            .env_remove("HEALING_SERVER")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    #[test]
+    fn plain_http_off_loopback_needs_allow_http() {
+        // 192.0.2.1 is TEST-NET-1: not loopback, and refused before any connection is tried.
+        let (code, err) = run(&["login", "--server", "http://192.0.2.1:9", "--username", "alex"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--allow-http") && err.contains("192.0.2.1"), "{err}");
+        // With the flag it is allowed, with a warning; the name does not resolve, so offline.
+        let (code, err) =
+            run(&["--allow-http", "login", "--server", "http://host.invalid:9", "--username", "alex"]);
+        assert!(err.contains("warning: using plain http:// to host.invalid"), "{err}");
+        assert_ne!(code, 2, "{err}");
+        assert_ne!(code, 0, "{err}");
+        // Loopback needs no flag and gets no warning.
+        let (_, err) = run(&["login", "--server", "http://127.0.0.1:9", "--username", "alex"]);
+        assert!(!err.contains("--allow-http") && !err.contains("warning"), "{err}");
+    }
+
+    #[test]
+    fn ca_cert_errors_name_the_file_and_a_pem_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-ca.pem");
+        let opts = |p: &Path| ClientOptions { ca_cert: Some(p.to_path_buf()), ..Default::default() };
+        let err = Client::new("https://h.example", &opts(&missing)).unwrap_err().to_string();
+        assert!(err.contains("no-such-ca.pem"), "{err}");
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "this is not a certificate\n").unwrap();
+        let err = Client::new("https://h.example", &opts(&junk)).unwrap_err().to_string();
+        assert!(err.contains("junk.pem"), "{err}");
+        // A PEM block whose body is not a certificate is refused too, naming the file.
+        let bad_der = dir.path().join("bad-der.pem");
+        std::fs::write(&bad_der, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+        let err = Client::new("https://h.example", &opts(&bad_der)).unwrap_err().to_string();
+        assert!(err.contains("bad-der.pem"), "{err}");
+        let pem = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ca/test-ca.pem");
+        assert!(Client::new("https://h.example", &opts(&pem)).is_ok());
+
+        let (code, err) = run(&[
+            "--ca-cert",
+            missing.to_str().unwrap(),
+            "login",
+            "--server",
+            "https://h.example",
+            "--username",
+            "alex",
+        ]);
+        // A file that cannot be read is a local problem (exit 7), one that is not a
+        // certificate a usage problem (exit 2); both name the file.
+        assert_eq!(code, 7, "{err}");
+        assert!(err.contains("no-such-ca.pem"), "{err}");
+        let (code, err) = run(&[
+            "--ca-cert",
+            junk.to_str().unwrap(),
+            "login",
+            "--server",
+            "https://h.example",
+            "--username",
+            "alex",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("junk.pem") && err.contains("not a PEM certificate"), "{err}");
+    }
+
+    /// Server A (127.0.0.1) logs in with a cookie, then answers every API call with a 302
+    /// to server B (127.0.0.2, also loopback, so Secure cookies would be sent there too).
+    #[tokio::test]
+    async fn a_redirect_to_another_host_never_carries_the_cookie() {
+        let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let record = Arc::clone(&seen);
+        let b = Router::new().fallback(any(move |headers: HeaderMap| {
+            let record = Arc::clone(&record);
+            async move {
+                let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
+                record.lock().unwrap().push(cookie);
+                axum::Json(serde_json::json!({"conversations": [], "total_unread": 0}))
+            }
+        }));
+        let b_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+        let b_addr: SocketAddr = b_listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(b_listener, b).await });
+
+        let target = format!("http://{b_addr}/api/messages/inbox");
+        let a = Router::new()
+            .route(
+                "/api/auth/login",
+                post(|| async {
+                    (
+                        [(header::SET_COOKIE, "session=SECRET-COOKIE; Path=/; HttpOnly; Secure")],
+                        axum::Json(serde_json::json!({"success": true, "username": "alex", "role": "user"})),
+                    )
+                }),
+            )
+            .route("/api/csrf-token", get(|| async { axum::Json(serde_json::json!({"csrf_token": "tok"})) }))
+            .fallback(any(move || {
+                let target = target.clone();
+                async move { (StatusCode::FOUND, [(header::LOCATION, target)]).into_response() }
+            }));
+        let a_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a_addr = a_listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(a_listener, a).await });
+
+        let client = Client::new(&format!("http://{a_addr}"), &ClientOptions::default()).unwrap();
+        let req = LoginRequest {
+            username: "alex".into(),
+            password: "pw".into(),
+            pin: "1111".into(),
+            remember_me: None,
+        };
+        client.login(&req).await.unwrap();
+        assert!(client.websocket_request().unwrap().1.is_some_and(|c| c.contains("SECRET-COOKIE")));
+        let err = client.inbox(1, 20, false, None).await.unwrap_err();
+        let ApiError::Protocol { detail } = &err else { panic!("not a protocol error: {err:?}") };
+        assert!(detail.contains("redirected (302)") && detail.contains("127.0.0.2"), "{detail}");
+        assert!(err.to_string().contains("--server"), "the error says what to do: {err}");
+        for _ in 0..3 {
+            let _ = client
+                .send(
+                    &healing_tui::api::types::SendRequest {
+                        recipient: "x".into(),
+                        content: "y".into(),
+                        subject: None,
+                    },
+                    None,
+                )
+                .await;
+            let _ = client.mark_read(1).await;
+        }
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.iter().all(|c| c.as_deref().is_none_or(|c| !c.contains("SECRET"))), "{seen:?}");
+        assert!(seen.is_empty(), "the redirect was followed: {seen:?}");
+    }
+}
