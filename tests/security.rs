@@ -762,3 +762,164 @@ mod transport {
         assert!(seen.is_empty(), "the redirect was followed: {seen:?}");
     }
 }
+
+/// Reference-server authorization gaps not covered in tests/server.rs: websocket streams
+/// belong to the session's user whatever the URL says, and pet writes that name another
+/// user are refused. Hostile pet names are stored literally (as production does) and
+/// made harmless by the client.
+#[cfg(feature = "server")]
+mod server_hardening {
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use healing_tui::api::types::{LoginRequest, Pet, PetStatusResponse, WsEvent};
+    use healing_tui::api::{Client, ClientOptions};
+    use healing_tui::server::{start, RunningServer, ServerOptions};
+    use serde_json::{json, Value};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+    async fn server(dir: &tempfile::TempDir) -> RunningServer {
+        start(ServerOptions::local_demo(dir.path().join("db.sqlite"))).await.unwrap()
+    }
+
+    async fn client(url: &str, who: &str) -> Client {
+        let c = Client::new(url, &ClientOptions::default()).unwrap();
+        let req = LoginRequest {
+            username: who.into(),
+            password: "healing-demo".into(),
+            pin: "1234".into(),
+            remember_me: None,
+        };
+        c.login(&req).await.unwrap();
+        c
+    }
+
+    /// `who`'s websocket, with `query` appended to the URL (an attempt to pick a stream).
+    async fn socket(c: &Client, query: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let (url, cookie) = c.websocket_request().unwrap();
+        let mut req = format!("{url}{query}").into_client_request().unwrap();
+        if let Some(cookie) = cookie {
+            req.headers_mut().insert("Cookie", cookie.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+    }
+
+    async fn next_new(ws: &mut Ws) -> (String, String) {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(20), ws.next())
+                .await
+                .expect("an event within 20 s")
+                .expect("socket open")
+                .expect("frame");
+            if let Frame::Text(text) = frame {
+                if let Some(WsEvent::MessageNew { message }) = WsEvent::parse(&text) {
+                    return (message.recipient, message.content);
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_websocket_carries_only_its_own_users_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = server(&dir).await;
+        let url = srv.url();
+        let (alex, sam, dr) =
+            (client(&url, "alex").await, client(&url, "sam").await, client(&url, "dr_morgan").await);
+        let mut alex_ws = socket(&alex, "").await.unwrap();
+        // Sam asks for alex's stream in every way a URL could.
+        let mut sam_ws = socket(&sam, "?username=alex&user=alex&recipient=alex").await.unwrap();
+        let send = |to: &str, text: &str| healing_tui::api::types::SendRequest {
+            recipient: to.into(),
+            content: text.into(),
+            subject: None,
+        };
+        dr.send(&send("alex", "for alex only"), None).await.unwrap();
+        dr.send(&send("sam", "for sam"), None).await.unwrap();
+        // Events on one socket are in order: sam's first news is his own message.
+        assert_eq!(next_new(&mut sam_ws).await, ("sam".into(), "for sam".into()));
+        assert_eq!(next_new(&mut alex_ws).await, ("alex".into(), "for alex only".into()));
+
+        // A logged-out session's cookie opens no stream at all.
+        let (_, old_cookie) = alex.websocket_request().unwrap();
+        alex.logout().await.unwrap();
+        let (ws_url, _) = sam.websocket_request().unwrap();
+        let mut req = ws_url.as_str().into_client_request().unwrap();
+        req.headers_mut().insert("Cookie", old_cookie.unwrap().parse().unwrap());
+        assert!(tokio_tungstenite::connect_async(req).await.is_err(), "a revoked session opened a socket");
+        srv.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn pet_writes_naming_another_user_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = server(&dir).await;
+        let url = srv.url();
+        let alex = client(&url, "alex").await;
+        let session = alex.session();
+        let cookie =
+            session.cookies.iter().map(|c| format!("{}={}", c.name, c.value)).collect::<Vec<_>>().join("; ");
+        let csrf = session.csrf_token.clone().unwrap_or_default();
+        let http = reqwest::Client::new();
+        let post = |path: &str, body: Value| {
+            http.post(format!("{url}{path}"))
+                .header("Cookie", &cookie)
+                .header("X-CSRF-Token", &csrf)
+                .json(&body)
+                .send()
+        };
+        let before = alex.pet_status().await.unwrap();
+        for (path, body) in [
+            ("/api/pet/create", json!({"username": "sam", "name": "Stolen", "species": "Cat"})),
+            ("/api/pet/buy", json!({"username": "sam", "item": "hat_party"})),
+            ("/api/pet/feed", json!({"username": "dr_morgan"})),
+            ("/api/pet/reward", json!({"username": "sam", "action": "therapy"})),
+        ] {
+            let resp = post(path, body).await.unwrap();
+            let status = resp.status().as_u16();
+            // create/buy/feed name their owner; reward has no username field and acts on alex.
+            if path != "/api/pet/reward" {
+                assert_eq!(status, 403, "{path}");
+            }
+        }
+        let sam = client(&url, "sam").await;
+        let sams: PetStatusResponse = sam.pet_status().await.unwrap();
+        assert!(!sams.exists, "a pet was made for sam by alex");
+        let resp = http
+            .get(format!("{url}/api/pet/status?username=sam"))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 403);
+        let after = alex.pet_status().await.unwrap();
+        assert_eq!(before.pet.map(|p| p.name), after.pet.map(|p| p.name));
+        srv.shutdown().await;
+    }
+
+    /// The server keeps a hostile pet name as typed (production does too); the pet pane
+    /// and the compact line show it as harmless text.
+    #[tokio::test]
+    async fn a_hostile_pet_name_is_stored_literally_and_drawn_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = server(&dir).await;
+        let alex = client(&srv.url(), "alex").await;
+        let evil = "Rex\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}god";
+        alex.pet_create(evil, Some("Dog"), None).await.unwrap();
+        let pet: Pet = alex.pet_status().await.unwrap().pet.unwrap();
+        assert_eq!(pet.name, evil, "the server changed the name");
+        let look = healing_tui::ui::pet::PetLook::default();
+        let line = healing_tui::ui::pet::compact_line(&pet, look);
+        assert!(line.starts_with("Rexgod") && healing_tui::sanitize::is_clean(&line), "{line:?}");
+        let area = ratatui::layout::Rect::new(0, 0, 40, 20);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        healing_tui::ui::pet::render_pet(Some(&pet), look, area, &mut buf);
+        let drawn: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert!(drawn.contains("Rexgod"), "{drawn}");
+        assert!(healing_tui::sanitize::is_clean(&drawn) && !drawn.contains("PWNED"), "{drawn:?}");
+        srv.shutdown().await;
+    }
+}
