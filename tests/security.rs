@@ -108,14 +108,17 @@ mod escape_injection {
             "--data-dir",
             data.to_str().unwrap(),
         ];
-        let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &[], 120, 30);
+        // The most talkative log there is, to check below that no secret reaches it.
+        let env = [("RUST_LOG", "trace".to_string())];
+        let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &env, 120, 30);
         tui.wait_for("log in", WAIT);
         tui.type_text("alex");
         key_by_key(&mut tui, &[b"\t"]);
         tui.type_text("healing-demo");
         key_by_key(&mut tui, &[b"\t"]);
         tui.type_text("1234");
-        key_by_key(&mut tui, &[b"\r"]);
+        // "Remember me", so the session (cookie, CSRF token) lands on disk to compare with.
+        key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
         tui.wait_for("alex@", WAIT);
         // The hostile name shows in the inbox as plain letters.
         tui.wait_for("evekcab", WAIT);
@@ -178,6 +181,22 @@ mod escape_injection {
         key_by_key(&mut tui, &[b"\x1b", b"q"]);
         assert!(tui.wait_exit(WAIT), "the client did not quit on q");
         rt.block_on(server.shutdown());
+
+        // The trace log of this whole session holds no password, PIN, cookie or CSRF token.
+        let session = healing_tui::store::session::Session::load(&config).unwrap().expect("remembered");
+        let mut secrets: Vec<String> = session.cookies.iter().map(|c| c.value.clone()).collect();
+        secrets.extend(session.csrf_token.clone());
+        assert!(!secrets.is_empty() && secrets.iter().all(|s| s.len() >= 8), "{session:?}");
+        secrets.extend(["healing-demo".to_string(), "\"1234\"".to_string(), "pin=1234".to_string()]);
+        let mut log = String::new();
+        for entry in std::fs::read_dir(data.join("logs")).unwrap() {
+            log.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+        assert!(log.contains("api"), "the trace log is empty:\n{log}");
+        for secret in &secrets {
+            assert!(!log.contains(secret.as_str()), "the log holds a secret ({} chars)", secret.len());
+        }
+        assert!(!log.contains('\u{1b}'), "an escape sequence reached the log");
     }
 }
 
