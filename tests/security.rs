@@ -741,7 +741,10 @@ mod transport {
                     )
                 }),
             )
-            .route("/api/csrf-token", get(|| async { axum::Json(serde_json::json!({"csrf_token": "tok"})) }))
+            .route(
+                "/api/csrf-token",
+                get(|| async { axum::Json(serde_json::json!({"csrf_token": "SECRET-CSRF"})) }),
+            )
             .fallback(any(move || {
                 let target = target.clone();
                 async move { (StatusCode::FOUND, [(header::LOCATION, target)]).into_response() }
@@ -759,6 +762,9 @@ mod transport {
         };
         client.login(&req).await.unwrap();
         assert!(client.websocket_request().unwrap().1.is_some_and(|c| c.contains("SECRET-COOKIE")));
+        // The logged-in client's Debug shows neither the cookie nor the token.
+        let shown = format!("{client:?} {:?}", client.session());
+        assert!(!shown.contains("SECRET-COOKIE") && !shown.contains("SECRET-CSRF"), "{shown}");
         let err = client.inbox(1, 20, false, None).await.unwrap_err();
         let ApiError::Protocol { detail } = &err else { panic!("not a protocol error: {err:?}") };
         assert!(detail.contains("redirected (302)") && detail.contains("127.0.0.2"), "{detail}");
@@ -869,6 +875,27 @@ mod server_hardening {
         let mut req = ws_url.as_str().into_client_request().unwrap();
         req.headers_mut().insert("Cookie", old_cookie.unwrap().parse().unwrap());
         assert!(tokio_tungstenite::connect_async(req).await.is_err(), "a revoked session opened a socket");
+        srv.shutdown().await;
+    }
+
+    /// A refused login's error (what the CLI prints and the TUI shows) never repeats the
+    /// password or PIN that was tried.
+    #[tokio::test]
+    async fn a_refused_login_does_not_echo_the_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = server(&dir).await;
+        let c = Client::new(&srv.url(), &ClientOptions::default()).unwrap();
+        for (password, pin) in [("wrong-PASSWORD-xyz", "1234"), ("healing-demo", "97531")] {
+            let req = LoginRequest {
+                username: "alex".into(),
+                password: password.into(),
+                pin: pin.into(),
+                remember_me: None,
+            };
+            let err = c.login(&req).await.unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(password) && !shown.contains(pin), "{shown}");
+        }
         srv.shutdown().await;
     }
 
