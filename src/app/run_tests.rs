@@ -27,7 +27,7 @@ struct Fake(Arc<Mutex<Data>>);
 impl Service for Fake {
     async fn login(&self, req: LoginRequest) -> Result<String, ApiError> {
         if req.password == "pw" && req.pin == "1234" {
-            Ok(req.username)
+            Ok(req.username.clone())
         } else {
             Err(ApiError::SessionExpired)
         }

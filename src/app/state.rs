@@ -79,8 +79,8 @@ impl LoginField {
     }
 }
 
-/// The login form.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The login form. `Debug` masks the password and PIN.
+#[derive(Clone, Default, PartialEq)]
 pub struct LoginForm {
     /// Server URL.
     pub server: String,
@@ -98,6 +98,29 @@ pub struct LoginForm {
     pub error: Option<String>,
     /// A login request is in flight.
     pub busy: bool,
+}
+
+impl Drop for LoginForm {
+    // A half-typed password or PIN is wiped when the form goes (quit, or login done).
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+        zeroize::Zeroize::zeroize(&mut self.pin);
+    }
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("pin", &"<redacted>")
+            .field("remember", &self.remember)
+            .field("focus", &self.focus)
+            .field("error", &self.error)
+            .field("busy", &self.busy)
+            .finish()
+    }
 }
 
 /// One conversation in the inbox (sanitized).

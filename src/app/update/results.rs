@@ -19,8 +19,8 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.screen = Screen::Main;
             state.login.busy = false;
             state.login.error = None;
-            state.login.password.clear();
-            state.login.pin.clear();
+            zeroize::Zeroize::zeroize(&mut state.login.password);
+            zeroize::Zeroize::zeroize(&mut state.login.pin);
             state.connection = Connection::Connecting;
             super::fetch_inbox(state, 1, fx);
             fx.push(Effect::FetchPet);
