@@ -74,6 +74,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         data_dir: Some(paths.data_dir.clone()),
         warnings,
         link: crate::live::link::LinkConfig::from_config(&config.poll),
+        pet_animate: config.pet.animate,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -118,6 +119,7 @@ pub async fn run_demo(
         data_dir: Some(dir.path().join("data")),
         warnings,
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
+        pet_animate: config.config.pet.animate,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -141,6 +143,8 @@ pub struct Start<C: Connect> {
     pub warnings: Vec<String>,
     /// Settings of the live link (`[poll]` in `config.toml`).
     pub link: crate::live::link::LinkConfig,
+    /// Animate the pet (`[pet] animate` in `config.toml`; off: an idle client draws nothing).
+    pub pet_animate: bool,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -162,7 +166,9 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         state.login.username = user;
         svc
     });
-    let runner = Runner::new(start.connect, service, tx).with_link_config(start.link);
+    let runner = Runner::new(start.connect, service, tx)
+        .with_link_config(start.link)
+        .with_pet_animate(start.pet_animate);
     crate::app::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).

@@ -199,10 +199,13 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = found.is_some();
         }
         Action::PetLoaded(pet) => {
-            state.pet = match pet {
+            let pet = match pet {
                 Some(p) => PetState::Some(Box::new(clean_pet(p))),
                 None => PetState::None,
-            }
+            };
+            // The 60 s refresh must not redraw an unchanged pet.
+            state.dirty = state.pet != pet;
+            state.pet = pet;
         }
         Action::ConnectionChanged(c) => {
             state.dirty = state.connection != c;
