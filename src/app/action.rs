@@ -216,9 +216,9 @@ pub enum Action {
     /// A pet request was refused or failed ("Not enough coins"), for people.
     #[serde(skip)]
     PetActionFailed(String),
-    /// Time to refresh the pet (every 60 s; the server applies decay).
+    /// Time to refresh the pet (every 60 s, at this time; the server applies decay).
     #[serde(skip)]
-    PetRefreshDue,
+    PetRefreshDue(chrono::DateTime<chrono::Utc>),
     /// The pet's idle animation may move on (only with `pet.animate = true`).
     #[serde(skip)]
     PetBlink,

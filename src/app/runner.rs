@@ -93,7 +93,7 @@ impl<C: Connect> Runner<C> {
                 if animate && tx.send(Action::PetBlink).is_err() {
                     break;
                 }
-                if ticks % per_refresh == 0 && tx.send(Action::PetRefreshDue).is_err() {
+                if ticks % per_refresh == 0 && tx.send(Action::PetRefreshDue(chrono::Utc::now())).is_err() {
                     break;
                 }
             }

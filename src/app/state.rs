@@ -393,6 +393,8 @@ pub struct State {
     pub pet_frame: u8,
     /// Animation ticks seen, to blink now and then rather than every tick.
     pub pet_ticks: u8,
+    /// When the timed pet refreshes of the last day went out (the route's budget).
+    pub pet_refreshes: Vec<DateTime<Utc>>,
 }
 
 impl State {
@@ -427,6 +429,7 @@ impl State {
             shop: None,
             pet_frame: 0,
             pet_ticks: 0,
+            pet_refreshes: Vec::new(),
         }
     }
 

@@ -52,7 +52,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PetBought(_)
         | Action::PetCreated
         | Action::PetActionFailed(_)
-        | Action::PetRefreshDue
+        | Action::PetRefreshDue(_)
         | Action::PetBlink => pet::apply(state, action, &mut fx),
         other if other.name().is_some() => command(state, other, &mut fx),
         other => results::apply(state, other, &mut fx),

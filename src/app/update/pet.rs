@@ -17,6 +17,21 @@ pub const NAME_LIMIT: usize = 24;
 /// per tick, and the runner ticks every 2 s at most.
 const BLINK_EVERY: u8 = 4;
 
+/// Timed refreshes allowed per rolling hour and day: production allows 50 and 200 per
+/// route, and the refreshes after actions need some of that too. A 60 s cadence uses
+/// the hour's share in 40 minutes; then refreshes wait for the window to move on.
+pub const REFRESHES_PER_HOUR: usize = 40;
+/// See [`REFRESHES_PER_HOUR`].
+pub const REFRESHES_PER_DAY: usize = 150;
+
+/// Whether a timed refresh at `at` stays inside the route's budget (forgets older ones).
+fn within_budget(state: &mut State, at: chrono::DateTime<chrono::Utc>) -> bool {
+    let hour = chrono::Duration::hours(1);
+    state.pet_refreshes.retain(|t| at - *t < chrono::Duration::days(1));
+    let last_hour = state.pet_refreshes.iter().filter(|t| at - **t < hour).count();
+    last_hour < REFRESHES_PER_HOUR && state.pet_refreshes.len() < REFRESHES_PER_DAY
+}
+
 /// `f`: open the shop, fetching its items the first time.
 pub(crate) fn open_shop(state: &mut State, fx: &mut Vec<Effect>) {
     if state.pet == PetState::None {
@@ -140,7 +155,12 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = true;
             fx.push(Effect::FetchPet);
         }
-        Action::PetRefreshDue if state.screen == Screen::Main && crate::ui::layout::pet_visible(state) => {
+        Action::PetRefreshDue(at)
+            if state.screen == Screen::Main
+                && crate::ui::layout::pet_visible(state)
+                && within_budget(state, at) =>
+        {
+            state.pet_refreshes.push(at);
             fx.push(Effect::FetchPet);
         }
         Action::PetBlink => {
@@ -253,9 +273,11 @@ mod tests {
     fn refresh_only_while_the_pane_shows_and_redraw_only_on_change() {
         let mut s = fixture::main_screen(120, 30, Look::default());
         s.dirty = false;
-        assert_eq!(run(&mut s, [Action::PetRefreshDue]), vec![Effect::FetchPet]);
+        assert_eq!(run(&mut s, [Action::PetRefreshDue(fixture::now())]), vec![Effect::FetchPet]);
         assert!(!s.dirty, "asking draws nothing");
-        run(&mut s, [Action::PetLoaded(Some(fixture::pet()))]);
+        let mut same = fixture::pet();
+        same.last_updated += 60.0;
+        run(&mut s, [Action::PetLoaded(Some(same))]);
         assert!(!s.dirty, "the same pet draws nothing");
         let mut hungrier = fixture::pet();
         hungrier.hunger -= 1;
@@ -263,7 +285,25 @@ mod tests {
         assert!(s.dirty);
         // Narrow: the pane is hidden, so no refresh.
         run(&mut s, [Action::Resize(80, 24)]);
-        assert!(run(&mut s, [Action::PetRefreshDue]).is_empty());
+        assert!(run(&mut s, [Action::PetRefreshDue(fixture::now())]).is_empty());
+    }
+
+    #[test]
+    fn timed_refreshes_stay_inside_the_routes_budget() {
+        let mut s = fixture::main_screen(120, 30, Look::default());
+        let minute = |m: i64| fixture::now() + chrono::Duration::minutes(m);
+        let fetched = |s: &mut State, m: i64| !run(s, [Action::PetRefreshDue(minute(m))]).is_empty();
+        // Every minute for an hour: the first 40 go out, the rest wait.
+        let first_hour = (0..60).filter(|m| fetched(&mut s, *m)).count();
+        assert_eq!(first_hour, REFRESHES_PER_HOUR);
+        // An hour after the first, the window has moved on.
+        assert!(fetched(&mut s, 60));
+        // A whole day at one a minute stays under the day's cap, which then holds.
+        let day = (61..24 * 60).filter(|m| fetched(&mut s, *m)).count();
+        assert_eq!(day + first_hour + 1, REFRESHES_PER_DAY);
+        assert!(!fetched(&mut s, 24 * 60 - 1));
+        // A day after the first ones, they are forgotten.
+        assert!(fetched(&mut s, 24 * 60 + 1));
     }
 
     #[test]
