@@ -81,23 +81,7 @@ impl<C: Connect> Runner<C> {
     /// every [`PET_FRAME`] when animating. `update` decides whether either does anything
     /// (the pane must be on screen); nothing here draws.
     fn start_pet_timer(&self) {
-        let tx = self.tx.clone();
-        let animate = self.pet_animate;
-        let every = if animate { PET_FRAME } else { PET_REFRESH };
-        let per_refresh = (PET_REFRESH.as_secs() / every.as_secs()).max(1);
-        let task = tokio::spawn(async move {
-            let mut ticks: u64 = 0;
-            loop {
-                tokio::time::sleep(every).await;
-                ticks += 1;
-                if animate && tx.send(Action::PetBlink).is_err() {
-                    break;
-                }
-                if ticks % per_refresh == 0 && tx.send(Action::PetRefreshDue(chrono::Utc::now())).is_err() {
-                    break;
-                }
-            }
-        });
+        let task = tokio::spawn(pet_ticks(self.tx.clone(), self.pet_animate));
         if let Some(old) = lock(&self.pet_timer).replace(task.abort_handle()) {
             old.abort();
         }
@@ -413,6 +397,24 @@ impl<C: Connect> Runner<C> {
     }
 }
 
+/// The pet's timer: `PetRefreshDue` every [`PET_REFRESH`], and with `animate` a
+/// `PetBlink` every [`PET_FRAME`]; ends when the app stops listening.
+async fn pet_ticks(tx: UnboundedSender<Action>, animate: bool) {
+    let every = if animate { PET_FRAME } else { PET_REFRESH };
+    let per_refresh = (PET_REFRESH.as_secs() / every.as_secs()).max(1);
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::time::sleep(every).await;
+        ticks += 1;
+        if animate && tx.send(Action::PetBlink).is_err() {
+            return;
+        }
+        if ticks % per_refresh == 0 && tx.send(Action::PetRefreshDue(chrono::Utc::now())).is_err() {
+            return;
+        }
+    }
+}
+
 /// How often to poll this server.
 fn poll_interval<S: Service>(svc: &S) -> Duration {
     if svc.has_etags() {
@@ -489,6 +491,29 @@ fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError, linked: bool) {
 #[cfg(test)]
 mod live_tests {
     use super::*;
+
+    /// What the pet timer sends in `secs` seconds (paused clock).
+    async fn pet_timer_for(secs: u64, animate: bool) -> (usize, usize) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(pet_ticks(tx, animate));
+        tokio::time::sleep(Duration::from_secs(secs) + Duration::from_millis(500)).await;
+        task.abort();
+        let (mut refreshes, mut blinks) = (0, 0);
+        while let Ok(a) = rx.try_recv() {
+            match a {
+                Action::PetRefreshDue(_) => refreshes += 1,
+                Action::PetBlink => blinks += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (refreshes, blinks)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pet_timer_refreshes_every_minute_and_blinks_only_when_asked() {
+        assert_eq!(pet_timer_for(150, false).await, (2, 0));
+        assert_eq!(pet_timer_for(60, true).await, (1, 30));
+    }
 
     #[test]
     fn link_events_become_actions() {
