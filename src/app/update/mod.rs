@@ -57,6 +57,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         other if other.name().is_some() => command(state, other, &mut fx),
         other => results::apply(state, other, &mut fx),
     }
+    if state.screen == crate::app::state::Screen::Login {
+        // A pet dialog belongs to the session that opened it.
+        state.pet_dialog = None;
+    }
     fx
 }
 

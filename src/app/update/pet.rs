@@ -267,6 +267,10 @@ mod tests {
         assert_eq!(fx, vec![Effect::CreatePet { name: "Pip".into(), species: KNOWN_SPECIES[3].into() }]);
         assert_eq!(s.pet_dialog, None);
         assert_eq!(run(&mut s, [Action::PetCreated]), vec![Effect::FetchPet]);
+        // A form left open goes with the session.
+        keys(&mut s, &["n"]);
+        run(&mut s, [Action::SessionExpired]);
+        assert_eq!(s.pet_dialog, None);
     }
 
     #[test]
