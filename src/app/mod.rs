@@ -8,6 +8,8 @@ pub mod effect;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod keymap;
+#[cfg(all(test, feature = "server"))]
+mod pet_flow_tests;
 pub mod run;
 pub mod runner;
 pub mod service;

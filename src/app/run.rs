@@ -75,6 +75,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         warnings,
         link: crate::live::link::LinkConfig::from_config(&config.poll),
         notify: notify_config(&config.notify),
+        pet_animate: config.pet.animate,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -120,6 +121,7 @@ pub async fn run_demo(
         warnings,
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
         notify: notify_config(&config.config.notify),
+        pet_animate: config.config.pet.animate,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -145,6 +147,8 @@ pub struct Start<C: Connect> {
     pub link: crate::live::link::LinkConfig,
     /// Notifications (`[notify]` in `config.toml`).
     pub notify: crate::live::notify::NotifyConfig,
+    /// Animate the pet (`[pet] animate` in `config.toml`; off: an idle client draws nothing).
+    pub pet_animate: bool,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -166,7 +170,9 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         state.login.username = user;
         svc
     });
-    let runner = Runner::new(start.connect, service, tx).with_link_config(start.link);
+    let runner = Runner::new(start.connect, service, tx)
+        .with_link_config(start.link)
+        .with_pet_animate(start.pet_animate);
     crate::app::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).

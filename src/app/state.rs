@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::api::types::{Message, Pet};
+use crate::api::types::{Message, Pet, ShopItem};
 use crate::app::action::Connection;
 use crate::app::keymap::Keymap;
 
@@ -302,6 +302,23 @@ pub enum PetState {
     Some(Box<Pet>),
 }
 
+/// A pet dialog over the panes; it takes the keys while it is up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PetDialog {
+    /// The shop list (`f`), with the selected row.
+    Shop {
+        /// Selected item index.
+        selected: usize,
+    },
+    /// The create-a-pet form (`n`).
+    Create {
+        /// Name typed so far.
+        name: String,
+        /// Index into `KNOWN_SPECIES`.
+        species: usize,
+    },
+}
+
 /// Colour depth of the theme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThemeKind {
@@ -391,6 +408,16 @@ pub struct State {
     pub quit: bool,
     /// Client ids handed out so far (part of each new id).
     pub next_client_id: u64,
+    /// The pet shop or create form, when up.
+    pub pet_dialog: Option<PetDialog>,
+    /// The shop's items, fetched once per login (`None`: not yet).
+    pub shop: Option<Vec<ShopItem>>,
+    /// The pet's drawn animation frame (0: still; see `ui::pet::PetLook`).
+    pub pet_frame: u8,
+    /// Animation ticks seen, to blink now and then rather than every tick.
+    pub pet_ticks: u8,
+    /// When the timed pet refreshes of the last day went out (the route's budget).
+    pub pet_refreshes: Vec<DateTime<Utc>>,
 }
 
 impl State {
@@ -421,6 +448,11 @@ impl State {
             dirty: true,
             quit: false,
             next_client_id: 0,
+            pet_dialog: None,
+            shop: None,
+            pet_frame: 0,
+            pet_ticks: 0,
+            pet_refreshes: Vec::new(),
         }
     }
 

@@ -199,10 +199,18 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = found.is_some();
         }
         Action::PetLoaded(pet) => {
-            state.pet = match pet {
+            let pet = match pet {
                 Some(p) => PetState::Some(Box::new(clean_pet(p))),
                 None => PetState::None,
-            }
+            };
+            // The 60 s refresh must not redraw an unchanged pet (`last_updated` is not drawn).
+            state.dirty = match (&state.pet, &pet) {
+                (PetState::Some(a), PetState::Some(b)) => {
+                    Pet { last_updated: 0.0, ..(**a).clone() } != Pet { last_updated: 0.0, ..(**b).clone() }
+                }
+                (a, b) => a != b,
+            };
+            state.pet = pet;
         }
         Action::ConnectionChanged(c) => {
             state.dirty = state.connection != c;
