@@ -1,5 +1,7 @@
 //! How much a frame costs in a 100,000-message conversation: scrolling and drawing
 //! touch only the rows on screen, so the time per key should not depend on the length.
+//! Also the cost of `update` for 10,000 incoming messages, one action each, into the
+//! open conversation (target ≤ 20 ms in all).
 //! Run: `cargo bench --bench render` (prints a table; not a test, nothing asserted).
 
 use std::hint::black_box;
@@ -56,8 +58,40 @@ fn per_op(label: &str, iters: u32, mut f: impl FnMut()) {
     println!("{label:<48} {us:>10.1} µs");
 }
 
+/// 10,000 incoming-message actions (as the live link delivers them: one message each)
+/// into a conversation that already holds `base` messages; median of `rounds` runs.
+fn incoming(base: i64, rounds: usize) {
+    let mut totals = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let mut s = state_with(base, 120, 40, LayoutPref::Panes);
+        let now = Utc.with_ymd_and_hms(2026, 2, 5, 16, 31, 0).unwrap();
+        let batch: Vec<Action> = (1..=10_000)
+            .map(|i| {
+                Action::MessagesArrived(vec![Message {
+                    id: base + i,
+                    sender: "dr_morgan".into(),
+                    recipient: "alex".into(),
+                    content: "a new message of about sixty characters, as the bench sends".into(),
+                    sent_at: Some(Timestamp(now)),
+                    ..Default::default()
+                }])
+            })
+            .collect();
+        let start = Instant::now();
+        for a in batch {
+            black_box(update(&mut s, a));
+        }
+        totals.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    totals.sort_by(f64::total_cmp);
+    let median = totals[totals.len() / 2];
+    println!("{:<48} {median:>10.2} ms", format!("update: 10,000 incoming, onto {base}"));
+}
+
 fn main() {
     println!("{:<48} {:>13}", "operation", "per op");
+    incoming(1_000, 5);
+    incoming(100_000, 3);
     for (n, w, h, layout) in [
         (1_000, 120, 40, LayoutPref::Panes),
         (100_000, 120, 40, LayoutPref::Panes),

@@ -202,11 +202,14 @@ impl Client {
             .timeout(opts.request_timeout)
             .user_agent(concat!("healing-tui/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &opts.ca_cert {
-            builder = builder.add_root_certificate(load_ca(path)?);
+            for cert in load_ca(path)? {
+                builder = builder.add_root_certificate(cert);
+            }
         }
-        let http = builder
-            .build()
-            .map_err(|e| ApiError::Invalid(sanitize_line(&format!("cannot set up HTTPS: {e}"))))?;
+        let http = builder.build().map_err(|e| {
+            let ca = opts.ca_cert.as_ref().map(|p| format!(" with CA certificate {}", p.display()));
+            ApiError::Invalid(sanitize_line(&format!("cannot set up HTTPS{}: {e}", ca.unwrap_or_default())))
+        })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -587,13 +590,20 @@ impl Client {
     }
 }
 
-fn load_ca(path: &Path) -> Result<reqwest::Certificate, ApiError> {
+/// The certificates in a PEM file; an error naming the file when it cannot be read or
+/// holds none (reqwest would otherwise accept a non-PEM file and silently add nothing).
+fn load_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, ApiError> {
     let pem = std::fs::read(path).map_err(|e| {
         ApiError::Invalid(sanitize_line(&format!("cannot read CA certificate {}: {e}", path.display())))
     })?;
-    reqwest::Certificate::from_pem(&pem).map_err(|e| {
-        ApiError::Invalid(sanitize_line(&format!("{} is not a PEM certificate: {e}", path.display())))
-    })
+    let not_pem = |why: &str| {
+        ApiError::Invalid(sanitize_line(&format!("{} is not a PEM certificate: {why}", path.display())))
+    };
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| not_pem(&e.to_string()))?;
+    if certs.is_empty() {
+        return Err(not_pem("no BEGIN CERTIFICATE block found"));
+    }
+    Ok(certs)
 }
 
 /// Persists a client's session at most every `every` (production re-issues the cookie on

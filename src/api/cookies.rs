@@ -173,12 +173,16 @@ fn parse_set_cookie(text: &str, host: &str, now: i64) -> Option<SessionCookie> {
     let mut parts = text.split(';');
     let (name, value) = parts.next()?.split_once('=')?;
     let name = name.trim();
-    if name.is_empty() {
+    let value = value.trim().trim_matches('"');
+    // RFC 6265 cookie octets only: a control character, space, quote, comma or backslash
+    // in a stored cookie could split the `Cookie` header we send back (or the websocket's).
+    let octets = |s: &str| s.bytes().all(|b| (0x21..0x7f).contains(&b) && !b"\",;\\".contains(&b));
+    if name.is_empty() || !octets(name) || !octets(value) {
         return None;
     }
     let mut cookie = SessionCookie {
         name: name.to_string(),
-        value: value.trim().trim_matches('"').to_string(),
+        value: value.to_string(),
         host: host.to_string(),
         path: "/".to_string(),
         expires: None,

@@ -38,6 +38,21 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
+impl zeroize::Zeroize for LoginRequest {
+    /// Wipe the password and PIN (the username is not secret).
+    fn zeroize(&mut self) {
+        self.password.zeroize();
+        self.pin.zeroize();
+    }
+}
+
+impl Drop for LoginRequest {
+    // Every copy (the CLI's, the TUI runner's, the demo's, the server's) is wiped when it goes.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self);
+    }
+}
+
 /// `POST /api/auth/login` success body.
 #[derive(Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct LoginResponse {

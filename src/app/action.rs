@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::api::types::{ConversationResponse, InboxResponse, Message, Pet, SendResponse};
+use crate::api::types::{ConversationResponse, InboxResponse, Message, Pet, SendResponse, ShopItem};
 use crate::app::keymap::Key;
 
 /// How the live link is doing, as the status bar shows it.
@@ -233,6 +233,29 @@ pub enum Action {
     /// Time to check for news (from the poller, or `R`).
     #[serde(skip)]
     PollDue,
+
+    /// Open the pet shop (feed, buy a hat).
+    Feed,
+    /// Create a pet, when there is none yet.
+    NewPet,
+    /// The shop's items arrived (fetched once, then kept).
+    #[serde(skip)]
+    ShopLoaded(Vec<ShopItem>),
+    /// A purchase went through, with the server's words ("Bought 🍎 Apple").
+    #[serde(skip)]
+    PetBought(String),
+    /// The new pet was created.
+    #[serde(skip)]
+    PetCreated,
+    /// A pet request was refused or failed ("Not enough coins"), for people.
+    #[serde(skip)]
+    PetActionFailed(String),
+    /// Time to refresh the pet (every 60 s, at this time; the server applies decay).
+    #[serde(skip)]
+    PetRefreshDue(chrono::DateTime<chrono::Utc>),
+    /// The pet's idle animation may move on (only with `pet.animate = true`).
+    #[serde(skip)]
+    PetBlink,
 }
 
 impl Action {
@@ -267,6 +290,8 @@ impl Action {
             Action::DiscardFailed => "discard_failed",
             Action::Confirm => "confirm",
             Action::Deny => "deny",
+            Action::Feed => "feed",
+            Action::NewPet => "new_pet",
             _ => return None,
         })
     }
@@ -308,6 +333,8 @@ impl Action {
             Action::DiscardFailed => "discard refused",
             Action::Confirm => "yes",
             Action::Deny => "no",
+            Action::Feed => "feed / pet shop",
+            Action::NewPet => "create a pet",
             _ => "",
         }
     }
@@ -319,7 +346,14 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for a in [Action::OpenEditor, Action::Quit, Action::ToggleUnread, Action::NewConversation] {
+        for a in [
+            Action::OpenEditor,
+            Action::Quit,
+            Action::ToggleUnread,
+            Action::NewConversation,
+            Action::Feed,
+            Action::NewPet,
+        ] {
             let name = a.name().unwrap();
             assert_eq!(Action::from_name(name), Some(a));
         }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::api::types::{ConversationResponse, InboxResponse, LoginRequest, Pet, SendRequest, SendResponse};
+use crate::api::types::{
+    ConversationResponse, InboxResponse, LoginRequest, Pet, SendRequest, SendResponse, ShopItem,
+};
 use crate::api::{ApiError, Client, ClientOptions, Fetched};
 use crate::app::service::{Connect, Service};
 use crate::store::session::Session;
@@ -102,6 +104,33 @@ impl Service for ClientService {
     async fn pet(&self) -> Result<Option<Pet>, ApiError> {
         let status = self.client.pet_status().await?;
         Ok(if status.exists { status.pet } else { None })
+    }
+
+    async fn pet_shop(&self) -> Result<Vec<ShopItem>, ApiError> {
+        Ok(self.client.pet_shop().await?.items)
+    }
+
+    async fn pet_buy(&self, item: String) -> Result<String, ApiError> {
+        let resp = self.client.pet_buy(&item).await?;
+        if !resp.success {
+            // A 200 that says no: the server's words, or a stand-in.
+            let why = if resp.message.trim().is_empty() { "the shop said no".into() } else { resp.message };
+            return Err(ApiError::Invalid(why));
+        }
+        Ok(resp.message)
+    }
+
+    async fn pet_create(&self, name: String, species: String) -> Result<(), ApiError> {
+        let resp = self.client.pet_create(&name, Some(&species), None).await?;
+        if !resp.success {
+            let why = if resp.message.trim().is_empty() {
+                "the pet could not be created".into()
+            } else {
+                resp.message
+            };
+            return Err(ApiError::Invalid(why));
+        }
+        Ok(())
     }
 
     fn has_etags(&self) -> bool {

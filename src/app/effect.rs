@@ -123,4 +123,18 @@ pub enum Effect {
     Reconnect,
     /// Leave the client.
     Quit,
+    /// Fetch the pet shop's items.
+    FetchShop,
+    /// Buy a shop item for the pet (food items feed it).
+    BuyPetItem {
+        /// The shop item id (`apple`, `tophat`, …).
+        item: String,
+    },
+    /// Create a pet.
+    CreatePet {
+        /// Its name.
+        name: String,
+        /// One of `KNOWN_SPECIES`.
+        species: String,
+    },
 }

@@ -240,6 +240,8 @@ fn defaults() -> Vec<Binding> {
         (c('/'), A::Filter, Normal),
         (c(':'), A::CommandLine, Normal),
         (c('p'), A::TogglePet, Normal),
+        (c('f'), A::Feed, Normal),
+        (c('n'), A::NewPet, Normal),
         (k(K::Esc), A::Cancel, Global),
         (k(K::Enter), A::Send, Compose),
         (Key { code: K::Enter, ctrl: false, alt: true }, A::Newline, Compose),

@@ -9,6 +9,8 @@ pub mod effect;
 pub(crate) mod fixture;
 pub mod keymap;
 pub mod local;
+#[cfg(all(test, feature = "server"))]
+mod pet_flow_tests;
 pub mod run;
 pub mod runner;
 pub mod service;

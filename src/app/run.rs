@@ -74,6 +74,8 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         data_dir: Some(paths.data_dir.clone()),
         warnings,
         link: crate::live::link::LinkConfig::from_config(&config.poll),
+        notify: notify_config(&config.notify),
+        pet_animate: config.pet.animate,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -118,6 +120,8 @@ pub async fn run_demo(
         data_dir: Some(dir.path().join("data")),
         warnings,
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
+        notify: notify_config(&config.config.notify),
+        pet_animate: config.config.pet.animate,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -141,6 +145,10 @@ pub struct Start<C: Connect> {
     pub warnings: Vec<String>,
     /// Settings of the live link (`[poll]` in `config.toml`).
     pub link: crate::live::link::LinkConfig,
+    /// Notifications (`[notify]` in `config.toml`).
+    pub notify: crate::live::notify::NotifyConfig,
+    /// Animate the pet (`[pet] animate` in `config.toml`; off: an idle client draws nothing).
+    pub pet_animate: bool,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -164,7 +172,9 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         state.login.username = user;
         svc
     });
-    let runner = Runner::new(start.connect, service, tx).with_link_config(start.link);
+    let runner = Runner::new(start.connect, service, tx)
+        .with_link_config(start.link)
+        .with_pet_animate(start.pet_animate);
     crate::app::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).
@@ -183,6 +193,13 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         new_input: Box::new(crossterm::event::EventStream::new),
         edit: Box::new(|text| Box::pin(crate::app::terminal::edit_in_editor(text))),
         drafts: drafts::Drafts::new(start.data_dir),
+        notify: Some(start.notify),
+        alert: Box::new(|bytes| {
+            use std::io::Write;
+            let mut out = io::stdout();
+            let _ = out.write_all(bytes);
+            let _ = out.flush();
+        }),
     };
     let result = event_loop(
         &mut terminal,
@@ -195,6 +212,16 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     .await;
     crate::app::terminal::restore();
     Ok(result?)
+}
+
+/// Notification settings for this terminal (OSC 9 or 777 by `TERM_PROGRAM`).
+fn notify_config(c: &crate::config::NotifyConfig) -> crate::live::notify::NotifyConfig {
+    let term = std::env::var("TERM_PROGRAM").ok();
+    let windows_terminal = std::env::var_os("WT_SESSION").is_some();
+    crate::live::notify::NotifyConfig::from_config(
+        c,
+        crate::live::notify::Desktop::for_terminal(term.as_deref(), windows_terminal),
+    )
 }
 
 /// Looks from flags, environment and the config file.
@@ -309,6 +336,34 @@ pub struct Host<'a, I> {
     pub edit: EditFn<'a>,
     /// Where drafts are kept.
     pub drafts: drafts::Drafts,
+    /// Bell, desktop notification and title for news (`None`: none at all).
+    pub notify: Option<crate::live::notify::NotifyConfig>,
+    /// Writes notification bytes to the terminal (outside the frame: no cell changes).
+    pub alert: AlertFn<'a>,
+}
+
+/// Writes bytes to the terminal outside any frame (bell, OSC notifications, title).
+pub type AlertFn<'a> = Box<dyn FnMut(&[u8]) + 'a>;
+
+/// The bytes that announce `action`'s news: a bell or desktop notification for a message
+/// in a conversation not on screen (never its text unless configured).
+fn alerts(state: &State, action: &Action, config: &crate::live::notify::NotifyConfig) -> Vec<u8> {
+    let (Action::MessagesArrived(msgs), Some(me)) = (action, &state.me) else { return Vec::new() };
+    msgs.iter()
+        .flat_map(|m| {
+            let other = if &m.sender == me { &m.recipient } else { &m.sender };
+            let on_screen = state.screen == crate::app::state::Screen::Main
+                && state.conv.as_ref().is_some_and(|c| c.with_user.eq_ignore_ascii_case(other));
+            // The same message again (push, then our own catch-up) rings once.
+            let held =
+                state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok());
+            if held {
+                Vec::new()
+            } else {
+                crate::live::notify::on_new_message(config, me, m, on_screen)
+            }
+        })
+        .collect()
 }
 
 /// Run the client until the user quits, the input ends, or `shutdown` resolves (a
@@ -367,6 +422,13 @@ where
             // Polling goes back to the brisk cadence while someone is there.
             runner.user_input();
         }
+        if let Some(config) = &host.notify {
+            let bytes = alerts(state, &action, config);
+            if !bytes.is_empty() {
+                (host.alert)(&bytes);
+            }
+        }
+        let unread_before = state.inbox.total_unread;
         let account = match &action {
             Action::LoginSucceeded { username, server } => Some((server.clone(), username.clone())),
             _ => None,
@@ -402,6 +464,12 @@ where
                 }
             }
             effects = more;
+        }
+        if let (Some(config), true) = (&host.notify, unread_before != state.inbox.total_unread) {
+            let title = crate::live::notify::title(config, "healing-tui", state.inbox.total_unread);
+            if !title.is_empty() {
+                (host.alert)(&title);
+            }
         }
         // The live link refreshes the conversation on screen (and only that one).
         runner.note_open(state.conv.as_ref().map(|c| (c.with_user.as_str(), c.last_id().unwrap_or(0))));

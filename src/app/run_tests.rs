@@ -27,7 +27,7 @@ struct Fake(Arc<Mutex<Data>>);
 impl Service for Fake {
     async fn login(&self, req: LoginRequest) -> Result<String, ApiError> {
         if req.password == "pw" && req.pin == "1234" {
-            Ok(req.username)
+            Ok(req.username.clone())
         } else {
             Err(ApiError::SessionExpired)
         }
@@ -142,6 +142,8 @@ async fn drive_with(
         new_input: Box::new(move || script(events.take().unwrap_or_default())),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
         drafts: crate::app::drafts::Drafts::new(data_dir),
+        notify: None,
+        alert: Box::new(|_| {}),
     };
     event_loop(&mut terminal, state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
     terminal
@@ -290,6 +292,8 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
         new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
         edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
         drafts: crate::app::drafts::Drafts::new(Some(dir.path().to_path_buf())),
+        notify: None,
+        alert: Box::new(|_| {}),
     };
     let shutdown = async move {
         let _ = rx.await;
@@ -300,4 +304,17 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
     let mut next = crate::app::drafts::Drafts::new(Some(dir.path().to_path_buf()));
     let (saved, _) = next.open("http://fake:1", "alex");
     assert_eq!(saved, vec![("sam".to_owned(), "don't lose me".to_owned())]);
+}
+
+#[test]
+fn news_off_screen_rings_without_content() {
+    let config = crate::live::notify::NotifyConfig::default();
+    let mut state = fixture::main_screen(80, 24, Look::default());
+    let other = Action::MessagesArrived(vec![fixture::msg(90, "sam", "alex", "private words", 0)]);
+    assert_eq!(alerts(&state, &other, &config), b"\x07");
+    let here = Action::MessagesArrived(vec![fixture::msg(91, "dr_morgan", "alex", "hello", 0)]);
+    assert!(alerts(&state, &here, &config).is_empty(), "on screen: no bell");
+    let again = Action::MessagesArrived(vec![fixture::msg(13, "dr_morgan", "alex", "dup", 0)]);
+    crate::app::update(&mut state, Action::Key(Key::parse("shift-tab").unwrap()));
+    assert!(alerts(&state, &again, &config).is_empty(), "held already");
 }

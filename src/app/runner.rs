@@ -27,6 +27,10 @@ use crate::store::{OutboxEntry, OutboxState, OutgoingMessage};
 pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
 /// Poll interval otherwise: 45 an hour, inside production's 50 per route per hour.
 pub const POLL_WITHOUT_ETAG: Duration = Duration::from_secs(80);
+/// How often the pet is refreshed while its pane shows (the server applies decay).
+pub const PET_REFRESH: Duration = Duration::from_secs(60);
+/// The pet's animation tick with `pet.animate = true`: at most one frame per 2 s.
+pub const PET_FRAME: Duration = Duration::from_secs(2);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded data is always left consistent, so a poisoned lock is still usable.
@@ -51,6 +55,10 @@ pub struct Runner<C: Connect> {
     store: Arc<Mutex<Option<Shared>>>,
     /// The outbox sender (`crate::live::sender`), when there is a store and a client.
     sender: Arc<Mutex<Option<SenderHandle>>>,
+    /// The pet's refresh (and animation) timer, while logged in.
+    pet_timer: Mutex<Option<AbortHandle>>,
+    /// Tick the pet's idle animation (`pet.animate` in `config.toml`).
+    pet_animate: bool,
 }
 
 impl<C: Connect> Runner<C> {
@@ -68,6 +76,24 @@ impl<C: Connect> Runner<C> {
             open: Mutex::new(None),
             store: Arc::default(),
             sender: Arc::default(),
+            pet_timer: Mutex::new(None),
+            pet_animate: false,
+        }
+    }
+
+    /// Animate the pet (`pet.animate = true`): a tick every [`PET_FRAME`].
+    pub fn with_pet_animate(mut self, animate: bool) -> Runner<C> {
+        self.pet_animate = animate;
+        self
+    }
+
+    /// Start the pet's timer: `PetRefreshDue` every [`PET_REFRESH`], and `PetBlink`
+    /// every [`PET_FRAME`] when animating. `update` decides whether either does anything
+    /// (the pane must be on screen); nothing here draws.
+    fn start_pet_timer(&self) {
+        let task = tokio::spawn(pet_ticks(self.tx.clone(), self.pet_animate));
+        if let Some(old) = lock(&self.pet_timer).replace(task.abort_handle()) {
+            old.abort();
         }
     }
 
@@ -193,6 +219,7 @@ impl<C: Connect> Runner<C> {
     pub fn start_polling(&self) {
         let Some(svc) = self.service() else { return };
         self.stop_polling();
+        self.start_pet_timer();
         if let Some(client) = svc.live_client() {
             self.start_link(client);
             return;
@@ -224,6 +251,9 @@ impl<C: Connect> Runner<C> {
             let _ = link.try_send(LiveCommand::Shutdown);
         }
         if let Some(old) = lock(&self.poller).take() {
+            old.abort();
+        }
+        if let Some(old) = lock(&self.pet_timer).take() {
             old.abort();
         }
     }
@@ -479,6 +509,34 @@ impl<C: Connect> Runner<C> {
                     Err(e) => report(&tx, "pet", e, linked),
                 }
             }),
+            Effect::FetchShop => self.spawn_keyed("shop".into(), async move {
+                match svc.pet_shop().await {
+                    Ok(items) => {
+                        let _ = tx.send(Action::ShopLoaded(items));
+                    }
+                    Err(e) => pet_failed(&tx, "shop", e),
+                }
+            }),
+            Effect::BuyPetItem { item } => {
+                tokio::spawn(async move {
+                    match svc.pet_buy(item).await {
+                        Ok(message) => {
+                            let _ = tx.send(Action::PetBought(message));
+                        }
+                        Err(e) => pet_failed(&tx, "buy", e),
+                    }
+                });
+            }
+            Effect::CreatePet { name, species } => {
+                tokio::spawn(async move {
+                    match svc.pet_create(name, species).await {
+                        Ok(()) => {
+                            let _ = tx.send(Action::PetCreated);
+                        }
+                        Err(e) => pet_failed(&tx, "create pet", e),
+                    }
+                });
+            }
             Effect::Reconnect => {
                 // `R`: the link reconnects or checks now (within its budget).
                 wake(&self.sender);
@@ -513,6 +571,24 @@ async fn send_direct<S: Service>(svc: &S, tx: &UnboundedSender<Action>, client_i
         }
         Err(e) => {
             let _ = tx.send(Action::SendRefused { client_id, reason: e.to_string() });
+        }
+    }
+}
+
+/// The pet's timer: `PetRefreshDue` every [`PET_REFRESH`], and with `animate` a
+/// `PetBlink` every [`PET_FRAME`]; ends when the app stops listening.
+async fn pet_ticks(tx: UnboundedSender<Action>, animate: bool) {
+    let every = if animate { PET_FRAME } else { PET_REFRESH };
+    let per_refresh = (PET_REFRESH.as_secs() / every.as_secs()).max(1);
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::time::sleep(every).await;
+        ticks += 1;
+        if animate && tx.send(Action::PetBlink).is_err() {
+            return;
+        }
+        if ticks % per_refresh == 0 && tx.send(Action::PetRefreshDue(chrono::Utc::now())).is_err() {
+            return;
         }
     }
 }
@@ -607,6 +683,17 @@ fn action_for(event: LiveEvent) -> Action {
     }
 }
 
+/// A failed pet request: log in again, or the server's reason as a notice (the
+/// refusals a person can act on, such as "Not enough coins", without a prefix).
+fn pet_failed(tx: &UnboundedSender<Action>, what: &str, e: ApiError) {
+    let reason = match e {
+        ApiError::SessionExpired => return send_all(tx, [Action::SessionExpired]),
+        ApiError::Invalid(r) | ApiError::Forbidden(r) => r,
+        e => format!("{what}: {e}"),
+    };
+    send_all(tx, [Action::PetActionFailed(reason)]);
+}
+
 /// A failed request as actions: log in again, offline, or a one-line notice. With the
 /// live link running, the connection state is its to report.
 fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError, linked: bool) {
@@ -630,6 +717,29 @@ fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError, linked: bool) {
 #[cfg(test)]
 mod live_tests {
     use super::*;
+
+    /// What the pet timer sends in `secs` seconds (paused clock).
+    async fn pet_timer_for(secs: u64, animate: bool) -> (usize, usize) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(pet_ticks(tx, animate));
+        tokio::time::sleep(Duration::from_secs(secs) + Duration::from_millis(500)).await;
+        task.abort();
+        let (mut refreshes, mut blinks) = (0, 0);
+        while let Ok(a) = rx.try_recv() {
+            match a {
+                Action::PetRefreshDue(_) => refreshes += 1,
+                Action::PetBlink => blinks += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (refreshes, blinks)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pet_timer_refreshes_every_minute_and_blinks_only_when_asked() {
+        assert_eq!(pet_timer_for(150, false).await, (2, 0));
+        assert_eq!(pet_timer_for(60, true).await, (1, 30));
+    }
 
     #[test]
     fn link_events_become_actions() {

@@ -4,7 +4,9 @@
 
 use std::future::Future;
 
-use crate::api::types::{ConversationResponse, InboxResponse, LoginRequest, Pet, SendRequest, SendResponse};
+use crate::api::types::{
+    ConversationResponse, InboxResponse, LoginRequest, Pet, SendRequest, SendResponse, ShopItem,
+};
 use crate::api::ApiError;
 
 /// A logged-in (or logging-in) connection to one server. Fetches return `None` when the
@@ -42,6 +44,20 @@ pub trait Service: Clone + Send + Sync + 'static {
     fn has_etags(&self) -> bool;
     /// The server URL, for the status bar.
     fn server(&self) -> String;
+    /// The pet shop's items. Services without a shop (test fakes) say "not found".
+    fn pet_shop(&self) -> impl Future<Output = Result<Vec<ShopItem>, ApiError>> + Send {
+        async { Err(ApiError::NotFound("no pet shop here".into())) }
+    }
+    /// Buy a shop item for the pet; the server's words on success ("Bought 🍎 Apple").
+    fn pet_buy(&self, item: String) -> impl Future<Output = Result<String, ApiError>> + Send {
+        let _ = item;
+        async { Err(ApiError::NotFound("no pet shop here".into())) }
+    }
+    /// Create a pet of a species.
+    fn pet_create(&self, name: String, species: String) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (name, species);
+        async { Err(ApiError::NotFound("no pets here".into())) }
+    }
     /// The API client for the live link (`crate::live::link`); `None` (test fakes) keeps
     /// the runner's plain poller.
     fn live_client(&self) -> Option<crate::api::Client> {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::api::types::{Message, Pet};
+use crate::api::types::{Message, Pet, ShopItem};
 use crate::app::action::Connection;
 use crate::app::keymap::Keymap;
 
@@ -79,8 +79,8 @@ impl LoginField {
     }
 }
 
-/// The login form.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The login form. `Debug` masks the password and PIN.
+#[derive(Clone, Default, PartialEq)]
 pub struct LoginForm {
     /// Server URL.
     pub server: String,
@@ -98,6 +98,29 @@ pub struct LoginForm {
     pub error: Option<String>,
     /// A login request is in flight.
     pub busy: bool,
+}
+
+impl Drop for LoginForm {
+    // A half-typed password or PIN is wiped when the form goes (quit, or login done).
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+        zeroize::Zeroize::zeroize(&mut self.pin);
+    }
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("pin", &"<redacted>")
+            .field("remember", &self.remember)
+            .field("focus", &self.focus)
+            .field("error", &self.error)
+            .field("busy", &self.busy)
+            .finish()
+    }
 }
 
 /// One conversation in the inbox (sanitized).
@@ -341,6 +364,23 @@ pub enum PetState {
     Some(Box<Pet>),
 }
 
+/// A pet dialog over the panes; it takes the keys while it is up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PetDialog {
+    /// The shop list (`f`), with the selected row.
+    Shop {
+        /// Selected item index.
+        selected: usize,
+    },
+    /// The create-a-pet form (`n`).
+    Create {
+        /// Name typed so far.
+        name: String,
+        /// Index into `KNOWN_SPECIES`.
+        species: usize,
+    },
+}
+
 /// Colour depth of the theme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThemeKind {
@@ -436,6 +476,16 @@ pub struct State {
     /// The refused message (client id) whose text is being edited in the compose box:
     /// sending it resends that message in its place.
     pub editing: Option<String>,
+    /// The pet shop or create form, when up.
+    pub pet_dialog: Option<PetDialog>,
+    /// The shop's items, fetched once per login (`None`: not yet).
+    pub shop: Option<Vec<ShopItem>>,
+    /// The pet's drawn animation frame (0: still; see `ui::pet::PetLook`).
+    pub pet_frame: u8,
+    /// Animation ticks seen, to blink now and then rather than every tick.
+    pub pet_ticks: u8,
+    /// When the timed pet refreshes of the last day went out (the route's budget).
+    pub pet_refreshes: Vec<DateTime<Utc>>,
 }
 
 impl State {
@@ -468,6 +518,11 @@ impl State {
             next_client_id: 0,
             client_id_base: 0,
             editing: None,
+            pet_dialog: None,
+            shop: None,
+            pet_frame: 0,
+            pet_ticks: 0,
+            pet_refreshes: Vec::new(),
         }
     }
 

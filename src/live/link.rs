@@ -17,7 +17,7 @@
 //! message id the app holds), [`LiveCommand::UserInput`] on keys (cheap; it only moves
 //! polling back to the active cadence), [`LiveCommand::RetryNow`] on `R`, and
 //! [`LiveCommand::Shutdown`] at logout or exit. Merge `Inbox`, `Conversation` and
-//! `Pushed` by message id; show `State` and `Synced` with [`super::status::status_text`];
+//! `Pushed` by message id; show `State` and `Synced` in the status bar (`ui::status::connection_label`);
 //! on `SessionExpired` go to the login screen (the task has ended; spawn a new one
 //! after the next login). For news off screen, [`super::notify::on_new_message`].
 

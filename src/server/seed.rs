@@ -36,20 +36,13 @@ const HISTORY: &[SeedMessage] = &[
         3 * DAY,
         true,
     ),
-    (
-        "alex",
-        CLINICIAN,
-        None,
-        "A bit better, thanks. Still waking up early some days.",
-        3 * DAY - 2 * HOUR,
-        true,
-    ),
+    ("alex", CLINICIAN, None, "A bit better, thanks. Still waking up early some days.", 3 * DAY - HOUR, true),
     (
         CLINICIAN,
         "alex",
         None,
         "That's progress. Try the wind-down routine we talked about and note how it goes.",
-        3 * DAY - HOUR,
+        3 * DAY - 2 * HOUR,
         true,
     ),
     (
@@ -148,4 +141,18 @@ pub async fn create_user(
         Ok(c.last_insert_rowid())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HISTORY;
+
+    #[test]
+    fn history_is_in_time_order() {
+        // Ids follow insertion order; times must too, or day separators and
+        // "newest first" disagree with the order messages are shown in.
+        for pair in HISTORY.windows(2) {
+            assert!(pair[0].4 > pair[1].4, "{:?} is not older than {:?}", pair[0].3, pair[1].3);
+        }
+    }
 }

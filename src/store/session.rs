@@ -163,10 +163,19 @@ impl Session {
     }
 }
 
-/// Create `dir` (and parents) with mode 0700 for the last component.
+/// Create `dir` (and parents) with mode 0700 for the last component; an existing `dir`
+/// open to others (it is ours alone: config, logs) is narrowed to 0700.
 pub fn create_private_dir(dir: &Path) -> Result<(), SessionError> {
     let io = |source| SessionError::Io { path: dir.to_path_buf(), source };
     if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir).map_err(io)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
+            }
+        }
         return Ok(());
     }
     #[cfg(unix)]

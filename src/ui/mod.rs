@@ -9,6 +9,7 @@ pub mod layout;
 pub mod login;
 pub mod overlay;
 pub mod pet;
+pub mod pet_dialog;
 pub mod scroll;
 pub mod status;
 pub mod text;
@@ -75,6 +76,7 @@ pub fn draw(state: &State, area: Rect, buf: &mut Buffer) {
         Overlay::Search(search) => overlay::render_search(state, search, main, buf, &th),
         Overlay::None | Overlay::Command(_) | Overlay::Filter => {}
     }
+    pet_dialog::render(state, main, buf, &th);
 }
 
 /// How the pet pane and line should look under this theme (still picture, no animation).
@@ -85,7 +87,7 @@ pub fn pet_look(th: &Theme) -> pet::PetLook {
 fn draw_pet(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     let title = Line::from(th.title_span("Pet".to_owned()));
     let inner = th.pane(buf, area, title, state.focus == Pane::Pet);
-    let look = pet_look(th);
+    let look = pet::PetLook { animate_frame: state.pet_frame, ..pet_look(th) };
     match &state.pet {
         PetState::Some(p) => pet::render_pet(Some(p), look, inner, buf),
         PetState::None => pet::render_pet(None, look, inner, buf),

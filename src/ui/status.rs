@@ -54,6 +54,8 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             (Action::Help, "help"),
             (Action::Quit, "quit"),
         ],
+        Pane::Pet if state.pet == PetState::None => &[(Action::NewPet, "new pet"), (Action::Help, "help")],
+        Pane::Pet => &[(Action::Feed, "feed"), (Action::Help, "help"), (Action::Quit, "quit")],
         _ => &[
             (Action::Open, "open"),
             (Action::NewConversation, "new"),

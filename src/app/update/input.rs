@@ -20,6 +20,10 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         login_key(state, key, fx);
         return;
     }
+    if state.pet_dialog.is_some() {
+        super::pet::key(state, key, fx);
+        return;
+    }
     match state.overlay.clone() {
         Overlay::None => {}
         Overlay::Help => {
@@ -290,6 +294,9 @@ pub(crate) fn paste(state: &mut State, text: &str) {
             LoginField::Pin => form.pin.push_str(line.trim()),
             LoginField::Remember => {}
         }
+        return;
+    }
+    if super::pet::paste(state, text) {
         return;
     }
     match &mut state.overlay {

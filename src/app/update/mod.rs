@@ -4,6 +4,7 @@
 
 mod conv;
 mod input;
+mod pet;
 mod results;
 mod search;
 
@@ -48,8 +49,18 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             state.dirty = true;
         }
+        Action::ShopLoaded(_)
+        | Action::PetBought(_)
+        | Action::PetCreated
+        | Action::PetActionFailed(_)
+        | Action::PetRefreshDue(_)
+        | Action::PetBlink => pet::apply(state, action, &mut fx),
         other if other.name().is_some() => command(state, other, &mut fx),
         other => results::apply(state, other, &mut fx),
+    }
+    if state.screen == crate::app::state::Screen::Login {
+        // A pet dialog belongs to the session that opened it.
+        state.pet_dialog = None;
     }
     fx
 }
@@ -149,6 +160,8 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Reconnect => fx.push(Effect::Reconnect),
+        Action::Feed => pet::open_shop(state, fx),
+        Action::NewPet => pet::open_create(state),
         // Confirm/Deny only mean something while a question is up (see input).
         Action::Confirm | Action::Deny => state.dirty = false,
         _ => state.dirty = false,

@@ -28,8 +28,8 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.screen = Screen::Main;
             state.login.busy = false;
             state.login.error = None;
-            state.login.password.clear();
-            state.login.pin.clear();
+            zeroize::Zeroize::zeroize(&mut state.login.password);
+            zeroize::Zeroize::zeroize(&mut state.login.pin);
             state.connection = Connection::Connecting;
             // The cache first (no network), then the refresh.
             fx.push(Effect::LoadCache);
@@ -265,10 +265,18 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = found.is_some();
         }
         Action::PetLoaded(pet) => {
-            state.pet = match pet {
+            let pet = match pet {
                 Some(p) => PetState::Some(Box::new(clean_pet(p))),
                 None => PetState::None,
-            }
+            };
+            // The 60 s refresh must not redraw an unchanged pet (`last_updated` is not drawn).
+            state.dirty = match (&state.pet, &pet) {
+                (PetState::Some(a), PetState::Some(b)) => {
+                    Pet { last_updated: 0.0, ..(**a).clone() } != Pet { last_updated: 0.0, ..(**b).clone() }
+                }
+                (a, b) => a != b,
+            };
+            state.pet = pet;
         }
         Action::ConnectionChanged(c) => {
             state.dirty = state.connection != c;
