@@ -76,8 +76,11 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     let selected = i == c.selected && state.focus == Pane::Conversation;
     let mine = state.me.as_deref() == Some(m.sender.as_str());
     let gutter = if selected { format!("{:<2}", th.sym.marker) } else { "  ".to_owned() };
+    // Blank gutters carry no style: a styled blank costs an SGR pair on the wire for
+    // nothing on screen (bold and a foreground colour do not show on spaces).
+    let gutter_style = if selected { th.border_focus } else { ratatui::style::Style::default() };
     let mut header = vec![
-        Span::styled(gutter.clone(), th.border_focus),
+        Span::styled(gutter.clone(), gutter_style),
         Span::styled(
             if mine { "you".to_owned() } else { m.sender.clone() },
             if mine { th.me } else { th.other },
@@ -105,7 +108,7 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     }
     let body_gutter = if selected { gutter } else { "  ".to_owned() };
     for row in text::wrap(&m.content, w) {
-        lines.push(Line::from(vec![Span::styled(body_gutter.clone(), th.border_focus), Span::raw(row)]));
+        lines.push(Line::from(vec![Span::styled(body_gutter.clone(), gutter_style), Span::raw(row)]));
     }
     lines
 }
