@@ -24,35 +24,11 @@ fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
     }
 }
 
-/// How close in time a message must follow the previous one from the same person to
-/// share its header.
-const RUN_GAP: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-
-/// Whether message `i` continues a run from the other person (same sender, same day,
-/// within [`RUN_GAP`] of the previous one, no subject of its own): it is drawn without
-/// a header row, as chat clients group messages. One row fewer per message is also
-/// fewer bytes over SSH. Own messages always keep their header, which carries ✓/✓✓.
-fn continues_run(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
-    if i == 0 || starts_day(c, i, tz) {
-        return false;
-    }
-    let (Some(m), Some(prev)) = (c.messages.get(i), c.messages.get(i - 1)) else { return false };
-    let from_other = m.sender.eq_ignore_ascii_case(&c.with_user);
-    let close = match (prev.sent_at, m.sent_at) {
-        (Some(a), Some(b)) => b.utc() >= a.utc() && b.utc() - a.utc() < RUN_GAP,
-        _ => false,
-    };
-    from_other && m.sender.eq_ignore_ascii_case(&prev.sender) && m.subject.is_none() && close
-}
-
 /// Rows message `i` takes at a text width of `w` columns: its day separator, header
-/// (unless it continues a run) and wrapped text. `update` uses this to scroll; `render`
-/// draws exactly these rows.
+/// and wrapped text. `update` uses this to scroll; `render` draws exactly these rows.
 pub fn message_rows(c: &Conversation, i: usize, w: usize, tz: FixedOffset) -> usize {
     let Some(m) = c.messages.get(i) else { return 0 };
-    usize::from(starts_day(c, i, tz))
-        + usize::from(!continues_run(c, i, tz))
-        + text::wrapped_height(&m.content, w)
+    usize::from(starts_day(c, i, tz)) + 1 + text::wrapped_height(&m.content, w)
 }
 
 /// The rows of message `i`.
@@ -103,9 +79,7 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
         header.push(Span::styled(format!(" {} ", th.sym.dot), th.dim));
         header.push(Span::styled(subject.clone(), th.title));
     }
-    if !continues_run(c, i, tz) {
-        lines.push(Line::from(header));
-    }
+    lines.push(Line::from(header));
     let body_gutter = if selected { gutter } else { "  ".to_owned() };
     for row in text::wrap(&m.content, w) {
         lines.push(Line::from(vec![Span::styled(body_gutter.clone(), gutter_style), Span::raw(row)]));
@@ -189,42 +163,5 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
             let x = area.x + area.width - lw - 2;
             buf.set_stringn(x, area.y + area.height.saturating_sub(1), &label, lw as usize, th.marker);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-
-    use super::*;
-    use crate::api::time::Timestamp;
-    use crate::api::types::Message;
-
-    fn msg(id: i64, sender: &str, minute: u32, subject: Option<&str>) -> Message {
-        Message {
-            id,
-            sender: sender.into(),
-            recipient: if sender == "sam" { "alex" } else { "sam" }.into(),
-            content: format!("message {id}"),
-            subject: subject.map(Into::into),
-            sent_at: Utc.with_ymd_and_hms(2026, 11, 28, 14, minute, 0).single().map(Timestamp),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn runs_from_the_other_person_share_one_header() {
-        let tz = FixedOffset::east_opt(0).unwrap();
-        let mut c = Conversation::new("sam");
-        c.messages = vec![
-            msg(1, "sam", 0, None),         // day separator + header + text
-            msg(2, "sam", 1, None),         // continues: text only
-            msg(3, "sam", 9, None),         // 8 minutes later: header again
-            msg(4, "sam", 9, Some("News")), // a subject starts a new header
-            msg(5, "alex", 10, None),       // own messages keep their header (✓/✓✓)
-            msg(6, "alex", 10, None),
-        ];
-        let rows: Vec<usize> = (0..c.messages.len()).map(|i| message_rows(&c, i, 40, tz)).collect();
-        assert_eq!(rows, vec![3, 1, 2, 2, 2, 2]);
     }
 }
