@@ -116,11 +116,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let runs: usize = std::env::args()
-        .skip_while(|a| a != "--runs")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(11);
+    let runs: usize =
+        std::env::args().skip_while(|a| a != "--runs").nth(1).and_then(|n| n.parse().ok()).unwrap_or(11);
     let bin = env!("CARGO_BIN_EXE_healing-tui");
     let dir = tempfile::tempdir().expect("tempdir");
     let (cfg, data) = (dir.path().join("cfg"), dir.path().join("data"));

@@ -134,6 +134,9 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.wait_for("alex@", WAIT);
     assert!(!tui.screen_text().contains("log in"));
+    // Not even for one frame: the saved session is applied before anything is drawn.
+    let written = String::from_utf8_lossy(&tui.bytes()).into_owned();
+    assert!(!written.contains("Remember me"), "the login form was drawn before the session resumed");
     key_by_key(&mut tui, &[b":"]);
     tui.type_text("open dr_morgan");
     key_by_key(&mut tui, &[b"\r"]);

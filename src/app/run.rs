@@ -392,7 +392,9 @@ where
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {
-        if state.dirty {
+        // Results already waiting are applied before drawing: one frame for a burst, and
+        // no login form flashing up before a saved session's `LoginSucceeded` is applied.
+        if state.dirty && rx.is_empty() {
             terminal.draw(|f| crate::ui::view(state, f)).map_err(draw_err)?;
             state.dirty = false;
         }

@@ -36,14 +36,7 @@ const HISTORY: &[SeedMessage] = &[
         3 * DAY,
         true,
     ),
-    (
-        "alex",
-        CLINICIAN,
-        None,
-        "A bit better, thanks. Still waking up early some days.",
-        3 * DAY - HOUR,
-        true,
-    ),
+    ("alex", CLINICIAN, None, "A bit better, thanks. Still waking up early some days.", 3 * DAY - HOUR, true),
     (
         CLINICIAN,
         "alex",
