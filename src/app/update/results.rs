@@ -92,7 +92,11 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::ConversationCached { user, messages } => {
             let user = sanitize_line(&user);
-            let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user && c.loading) else {
+            // While the fetch runs, or when it ended with nothing (offline: the failure can
+            // beat the cache read), the cache is what there is. After fresh data it is stale.
+            let Some(c) =
+                state.conv.as_mut().filter(|c| c.with_user == user && (c.loading || c.messages.is_empty()))
+            else {
                 state.dirty = false;
                 return;
             };

@@ -596,6 +596,20 @@ fn the_cache_shows_first_and_never_overrides_the_server() {
 }
 
 #[test]
+fn the_cache_still_shows_when_an_offline_fetch_ended_first() {
+    let mut s = fresh(120, 40, Look::default());
+    run(&mut s, [Action::LoginSucceeded { username: "alex".into(), server: "http://x".into() }]);
+    run(&mut s, [Action::CacheLoaded(inbox())]);
+    keys(&mut s, &["enter"]);
+    // On a loaded machine the failed fetch can land before the cache read.
+    run(&mut s, [Action::ConversationUnchanged("dr_morgan".into())]);
+    assert!(!s.conv.as_ref().unwrap().loading);
+    let cached = conversation().messages[..3].to_vec();
+    run(&mut s, [Action::ConversationCached { user: "dr_morgan".into(), messages: cached }]);
+    assert_eq!(s.conv.as_ref().unwrap().messages.len(), 3, "offline, the cache is what there is");
+}
+
+#[test]
 fn search_in_a_conversation_and_everywhere_opens_at_the_message() {
     let mut s = main_screen(120, 40, Look::default());
     // `/` in the conversation searches it.
