@@ -111,20 +111,12 @@ mod escape_injection {
         // The most talkative log there is, to check below that no secret reaches it.
         let env = [("RUST_LOG", "trace".to_string())];
         let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &env, 120, 30);
-        tui.wait_for("log in", WAIT);
-        tui.type_text("alex");
-        key_by_key(&mut tui, &[b"\t"]);
-        tui.type_text("healing-demo");
-        key_by_key(&mut tui, &[b"\t"]);
-        tui.type_text("1234");
         // "Remember me", so the session (cookie, CSRF token) lands on disk to compare with.
-        key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+        tui.log_in_on_form("alex", true, WAIT);
         tui.wait_for("alex@", WAIT);
         // The hostile name shows in the inbox as plain letters.
         tui.wait_for("evekcab", WAIT);
-        key_by_key(&mut tui, &[b":"]);
-        tui.type_text("open mallory");
-        key_by_key(&mut tui, &[b"\r"]);
+        tui.run_command("open mallory", WAIT);
         tui.wait_for("hi alex", WAIT);
         tui.wait_quiet(Duration::from_millis(500), WAIT);
         let mark = tui.byte_count();

@@ -41,13 +41,7 @@ fn log_in_filter_open_type_send_then_idle() {
     ];
     let mut tui =
         PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &[("EDITOR", "true".into())], 80, 24);
-    tui.wait_for("log in", WAIT);
-    tui.type_text("alex");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("healing-demo");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("1234");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.log_in_on_form("alex", false, WAIT);
     tui.wait_for("alex@", WAIT);
     tui.wait_for("dr_morgan", WAIT);
     key_by_key(&mut tui, &[b"/"]);
@@ -113,18 +107,11 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     let bin = env!("CARGO_BIN_EXE_healing-tui");
 
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
-    tui.wait_for("log in", WAIT);
-    tui.type_text("alex");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("healing-demo");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("1234");
-    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.log_in_on_form("alex", true, WAIT);
     tui.wait_for("alex@", WAIT);
     tui.wait_for("dr_morgan", WAIT);
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("open dr_morgan");
-    key_by_key(&mut tui, &[b"\r", b"i"]);
+    tui.run_command("open dr_morgan", WAIT);
+    key_by_key(&mut tui, &[b"i"]);
     tui.type_text("half a thought");
     key_by_key(&mut tui, &[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
@@ -137,9 +124,7 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     // Not even for one frame: the saved session is applied before anything is drawn.
     let written = String::from_utf8_lossy(&tui.bytes()).into_owned();
     assert!(!written.contains("Remember me"), "the login form was drawn before the session resumed");
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("open dr_morgan");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.run_command("open dr_morgan", WAIT);
     tui.wait_for("half a thought", WAIT);
     key_by_key(&mut tui, &[b"q"]);
     assert!(tui.wait_exit(WAIT));
@@ -166,18 +151,10 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
 
     // First run: log in (remembered), read the conversation: the store fills.
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
-    tui.wait_for("log in", WAIT);
-    tui.type_text("alex");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("healing-demo");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("1234");
-    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.log_in_on_form("alex", true, WAIT);
     tui.wait_for("alex@", WAIT);
     tui.wait_for("sam", WAIT);
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("open dr_morgan");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.run_command("open dr_morgan", WAIT);
     tui.wait_for("wind-down routine", WAIT);
     key_by_key(&mut tui, &[b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
@@ -189,14 +166,11 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
     tui.wait_for("alex@", WAIT);
     tui.wait_for("sam", WAIT);
     tui.wait_for("offline", WAIT);
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("open dr_morgan");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.run_command("open dr_morgan", WAIT);
     tui.wait_for("wind-down routine", WAIT);
     // Searching the cache works offline too; Enter opens the conversation at the result.
-    key_by_key(&mut tui, &[b"\t", b"\t", b"\t", b":"]);
-    tui.type_text("search sleeping");
-    key_by_key(&mut tui, &[b"\r"]);
+    key_by_key(&mut tui, &[b"\t", b"\t", b"\t"]);
+    tui.run_command("search sleeping", WAIT);
     tui.wait_for("Search all messages", WAIT);
     tui.wait_for("checking in after Monday", WAIT);
     key_by_key(&mut tui, &[b"/"]);
@@ -232,13 +206,7 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
     let bin = env!("CARGO_BIN_EXE_healing-tui");
 
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
-    tui.wait_for("log in", WAIT);
-    tui.type_text("alex");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("healing-demo");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("1234");
-    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.log_in_on_form("alex", true, WAIT);
     tui.wait_for("sam", WAIT);
     key_by_key(&mut tui, &[b"q"]);
     assert!(tui.wait_exit(WAIT));
@@ -249,9 +217,8 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
     let text = "written on a train";
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.wait_for("offline", WAIT);
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("open dr_morgan");
-    key_by_key(&mut tui, &[b"\r", b"i"]);
+    tui.run_command("open dr_morgan", WAIT);
+    key_by_key(&mut tui, &[b"i"]);
     tui.type_text(text);
     key_by_key(&mut tui, &[b"\r"]);
     tui.wait_for(text, WAIT);
@@ -317,17 +284,9 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     ];
     let bin = env!("CARGO_BIN_EXE_healing-tui");
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
-    tui.wait_for("log in", WAIT);
-    tui.type_text("alex");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("healing-demo");
-    key_by_key(&mut tui, &[b"\t"]);
-    tui.type_text("1234");
-    key_by_key(&mut tui, &[b"\t", b" ", b"\r"]);
+    tui.log_in_on_form("alex", true, WAIT);
     tui.wait_for("sam", WAIT);
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("new nobody_at_all");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.run_command("new nobody_at_all", WAIT);
     tui.type_text("hello stranger");
     key_by_key(&mut tui, &[b"\r"]);
     tui.wait_for("not sent (e edit, D discard)", WAIT);
@@ -347,9 +306,7 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     // Not in the outbox any more: the next start shows nothing of it.
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.wait_for("alex@", WAIT);
-    key_by_key(&mut tui, &[b":"]);
-    tui.type_text("open nobody_at_all");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.run_command("open nobody_at_all", WAIT);
     tui.wait_quiet(Duration::from_millis(500), WAIT);
     assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
     key_by_key(&mut tui, &[b"q"]);

@@ -71,6 +71,39 @@ impl PtySession {
         self.writer.flush().expect("flush pty");
     }
 
+    /// Press `keys` one after another, as a person types: each key's result lands
+    /// before the next.
+    pub fn keys(&mut self, keys: &[&[u8]]) {
+        for k in keys {
+            self.send(k);
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    /// Fill in the login form as `user` with the demo password and PIN, ticking
+    /// remember-me when asked, and submit it.
+    pub fn log_in_on_form(&mut self, user: &str, remember: bool, timeout: Duration) {
+        self.wait_for("log in", timeout);
+        self.type_text(user);
+        self.keys(&[b"\t"]);
+        self.type_text("healing-demo");
+        self.keys(&[b"\t"]);
+        self.type_text("1234");
+        if remember {
+            self.keys(&[b"\t", b" "]);
+        }
+        self.keys(&[b"\r"]);
+    }
+
+    /// Run a `:` command: open the command line, type `cmd`, wait until the screen
+    /// shows it (so no key lands in a half-changed screen on a slow machine), Enter.
+    pub fn run_command(&mut self, cmd: &str, timeout: Duration) {
+        self.keys(&[b":"]);
+        self.type_text(cmd);
+        self.wait_for(cmd, timeout);
+        self.keys(&[b"\r"]);
+    }
+
     /// Type text one character at a time, as a person would.
     pub fn type_text(&mut self, text: &str) {
         for c in text.chars() {
