@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 use crate::api::time::Timestamp;
-use crate::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, Pet};
+use crate::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, Pet, ShopItem};
 use crate::app::action::{Action, Connection};
 use crate::app::keymap::{Key, Keymap};
 use crate::app::state::{Look, State};
@@ -111,6 +111,24 @@ pub fn pet() -> Pet {
         hat: "None".into(),
         ..Default::default()
     }
+}
+
+/// The contract's shop (apple, cupcake, top hat, bow, crown).
+pub fn shop() -> Vec<ShopItem> {
+    let item = |id: &str, name: &str, cost: i64, description: &str| ShopItem {
+        id: id.into(),
+        name: name.into(),
+        cost,
+        description: description.into(),
+        ..Default::default()
+    };
+    vec![
+        item("apple", "🍎 Apple", 10, "+20 Hunger"),
+        item("cupcake", "🧁 Cupcake", 25, "+40 Hunger, +10 Happiness"),
+        item("tophat", "🎩 Top Hat", 100, "Cosmetic"),
+        item("bow", "🎀 Bow", 50, "Cosmetic"),
+        item("crown", "👑 Crown", 500, "Cosmetic"),
+    ]
 }
 
 /// Run actions, collecting effects.

@@ -90,7 +90,6 @@ mod tests {
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
-    use crate::api::types::ShopItem;
     use crate::app::action::Action;
     use crate::app::fixture::{keys, main_screen, run, type_text};
     use crate::app::state::{Look, State};
@@ -102,29 +101,12 @@ mod tests {
         t.backend().to_string()
     }
 
-    fn shop() -> Vec<ShopItem> {
-        let item = |id: &str, name: &str, cost: i64, description: &str| ShopItem {
-            id: id.into(),
-            name: name.into(),
-            cost,
-            description: description.into(),
-            ..Default::default()
-        };
-        vec![
-            item("apple", "🍎 Apple", 10, "+20 Hunger"),
-            item("cupcake", "🧁 Cupcake", 25, "+40 Hunger, +10 Happiness"),
-            item("tophat", "🎩 Top Hat", 100, "Cosmetic"),
-            item("bow", "🎀 Bow", 50, "Cosmetic"),
-            item("crown", "👑 Crown", 500, "Cosmetic"),
-        ]
-    }
-
     #[test]
     fn shop_overlay_80x24() {
         let mut s = main_screen(80, 24, Look::default());
         keys(&mut s, &["esc", "f"]);
         assert!(screen(&s).contains("loading"));
-        run(&mut s, [Action::ShopLoaded(shop())]);
+        run(&mut s, [Action::ShopLoaded(crate::app::fixture::shop())]);
         keys(&mut s, &["j"]);
         let out = screen(&s);
         assert!(out.contains("50 coins") && out.contains("Cupcake"), "{out}");

@@ -182,19 +182,11 @@ mod tests {
     use crate::app::fixture::{self, keys, run, type_text};
     use crate::app::state::Look;
 
+    /// The first three items of the shop: the last one is the top hat.
     fn shop() -> Vec<ShopItem> {
-        let item = |id: &str, name: &str, cost: i64, description: &str| ShopItem {
-            id: id.into(),
-            name: name.into(),
-            cost,
-            description: description.into(),
-            ..Default::default()
-        };
-        vec![
-            item("apple", "🍎 Apple", 10, "+20 Hunger"),
-            item("cupcake", "🧁 Cupcake", 25, "+40 Hunger, +10 Happiness"),
-            item("tophat", "🎩 Top Hat", 100, "Cosmetic"),
-        ]
+        let mut items = fixture::shop();
+        items.truncate(3);
+        items
     }
 
     #[test]
