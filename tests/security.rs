@@ -11,7 +11,7 @@ mod support;
 mod escape_injection {
     use std::time::Duration;
 
-    use crate::support::pty::PtySession;
+    use crate::support::pty::{as_strs, client_args, PtySession};
     use healing_tui::api::types::{LoginRequest, SendRequest};
     use healing_tui::api::{Client, ClientOptions};
     use healing_tui::server::db::Db;
@@ -24,13 +24,6 @@ mod escape_injection {
     /// someone else with a carriage return, reverse the rest with U+202E.
     const HOSTILE: &str =
         "hello \u{1b}]0;PWNED\u{7}\u{1b}]2;PWNED2\u{1b}\\\u{1b}[2J\rdr_morgan: fake line \u{202e}txt.exe ENDMARK";
-
-    fn key_by_key(tui: &mut PtySession, keys: &[&[u8]]) {
-        for k in keys {
-            tui.send(k);
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    }
 
     fn login(name: &str) -> LoginRequest {
         LoginRequest {
@@ -100,14 +93,8 @@ mod escape_injection {
 
         let config = dir.path().join("config");
         let data = dir.path().join("data");
-        let args = [
-            "--server",
-            url.as_str(),
-            "--config-dir",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ];
+        let owned = client_args(&url, &config, &data);
+        let args = as_strs(&owned);
         // The most talkative log there is, to check below that no secret reaches it.
         let env = [("RUST_LOG", "trace".to_string())];
         let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &env, 120, 30);
@@ -170,7 +157,7 @@ mod escape_injection {
         assert!(model.callbacks().titles.is_empty(), "title set: {:?}", model.callbacks().titles);
         assert_eq!(model.callbacks().oscs, 0);
 
-        key_by_key(&mut tui, &[b"\x1b", b"q"]);
+        tui.keys(&[b"\x1b", b"q"]);
         assert!(tui.wait_exit(WAIT), "the client did not quit on q");
         rt.block_on(server.shutdown());
 

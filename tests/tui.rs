@@ -11,17 +11,9 @@ use std::time::Duration;
 use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
 use healing_tui::server::{start, ServerOptions};
-use support::pty::PtySession;
+use support::pty::{as_strs, client_args, PtySession};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn key_by_key(tui: &mut PtySession, keys: &[&[u8]]) {
-    for k in keys {
-        tui.send(k);
-        // As a person types: each key's result lands before the next.
-        std::thread::sleep(Duration::from_millis(40));
-    }
-}
 
 #[test]
 fn log_in_filter_open_type_send_then_idle() {
@@ -31,25 +23,19 @@ fn log_in_filter_open_type_send_then_idle() {
     let url = server.url();
     let config = dir.path().join("config");
     let data = dir.path().join("data");
-    let args = [
-        "--server",
-        url.as_str(),
-        "--config-dir",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
+    let owned = client_args(&url, &config, &data);
+    let args = as_strs(&owned);
     let mut tui =
         PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &[("EDITOR", "true".into())], 80, 24);
     tui.log_in_on_form("alex", false, WAIT);
     tui.wait_for("alex@", WAIT);
     tui.wait_for("dr_morgan", WAIT);
-    key_by_key(&mut tui, &[b"/"]);
+    tui.keys(&[b"/"]);
     tui.type_text("dr_");
-    key_by_key(&mut tui, &[b"\r", b"i"]);
+    tui.keys(&[b"\r", b"i"]);
     let text = "hello from a real terminal";
     tui.type_text(text);
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.keys(&[b"\r"]);
     // The box empties at once; the text shows as "sending…" until the server confirms.
     tui.wait_for(text, WAIT);
     tui.wait_quiet(Duration::from_secs(2), WAIT);
@@ -83,7 +69,7 @@ fn log_in_filter_open_type_send_then_idle() {
     assert_eq!(copies, 1, "the server holds exactly one copy");
     tui.wait_for("got it, thanks", WAIT);
 
-    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    tui.keys(&[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
     rt.block_on(server.shutdown());
 }
@@ -96,14 +82,8 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     let url = server.url();
     let config = dir.path().join("config");
     let data = dir.path().join("data");
-    let args = [
-        "--server",
-        url.as_str(),
-        "--config-dir",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
+    let owned = client_args(&url, &config, &data);
+    let args = as_strs(&owned);
     let bin = env!("CARGO_BIN_EXE_healing-tui");
 
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
@@ -111,9 +91,9 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     tui.wait_for("alex@", WAIT);
     tui.wait_for("dr_morgan", WAIT);
     tui.run_command("open dr_morgan", WAIT);
-    key_by_key(&mut tui, &[b"i"]);
+    tui.keys(&[b"i"]);
     tui.type_text("half a thought");
-    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    tui.keys(&[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
     drop(tui);
 
@@ -126,7 +106,7 @@ fn remember_me_resumes_the_session_and_keeps_the_draft() {
     assert!(!written.contains("Remember me"), "the login form was drawn before the session resumed");
     tui.run_command("open dr_morgan", WAIT);
     tui.wait_for("half a thought", WAIT);
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }
@@ -139,14 +119,8 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
     let url = server.url();
     let config = dir.path().join("config");
     let data = dir.path().join("data");
-    let args = [
-        "--server",
-        url.as_str(),
-        "--config-dir",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
+    let owned = client_args(&url, &config, &data);
+    let args = as_strs(&owned);
     let bin = env!("CARGO_BIN_EXE_healing-tui");
 
     // First run: log in (remembered), read the conversation: the store fills.
@@ -156,7 +130,7 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
     tui.wait_for("sam", WAIT);
     tui.run_command("open dr_morgan", WAIT);
     tui.wait_for("wind-down routine", WAIT);
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
     drop(tui);
 
@@ -169,19 +143,19 @@ fn the_cached_inbox_and_conversation_show_with_the_server_unreachable() {
     tui.run_command("open dr_morgan", WAIT);
     tui.wait_for("wind-down routine", WAIT);
     // Searching the cache works offline too; Enter opens the conversation at the result.
-    key_by_key(&mut tui, &[b"\t", b"\t", b"\t"]);
+    tui.keys(&[b"\t", b"\t", b"\t"]);
     tui.run_command("search sleeping", WAIT);
     tui.wait_for("Search all messages", WAIT);
     tui.wait_for("checking in after Monday", WAIT);
-    key_by_key(&mut tui, &[b"/"]);
+    tui.keys(&[b"/"]);
     tui.type_text("early");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.keys(&[b"\r"]);
     tui.wait_for("you → dr_morgan", WAIT);
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.keys(&[b"\r"]);
     tui.wait_quiet(Duration::from_millis(300), WAIT);
     let screen = tui.screen_text();
     assert!(!screen.contains("Search all") && screen.contains("waking up early"), "{screen}");
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
 }
 
@@ -195,20 +169,14 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
     let url = server.url();
     let config = dir.path().join("config");
     let data = dir.path().join("data");
-    let args = [
-        "--server",
-        url.as_str(),
-        "--config-dir",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
+    let owned = client_args(&url, &config, &data);
+    let args = as_strs(&owned);
     let bin = env!("CARGO_BIN_EXE_healing-tui");
 
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.log_in_on_form("alex", true, WAIT);
     tui.wait_for("sam", WAIT);
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     drop(tui);
 
@@ -218,12 +186,12 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.wait_for("offline", WAIT);
     tui.run_command("open dr_morgan", WAIT);
-    key_by_key(&mut tui, &[b"i"]);
+    tui.keys(&[b"i"]);
     tui.type_text(text);
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.keys(&[b"\r"]);
     tui.wait_for(text, WAIT);
     tui.wait_for("queued", WAIT);
-    key_by_key(&mut tui, &[b"\x1b", b"q"]);
+    tui.keys(&[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT));
     drop(tui);
 
@@ -261,7 +229,7 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
         }
     });
     assert_eq!(copies, 1, "delivered exactly once");
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }
@@ -274,32 +242,26 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     let url = server.url();
     let config = dir.path().join("config");
     let data = dir.path().join("data");
-    let args = [
-        "--server",
-        url.as_str(),
-        "--config-dir",
-        config.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
+    let owned = client_args(&url, &config, &data);
+    let args = as_strs(&owned);
     let bin = env!("CARGO_BIN_EXE_healing-tui");
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.log_in_on_form("alex", true, WAIT);
     tui.wait_for("sam", WAIT);
     tui.run_command("new nobody_at_all", WAIT);
     tui.type_text("hello stranger");
-    key_by_key(&mut tui, &[b"\r"]);
+    tui.keys(&[b"\r"]);
     tui.wait_for("not sent (e edit, D discard)", WAIT);
     assert!(tui.screen_text().contains("hello stranger"), "the refused text stays visible");
     // e: the text is back in the box; Esc, then D and y discard it.
-    key_by_key(&mut tui, &[b"\x1b", b"e"]);
+    tui.keys(&[b"\x1b", b"e"]);
     tui.wait_quiet(Duration::from_millis(300), WAIT);
-    key_by_key(&mut tui, &[b"\x1b", b"D"]);
+    tui.keys(&[b"\x1b", b"D"]);
     tui.wait_for("Discard this unsent message?", WAIT);
-    key_by_key(&mut tui, &[b"y"]);
+    tui.keys(&[b"y"]);
     tui.wait_quiet(Duration::from_millis(300), WAIT);
     assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     drop(tui);
 
@@ -309,7 +271,7 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     tui.run_command("open nobody_at_all", WAIT);
     tui.wait_quiet(Duration::from_millis(500), WAIT);
     assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
-    key_by_key(&mut tui, &[b"q"]);
+    tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }

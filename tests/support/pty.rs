@@ -8,6 +8,25 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 
+/// The client's arguments for `server` with its own config and data directories.
+pub fn client_args(server: &str, config: &std::path::Path, data: &std::path::Path) -> Vec<String> {
+    [
+        "--server",
+        server,
+        "--config-dir",
+        &config.display().to_string(),
+        "--data-dir",
+        &data.display().to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Borrow owned arguments as the `&[&str]` that [`PtySession::spawn`] takes.
+pub fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// Output recorded so far, and the terminal model it drew.
 struct Recorded {
     bytes: Vec<u8>,
