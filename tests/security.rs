@@ -899,7 +899,7 @@ mod server_hardening {
         let before = alex.pet_status().await.unwrap();
         for (path, body) in [
             ("/api/pet/create", json!({"username": "sam", "name": "Stolen", "species": "Cat"})),
-            ("/api/pet/buy", json!({"username": "sam", "item": "hat_party"})),
+            ("/api/pet/buy", json!({"username": "sam", "item_id": "tophat"})),
             ("/api/pet/feed", json!({"username": "dr_morgan"})),
             ("/api/pet/reward", json!({"username": "sam", "action": "therapy"})),
         ] {

@@ -810,19 +810,16 @@ mod pet {
         assert_eq!(ids, ["apple", "cupcake", "tophat", "bow", "crown"]);
         assert_eq!(shop.items[0].name, "🍎 Apple");
 
-        let bought: PetBuyResponse =
-            alex.post("/api/pet/buy", json!({"item":"apple"})).send().await.unwrap().json().await.unwrap();
-        assert!(bought.success);
-        assert_eq!(bought.coins, Some(fed.coins - 10));
-        expect_error(
-            alex.post("/api/pet/buy", json!({"item":"crown"})).send().await.unwrap(),
-            400,
-            "Not enough coins",
-        )
-        .await;
-        let (status, _) =
-            status_json(alex.post("/api/pet/buy", json!({"item":"spaceship"})).send().await.unwrap()).await;
-        assert_eq!(status, 400);
+        let buy = |body: Value| alex.post("/api/pet/buy", body).send();
+        let (status, bought) = status_json(buy(json!({"item_id":"apple"})).await.unwrap()).await;
+        assert_eq!(status, 200, "{bought}");
+        // The contract's shape, every field.
+        assert_eq!(bought["success"], true);
+        assert_eq!(bought["new_coins"], fed.coins - 10);
+        assert_eq!(bought["new_hunger"], (fed.new_hunger + 20).min(100));
+        assert!(bought["new_happiness"].is_i64() && bought["new_hat"].is_string(), "{bought}");
+        expect_error(buy(json!({"item_id":"crown"})).await.unwrap(), 400, "Not enough coins").await;
+        expect_error(buy(json!({"item_id":"spaceship"})).await.unwrap(), 400, "Invalid item").await;
 
         let r: PetRewardResponse = alex
             .post("/api/pet/reward", json!({"action":"journal"}))
@@ -1154,6 +1151,31 @@ mod authorization {
 
 mod production_profile {
     use super::*;
+
+    /// Both profiles read `item_id` exactly as production does: the old `item` field,
+    /// a wrong case or an unknown id are all 400 `Invalid item`, and nothing is spent.
+    #[tokio::test]
+    async fn buy_reads_item_id_strictly_in_both_profiles() {
+        for profile in [Profile::Reference, Profile::Production] {
+            let srv = spawn_with(|o| o.profile = profile).await;
+            let alex = Sess::login(&srv.base, "alex").await;
+            let coins = alex.pet().await.pet.unwrap().coins;
+            for body in [
+                json!({"username":"alex","item":"apple"}),
+                json!({"username":"alex","item_id":"Apple"}),
+                json!({"username":"alex","item_id":""}),
+                json!({"username":"alex"}),
+            ] {
+                let resp = alex.post("/api/pet/buy", body.clone()).send().await.unwrap();
+                expect_error(resp, 400, "Invalid item").await;
+            }
+            assert_eq!(alex.pet().await.pet.unwrap().coins, coins, "{profile:?}: nothing spent");
+            let resp = alex.post("/api/pet/buy", json!({"username":"alex","item_id":"apple"})).send().await;
+            let bought: PetBuyResponse = resp.unwrap().json().await.unwrap();
+            assert!(bought.success, "{profile:?}");
+            assert_eq!(bought.new_coins, Some(coins - 10), "{profile:?}");
+        }
+    }
 
     #[tokio::test]
     async fn degraded_like_production() {

@@ -568,7 +568,7 @@ impl Client {
 
     /// `POST /api/pet/buy`.
     pub async fn pet_buy(&self, item: &str) -> Result<PetBuyResponse, ApiError> {
-        let body = PetBuyRequest { username: self.me(), item: item.to_string() };
+        let body = PetBuyRequest { username: self.me(), item_id: item.to_string() };
         self.send_json(Method::POST, self.url("api/pet/buy")?, &body, &[]).await
     }
 

@@ -462,27 +462,31 @@ pub struct PetBuyRequest {
     /// Owner.
     #[serde(default, deserialize_with = "lenient::string_or_empty")]
     pub username: String,
-    /// Shop item id.
+    /// The shop item's `id` (e.g. `"apple"`). Production reads exactly this field
+    /// name and answers 400 `Invalid item` to any other.
     #[serde(default, deserialize_with = "lenient::string_or_empty")]
-    pub item: String,
+    pub item_id: String,
 }
 
-/// `POST /api/pet/buy` success body (not recorded from production; the reference
-/// server sends this shape, and every field is optional for the client).
+/// `POST /api/pet/buy` success body, as the contract gives it; every field is
+/// optional for the client.
 #[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
 pub struct PetBuyResponse {
     /// True on success.
     #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub success: bool,
-    /// Human text, e.g. "Bought 🍎 Apple".
-    #[serde(default, deserialize_with = "lenient::string_or_empty")]
-    pub message: String,
-    /// Coins left, when the server says.
+    /// Coins left.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
-    pub coins: Option<i64>,
-    /// The pet after the purchase, when the server says.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_object")]
-    pub pet: Option<Pet>,
+    pub new_coins: Option<i64>,
+    /// Hunger after the purchase.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    pub new_hunger: Option<i64>,
+    /// Happiness after the purchase.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    pub new_happiness: Option<i64>,
+    /// The hat worn after the purchase (`"None"` or an emoji).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    pub new_hat: Option<String>,
 }
 
 /// Species the reference server accepts (production's own list is not recorded; the

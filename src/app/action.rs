@@ -241,7 +241,7 @@ pub enum Action {
     /// The shop's items arrived (fetched once, then kept).
     #[serde(skip)]
     ShopLoaded(Vec<ShopItem>),
-    /// A purchase went through, with the server's words ("Bought 🍎 Apple").
+    /// A purchase went through, with words to show ("bought apple · 40 coins left").
     #[serde(skip)]
     PetBought(String),
     /// The new pet was created.

@@ -113,11 +113,13 @@ impl Service for ClientService {
     async fn pet_buy(&self, item: String) -> Result<String, ApiError> {
         let resp = self.client.pet_buy(&item).await?;
         if !resp.success {
-            // A 200 that says no: the server's words, or a stand-in.
-            let why = if resp.message.trim().is_empty() { "the shop said no".into() } else { resp.message };
-            return Err(ApiError::Invalid(why));
+            // A 200 that says no (the contract's success body has no words of its own).
+            return Err(ApiError::Invalid("the shop said no".into()));
         }
-        Ok(resp.message)
+        Ok(match resp.new_coins {
+            Some(coins) => format!("bought {item} · {coins} coins left"),
+            None => format!("bought {item}"),
+        })
     }
 
     async fn pet_create(&self, name: String, species: String) -> Result<(), ApiError> {

@@ -14,7 +14,7 @@ use crate::app::keymap::Key;
 use crate::app::runner::Runner;
 use crate::app::state::{Look, NoticeKind, PetState, State};
 use crate::app::update;
-use crate::server::{start, ServerOptions};
+use crate::server::{start, Profile, ServerOptions};
 
 /// Run `actions` through `update`, hand every effect to the runner, and keep applying
 /// what comes back until `done` holds. The timeout only guards against a hang.
@@ -61,8 +61,20 @@ async fn logged_in(url: &str) -> Client {
 
 #[tokio::test]
 async fn feeding_from_the_tui_spends_coins_and_fills_hunger_on_the_server() {
+    buy_from_the_shop(Profile::Reference).await;
+}
+
+/// Production reads `item_id` strictly (400 `Invalid item` otherwise) and its success
+/// body has no words; the purchase must still go through and say so.
+#[tokio::test]
+async fn buying_works_against_the_production_profile() {
+    buy_from_the_shop(Profile::Production).await;
+}
+
+async fn buy_from_the_shop(profile: Profile) {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(ServerOptions::local_demo(dir.path().join("db.sqlite"))).await.unwrap();
+    let opts = ServerOptions { profile, ..ServerOptions::local_demo(dir.path().join("db.sqlite")) };
+    let server = start(opts).await.unwrap();
     let url = server.url();
     // A second session looks at the server's side of things.
     let observer = logged_in(&url).await;
@@ -87,7 +99,12 @@ async fn feeding_from_the_tui_spends_coins_and_fills_hunger_on_the_server() {
     let enter = Action::Key(Key::parse("enter").unwrap());
     let spent = |s: &State| pet(s).is_some_and(|p| p.coins < before.coins);
     settle(&mut state, &runner, &mut rx, vec![enter.clone()], spent).await;
-    assert!(state.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Info), "{:?}", state.notice);
+    let bought = format!("bought apple · {} coins left", before.coins - cost);
+    assert!(
+        state.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Info && n.text == bought),
+        "{:?}",
+        state.notice
+    );
     assert_eq!(pet(&state).unwrap().coins, before.coins - cost);
     let after = observer.pet_status().await.unwrap().pet.unwrap();
     assert_eq!(after.coins, before.coins - cost, "coins went down on the server");

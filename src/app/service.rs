@@ -48,7 +48,7 @@ pub trait Service: Clone + Send + Sync + 'static {
     fn pet_shop(&self) -> impl Future<Output = Result<Vec<ShopItem>, ApiError>> + Send {
         async { Err(ApiError::NotFound("no pet shop here".into())) }
     }
-    /// Buy a shop item for the pet; the server's words on success ("Bought 🍎 Apple").
+    /// Buy a shop item for the pet; on success, what to tell the user ("bought apple · 40 coins left").
     fn pet_buy(&self, item: String) -> impl Future<Output = Result<String, ApiError>> + Send {
         let _ = item;
         async { Err(ApiError::NotFound("no pet shop here".into())) }

@@ -277,16 +277,13 @@ pub async fn buy(
     JsonBody(req): JsonBody<PetBuyRequest>,
 ) -> Result<Json<PetBuyResponse>, ServerError> {
     check_owner(&user, &req.username)?;
-    let wanted = req.item.trim().to_string();
-    if wanted.is_empty() {
-        return Err(ServerError::bad("Item required"));
-    }
+    // Production looks the exact `item_id` up; a missing field, another field name or
+    // an unknown id all get the same answer.
     let item = shop_items()
         .into_iter()
-        .find(|i| i.id.eq_ignore_ascii_case(&wanted))
-        .ok_or_else(|| ServerError::bad("Unknown item"))?;
+        .find(|i| i.id == req.item_id)
+        .ok_or_else(|| ServerError::bad("Invalid item"))?;
     let uid = user.id;
-    let bought = item.clone();
     let pet = state
         .db
         .call(move |c| {
@@ -319,9 +316,10 @@ pub async fn buy(
         .await?;
     Ok(Json(PetBuyResponse {
         success: true,
-        message: format!("Bought {}", bought.name),
-        coins: Some(pet.coins),
-        pet: Some(pet),
+        new_coins: Some(pet.coins),
+        new_hunger: Some(pet.hunger),
+        new_happiness: Some(pet.happiness),
+        new_hat: Some(pet.hat),
     }))
 }
 
