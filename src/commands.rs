@@ -471,7 +471,10 @@ pub fn read(global: &GlobalOpts, args: ReadArgs) -> anyhow::Result<ExitCode> {
         async move |client: &Client| {
             // The server returns the *oldest* N: ask for the most it allows.
             match client.conversation(&user, 200, None, None).await? {
-                Fetched::Fresh { value, .. } => Ok(value),
+                Fetched::Fresh { mut value, .. } => {
+                    hide_deleted(global, client, &mut value.messages);
+                    Ok(value)
+                }
                 Fetched::NotModified => Err(ApiError::Protocol { detail: "304 without an ETag".into() }),
             }
         },
@@ -488,6 +491,21 @@ pub fn read(global: &GlobalOpts, args: ReadArgs) -> anyhow::Result<ExitCode> {
             }
         },
     )
+}
+
+/// Drop the messages this account deleted (tombstones in its local store): a server
+/// may keep listing them. A store that cannot be read is a warning, not a failure.
+fn hide_deleted(global: &GlobalOpts, client: &Client, messages: &mut Vec<crate::api::types::Message>) {
+    let Some(username) = client.username() else { return };
+    let hidden = Paths::resolve(global).map_err(|e| format!("{e:#}")).and_then(|paths| {
+        let opened =
+            crate::store::Store::open_account(&paths.data_dir, client.server_url().as_str(), &username)
+                .map_err(|e| e.to_string())?;
+        opened.store.drop_deleted(messages).map_err(|e| e.to_string())
+    });
+    if let Err(e) = hidden {
+        eprintln!("healing-tui: warning: cannot check deleted messages: {}", sanitize_line(&e));
+    }
 }
 
 /// Longest message read from standard input (the server's own limit is 10,000 chars).

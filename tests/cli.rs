@@ -464,6 +464,46 @@ mod production {
         assert!(out.stderr.is_empty(), "logout needs the CSRF token and must succeed quietly: {out:?}");
     }
 
+    /// A message deleted from this account (the TUI writes a tombstone in the
+    /// account's store) stays out of `read`, though the production profile, like
+    /// head, keeps listing it in the conversation.
+    #[test]
+    fn read_hides_a_message_deleted_here() {
+        use healing_tui::api::types::LoginRequest;
+        use healing_tui::api::{Client, ClientOptions};
+        let w = World::with(|o| o.profile = Profile::Production);
+        w.login("alex");
+        let out = w.run("alex", &["send", "sam", "soon deleted"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let client = Client::new(&w.url, &ClientOptions::default()).unwrap();
+        let login = LoginRequest {
+            username: "alex".into(),
+            password: PASSWORD.into(),
+            pin: PIN.into(),
+            remember_me: None,
+        };
+        let id = w.rt.block_on(async {
+            client.login(&login).await.unwrap();
+            let id = client.sent().await.unwrap().messages[0].id;
+            client.delete_message(id).await.unwrap();
+            id
+        });
+        let out = w.run("alex", &["read", "sam"], None, &[]);
+        assert!(out.stdout.contains("soon deleted"), "the server still lists it: {out:?}");
+        // What the TUI's delete leaves behind: the tombstone.
+        let opened = healing_tui::store::Store::open_account(
+            &w.data_dir("alex"),
+            client.server_url().as_str(),
+            "alex",
+        );
+        opened.unwrap().store.apply_deleted(id).unwrap();
+        let out = w.run("alex", &["read", "sam"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(!out.stdout.contains("soon deleted"), "deleted message came back: {out:?}");
+        let out = w.run("alex", &["read", "sam", "--json"], None, &[]);
+        assert!(!out.stdout.contains("soon deleted"), "{out:?}");
+    }
+
     #[test]
     fn route_limit_page_is_a_refusal_with_its_text() {
         let w = World::with(|o| {

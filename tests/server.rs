@@ -1152,6 +1152,23 @@ mod authorization {
 mod production_profile {
     use super::*;
 
+    /// head's bug, learnt by the production profile: the conversation keeps listing a
+    /// message its caller deleted (inbox and sent do not); the reference hides it.
+    #[tokio::test]
+    async fn conversation_lists_what_the_caller_deleted() {
+        for profile in [Profile::Reference, Profile::Production] {
+            let srv = spawn_with(|o| o.profile = profile).await;
+            let (alex, sam) = (Sess::login(&srv.base, "alex").await, Sess::login(&srv.base, "sam").await);
+            let id = sam.send_ok("alex", "deleted by alex").await;
+            let resp =
+                alex.write(reqwest::Method::DELETE, &format!("/api/messages/{id}")).send().await.unwrap();
+            assert_eq!(resp.status(), 204);
+            let listed = alex.conversation("sam", "").await.messages.iter().any(|m| m.id == id);
+            assert_eq!(listed, profile == Profile::Production, "{profile:?}");
+            assert!(sam.conversation("alex", "").await.messages.iter().any(|m| m.id == id), "sam kept it");
+        }
+    }
+
     /// Both profiles read `item_id` exactly as production does: the old `item` field,
     /// a wrong case or an unknown id are all 400 `Invalid item`, and nothing is spent.
     #[tokio::test]

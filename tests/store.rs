@@ -553,6 +553,11 @@ mod cache {
         assert_eq!(s.load_inbox().unwrap().conversations[0].last_message, "keep");
         // A server that still lists it does not bring it back.
         assert_eq!(s.merge_messages(&[msg(2, "sam", ME, "secret")]).unwrap(), 0);
+        // And a conversation the server returns with it has it dropped.
+        let mut listed =
+            vec![msg(1, "sam", ME, "keep"), msg(2, "sam", ME, "secret"), msg(3, ME, "sam", "new")];
+        s.drop_deleted(&mut listed).unwrap();
+        assert_eq!(listed.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 3]);
         assert!(s.search("secret").unwrap().is_empty());
         // Unknown ids are harmless.
         assert_eq!(s.apply_deleted(999).unwrap(), None);

@@ -78,6 +78,12 @@ pub fn save_messages(store: &Shared, messages: &[Message]) {
     }
 }
 
+/// Hide from `messages` those the user deleted (tombstones in the store), so a
+/// server that keeps listing them never brings them back on screen.
+pub fn hide_deleted(store: &Shared, messages: &mut Vec<Message>) {
+    with(store, "hide deleted", |s| s.drop_deleted(messages));
+}
+
 /// Apply a pushed event (new message, read, deleted).
 pub fn save_event(store: &Shared, event: &WsEvent) {
     with(store, "save event", |s| s.apply_event(event));

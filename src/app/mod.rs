@@ -3,6 +3,8 @@
 
 pub mod action;
 pub mod client_service;
+#[cfg(all(test, feature = "server"))]
+mod delete_flow_tests;
 pub mod drafts;
 pub mod effect;
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::server::{start, Profile, ServerOptions};
 
 /// Run `actions` through `update`, hand every effect to the runner, and keep applying
 /// what comes back until `done` holds. The timeout only guards against a hang.
-async fn settle(
+pub(super) async fn settle(
     state: &mut State,
     runner: &Runner<ClientConnect>,
     rx: &mut UnboundedReceiver<Action>,
@@ -47,7 +47,7 @@ fn pet(state: &State) -> Option<&Pet> {
     }
 }
 
-async fn logged_in(url: &str) -> Client {
+pub(super) async fn logged_in(url: &str) -> Client {
     let client = Client::new(url, &ClientOptions::default()).unwrap();
     let login = LoginRequest {
         username: "alex".into(),

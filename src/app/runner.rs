@@ -171,15 +171,18 @@ impl<C: Connect> Runner<C> {
         let store = self.store.clone();
         let outbox = self.sender.clone();
         let forward = tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
+            while let Some(mut event) = events.recv().await {
                 if let LiveEvent::State(LinkState::Live | LinkState::Polling { .. }) = &event {
                     // The link is back: what waits in the outbox goes now.
                     wake(&outbox);
                 }
                 if let Some(store) = lock(&store).clone() {
-                    match &event {
+                    match &mut event {
                         LiveEvent::Inbox(r) => local::save_inbox(&store, r, false),
-                        LiveEvent::Conversation { messages, .. } => local::save_messages(&store, messages),
+                        LiveEvent::Conversation { messages, .. } => {
+                            local::save_messages(&store, messages);
+                            local::hide_deleted(&store, messages);
+                        }
                         LiveEvent::Pushed(e) => local::save_event(&store, e),
                         _ => {}
                     }
@@ -400,6 +403,7 @@ impl<C: Connect> Runner<C> {
                             }
                             if let Some(store) = &store {
                                 local::save_conversation(store, &r.with_user, &r);
+                                local::hide_deleted(store, &mut r.messages);
                             }
                             send_all(&tx, live(Action::ConversationLoaded(r)))
                         }

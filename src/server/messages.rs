@@ -276,6 +276,7 @@ pub async fn conversation(
         if state.settings.extensions() { int_param(&q, "after_id").unwrap_or(0).max(0) } else { 0 };
     let me = user.clone();
     let other_name = with_user.clone();
+    let shows_deleted = state.settings.conversation_shows_deleted();
     let (messages, marked) = state
         .db
         .call(move |c| {
@@ -292,12 +293,13 @@ pub async fn conversation(
             };
             let messages: Vec<Message> = {
                 let mut stmt = tx.prepare_cached(&format!(
-                    "{SELECT} WHERE ((m.sender_id = ?1 AND m.recipient_id = ?2 AND m.deleted_by_sender = 0)
-                                  OR (m.sender_id = ?2 AND m.recipient_id = ?1 AND m.deleted_by_recipient = 0))
+                    "{SELECT} WHERE ((m.sender_id = ?1 AND m.recipient_id = ?2 AND (?5 OR m.deleted_by_sender = 0))
+                                  OR (m.sender_id = ?2 AND m.recipient_id = ?1 AND (?5 OR m.deleted_by_recipient = 0)))
                                  AND m.id > ?3
                      ORDER BY m.id ASC LIMIT ?4"
                 ))?;
-                let rows = stmt.query_map(params![me.id, other, after_id, limit], row_to_message)?;
+                let rows =
+                    stmt.query_map(params![me.id, other, after_id, limit, shows_deleted], row_to_message)?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             tx.commit()?;

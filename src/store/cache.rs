@@ -364,6 +364,21 @@ impl Store {
         Ok(peer)
     }
 
+    /// Drop from `messages` those deleted here: a server may keep listing a message
+    /// its caller deleted (head does, in the conversation), and it must stay hidden.
+    pub fn drop_deleted(&self, messages: &mut Vec<Message>) -> Result<()> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM deleted_messages WHERE id = ?1)")?;
+        let mut keep = Vec::with_capacity(messages.len());
+        for m in messages.drain(..) {
+            if !stmt.query_row([m.id], |r| r.get::<_, bool>(0))? {
+                keep.push(m);
+            }
+        }
+        *messages = keep;
+        Ok(())
+    }
+
     /// The user opened a conversation (fetching it marks everything they received in
     /// it read on the server): mark those cached messages read and zero its unread count.
     pub fn mark_conversation_read(&mut self, with_user: &str) -> Result<()> {

@@ -1,0 +1,76 @@
+//! Deleting a message end to end: the runner with the account's store, against the
+//! production profile in-process, whose conversation (like head's) keeps listing a
+//! message its caller deleted.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::pet_flow_tests::logged_in;
+use crate::api::types::Message;
+use crate::api::{ClientOptions, Fetched};
+use crate::app::action::Action;
+use crate::app::client_service::{ClientConnect, ClientService};
+use crate::app::effect::Effect;
+use crate::app::runner::Runner;
+use crate::server::{start, Profile, ServerOptions};
+use crate::store::Store;
+
+/// The next action that `pick` accepts; others (status, sync) are skipped.
+async fn next<T>(rx: &mut UnboundedReceiver<Action>, pick: impl Fn(Action) -> Option<T>) -> T {
+    loop {
+        let action = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await;
+        if let Some(found) = pick(action.expect("no result within 30 s").expect("runner alive")) {
+            return found;
+        }
+    }
+}
+
+async fn fetch(runner: &Runner<ClientConnect>, rx: &mut UnboundedReceiver<Action>) -> Vec<Message> {
+    runner.run(Effect::FetchConversation { user: "sam".into(), after_id: None });
+    next(rx, |a| match a {
+        Action::ConversationLoaded(r) => Some(r.messages),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_deleted_message_stays_hidden_though_the_server_lists_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts =
+        ServerOptions { profile: Profile::Production, ..ServerOptions::local_demo(dir.path().join("db")) };
+    let server = start(opts).await.unwrap();
+    let url = server.url();
+    let client = logged_in(&url).await;
+    let opened = Store::open_account(&dir.path().join("data"), client.server_url().as_str(), "alex").unwrap();
+    let store = Arc::new(Mutex::new(opened.store));
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
+    let runner = Runner::new(connect, Some(ClientService::new(client)), tx);
+    runner.set_store(Some(store));
+
+    let before = fetch(&runner, &mut rx).await;
+    let doomed = before.last().expect("the demo seed has alex and sam talking").id;
+    runner.run(Effect::Delete { id: doomed });
+    let deleted = next(&mut rx, |a| match a {
+        Action::Deleted(id) => Some(id),
+        Action::Failed(e) => panic!("delete failed: {e:?}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(deleted, doomed);
+
+    // The server still lists it to alex (the quirk), yet alex never sees it again.
+    let observer = logged_in(&url).await;
+    let Ok(Fetched::Fresh { value, .. }) = observer.conversation("sam", 200, None, None).await else {
+        panic!("the conversation loads");
+    };
+    assert!(value.messages.iter().any(|m| m.id == doomed), "the production profile returns it");
+    let after = fetch(&runner, &mut rx).await;
+    assert!(after.iter().all(|m| m.id != doomed), "deleted message came back");
+    assert_eq!(after.len(), before.len() - 1, "only the deleted one is hidden");
+    server.shutdown().await;
+}
