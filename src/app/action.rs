@@ -155,6 +155,9 @@ pub enum Action {
         client_id: String,
         /// The server's answer.
         response: SendResponse,
+        /// When the answer came (the message's time until the server's own copy
+        /// arrives; not the last clock tick, which is up to a minute old).
+        at: chrono::DateTime<chrono::Utc>,
     },
     /// The server refused a message; the text goes back into the box.
     #[serde(skip)]

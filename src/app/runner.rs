@@ -564,7 +564,7 @@ impl<C: Connect> Runner<C> {
 async fn send_direct<S: Service>(svc: &S, tx: &UnboundedSender<Action>, client_id: String, req: SendRequest) {
     match svc.send(req, client_id.clone()).await {
         Ok(response) => {
-            let _ = tx.send(Action::SendSucceeded { client_id, response });
+            let _ = tx.send(Action::SendSucceeded { client_id, response, at: chrono::Utc::now() });
         }
         Err(ApiError::SessionExpired) => send_all(
             tx,
@@ -637,6 +637,7 @@ fn outbox_action(event: OutboxEvent) -> Option<Action> {
                 recipient,
                 conversation_id: None,
             },
+            at: chrono::Utc::now(),
         },
         OutboxEvent::Failed { client_id, reason, .. } => {
             Action::SendRefused { client_id: client_id.to_string(), reason }

@@ -165,7 +165,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             prune_sent(state);
             state.dirty = changed;
         }
-        Action::SendSucceeded { client_id, response } => {
+        Action::SendSucceeded { client_id, response, at } => {
             let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else {
                 state.dirty = false;
                 return;
@@ -183,7 +183,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 subject: p.subject,
                 is_read: false,
                 read_at: None,
-                sent_at: Some(crate::api::time::Timestamp(state.now)),
+                sent_at: Some(crate::api::time::Timestamp(at)),
             };
             messages_arrived(state, vec![msg], fx);
         }

@@ -145,12 +145,43 @@ fn compose_and_send_ok() {
         recipient: "dr_morgan".into(),
         conversation_id: None,
     };
-    run(&mut s, [Action::SendSucceeded { client_id, response }]);
+    let at = s.now;
+    run(&mut s, [Action::SendSucceeded { client_id, response, at }]);
     assert!(s.pending.is_empty());
     let c = s.conv.as_ref().unwrap();
     assert_eq!(c.messages.last().unwrap().id, 99);
     assert_eq!(c.messages.last().unwrap().content, "hello\nthere");
     assert_eq!(s.inbox.entries[0].with_user, "dr_morgan");
+}
+
+/// A message sent at 01:11:02 is labelled 01:11 in the conversation and the inbox,
+/// though the last clock tick said 01:10.
+#[test]
+fn a_sent_message_is_labelled_with_its_own_time_not_the_last_tick() {
+    use chrono::TimeZone;
+    let mut s = main_screen(120, 40, Look::default());
+    let tick = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 1, 10, 0).unwrap();
+    run(&mut s, [Action::Tick(tick)]);
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "on time");
+    let Some(Effect::Send { client_id, .. }) = keys(&mut s, &["enter"]).first().cloned() else { panic!() };
+    let response = SendResponse {
+        message_id: 99,
+        status: "sent".into(),
+        recipient: "dr_morgan".into(),
+        conversation_id: None,
+    };
+    let at = tick + chrono::Duration::seconds(62);
+    run(&mut s, [Action::SendSucceeded { client_id, response, at }]);
+    let sent = s.conv.as_ref().unwrap().messages.last().unwrap().sent_at.map(|t| t.utc());
+    assert_eq!(sent, Some(at));
+    assert_eq!(s.inbox.entries[0].last_time, Some(at), "the inbox row says the same");
+    let utc = chrono::FixedOffset::east_opt(0).unwrap();
+    assert_eq!(crate::ui::time_fmt::clock(at, utc), "01:11");
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| crate::ui::view(&s, f)).unwrap();
+    let screen = term.backend().to_string();
+    assert!(screen.contains("01:11") && !screen.contains("01:10"), "{screen}");
 }
 
 #[test]
@@ -205,7 +236,8 @@ fn send_refused_keeps_text_and_says_why() {
         recipient: "dr_morgan".into(),
         conversation_id: None,
     };
-    run(&mut s, [Action::SendSucceeded { client_id, response }]);
+    let at = s.now;
+    run(&mut s, [Action::SendSucceeded { client_id, response, at }]);
     assert!(s.pending.is_empty());
     assert_eq!(s.conv.as_ref().unwrap().messages.last().unwrap().content, "first\nsecond");
 }
