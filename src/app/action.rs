@@ -233,6 +233,14 @@ pub enum Action {
     /// The conversation with this user had not changed (304).
     #[serde(skip)]
     ConversationUnchanged(String),
+    /// A conversation could not be fetched: the pane says so, why, and how to retry.
+    #[serde(skip)]
+    ConversationFailed {
+        /// The other participant.
+        user: String,
+        /// Why, in the client's words (status, server text, error id).
+        reason: String,
+    },
     /// Time to check for news (from the poller, or `R`).
     #[serde(skip)]
     PollDue,

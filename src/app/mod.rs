@@ -3,8 +3,6 @@
 
 pub mod action;
 pub mod client_service;
-#[cfg(all(test, feature = "server"))]
-mod delete_flow_tests;
 pub mod drafts;
 pub mod effect;
 #[cfg(test)]
@@ -15,6 +13,8 @@ pub mod local;
 mod pet_flow_tests;
 pub mod run;
 pub mod runner;
+#[cfg(all(test, feature = "server"))]
+mod server_flow_tests;
 pub mod service;
 pub mod state;
 pub mod terminal;

@@ -408,7 +408,11 @@ impl<C: Connect> Runner<C> {
                             send_all(&tx, live(Action::ConversationLoaded(r)))
                         }
                         Ok(None) => send_all(&tx, [Action::ConversationUnchanged(user)]),
-                        Err(e) => report(&tx, "conversation", e, linked),
+                        Err(ApiError::SessionExpired) => send_all(&tx, [Action::SessionExpired]),
+                        Err(e) => {
+                            send_all(&tx, [Action::ConversationFailed { user, reason: e.to_string() }]);
+                            report(&tx, "conversation", e, linked)
+                        }
                     }
                 })
             }

@@ -246,6 +246,8 @@ pub struct Conversation {
     pub unseen: usize,
     /// A fetch is in flight.
     pub loading: bool,
+    /// Why the last fetch failed (sanitized), until one succeeds or `r` retries.
+    pub load_error: Option<String>,
     /// Subject for the first message of a new conversation.
     pub subject: Option<String>,
 }

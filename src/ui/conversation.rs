@@ -119,7 +119,13 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
     let w = inner.width.saturating_sub(GUTTER).max(1) as usize;
     let h = inner.height as usize;
     let mut rows: Vec<Line<'static>> = Vec::new();
-    if c.messages.is_empty() && !c.loading {
+    if let Some(why) = &c.load_error {
+        // Never "No messages yet" for a conversation that did not load: there may be many.
+        let text = format!("Could not load this conversation: {why}. Press r to retry.");
+        rows.extend(
+            text::wrap(&text, w).into_iter().map(|r| Line::from(Span::styled(format!("  {r}"), th.error))),
+        );
+    } else if c.messages.is_empty() && !c.loading {
         rows.push(Line::from(Span::styled("  No messages yet. Press i to write.".to_owned(), th.dim)));
     }
     // Local echoes of messages on their way sit below the newest message.

@@ -268,6 +268,7 @@ fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     fetch_inbox(state, 1, fx);
     if let Some(c) = state.conv.as_mut() {
         c.loading = true;
+        c.load_error = None;
         fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: None });
     }
     fx.push(Effect::FetchPet);

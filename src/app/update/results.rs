@@ -115,8 +115,17 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::ConversationUnchanged(user) => {
             state.dirty = false;
             if let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user) {
-                state.dirty = c.loading;
+                state.dirty = c.loading || c.load_error.is_some();
                 c.loading = false;
+                c.load_error = None;
+            }
+        }
+        Action::ConversationFailed { user, reason } => {
+            state.dirty = false;
+            if let Some(c) = state.conv.as_mut().filter(|c| c.with_user.eq_ignore_ascii_case(&user)) {
+                c.loading = false;
+                c.load_error = Some(sanitize_line(&reason));
+                state.dirty = true;
             }
         }
         Action::PollDue => {
@@ -151,8 +160,9 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let mut changed = false;
             let full_page = resp.messages.len() >= crate::app::state::CONVERSATION_PAGE;
             if let Some(c) = state.conv.as_mut() {
-                changed = c.loading;
+                changed = c.loading || c.load_error.is_some();
                 c.loading = false;
+                c.load_error = None;
                 let (fresh, merged) = conv::merge_messages(c, resp.messages);
                 changed |= merged;
                 // The server sends the oldest messages first: a full page means there may

@@ -178,10 +178,50 @@ fn a_sent_message_is_labelled_with_its_own_time_not_the_last_tick() {
     assert_eq!(s.inbox.entries[0].last_time, Some(at), "the inbox row says the same");
     let utc = chrono::FixedOffset::east_opt(0).unwrap();
     assert_eq!(crate::ui::time_fmt::clock(at, utc), "01:11");
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| crate::ui::view(&s, f)).unwrap();
-    let screen = term.backend().to_string();
+    let screen = screen_text(&s);
     assert!(screen.contains("01:11") && !screen.contains("01:10"), "{screen}");
+}
+
+/// The text of the whole screen for `s`.
+fn screen_text(s: &crate::app::state::State) -> String {
+    let (w, h) = s.size;
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    term.draw(|f| crate::ui::view(s, f)).unwrap();
+    term.backend().to_string()
+}
+
+/// A conversation that failed to load (feb5 answers 500 to every one) says so, why
+/// and how to retry; never "No messages yet" while the inbox lists messages.
+#[test]
+fn a_conversation_that_failed_to_load_says_so_and_r_retries() {
+    let mut s = fresh(120, 30, Look::default());
+    run(
+        &mut s,
+        [
+            Action::LoginSucceeded { username: "alex".into(), server: "http://127.0.0.1:8700".into() },
+            Action::InboxLoaded(inbox()),
+        ],
+    );
+    keys(&mut s, &["enter"]);
+    let reason = "server error 500: An unexpected error occurred. Please try again. (error id d05da737)";
+    run(
+        &mut s,
+        [Action::ConversationFailed { user: "dr_morgan".into(), reason: format!("{reason}\x1b[2J") }],
+    );
+    assert!(s.dirty, "the pane must be redrawn");
+    let screen = screen_text(&s);
+    assert!(!screen.contains("No messages yet"), "{screen}");
+    for part in ["Could not load this conversation", "server error 500", "d05da737", "Press r to retry"] {
+        assert!(screen.contains(part), "{part:?} missing: {screen}");
+    }
+    // r fetches again; while it runs the pane no longer blames the old failure.
+    let fx = keys(&mut s, &["r"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }), "{fx:?}");
+    assert!(!screen_text(&s).contains("Could not load"));
+    run(&mut s, [Action::ConversationFailed { user: "dr_morgan".into(), reason: reason.into() }]);
+    run(&mut s, [Action::ConversationLoaded(conversation())]);
+    assert_eq!(s.conv.as_ref().unwrap().load_error, None, "a good fetch clears it");
+    assert!(!screen_text(&s).contains("Could not load"));
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Deleting a message end to end: the runner with the account's store, against the
-//! production profile in-process, whose conversation (like head's) keeps listing a
-//! message its caller deleted.
+//! Conversations end to end: the runner (with the account's store) against the
+//! production profile in-process: a deleted message the server keeps listing (as head
+//! does), and a conversation route that answers 500 (as feb5 does).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +14,7 @@ use crate::app::action::Action;
 use crate::app::client_service::{ClientConnect, ClientService};
 use crate::app::effect::Effect;
 use crate::app::runner::Runner;
-use crate::server::{start, Profile, ServerOptions};
+use crate::server::{start, FailRoute, Profile, ServerOptions};
 use crate::store::Store;
 
 /// The next action that `pick` accepts; others (status, sync) are skipped.
@@ -72,5 +72,34 @@ async fn a_deleted_message_stays_hidden_though_the_server_lists_it_again() {
     let after = fetch(&runner, &mut rx).await;
     assert!(after.iter().all(|m| m.id != doomed), "deleted message came back");
     assert_eq!(after.len(), before.len() - 1, "only the deleted one is hidden");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_conversation_answering_500_comes_back_as_a_failure_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ServerOptions {
+        profile: Profile::Production,
+        fail_routes: vec![FailRoute::Conversation],
+        ..ServerOptions::local_demo(dir.path().join("db"))
+    };
+    let server = start(opts).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
+    let runner = Runner::new(connect, Some(ClientService::new(logged_in(&server.url()).await)), tx);
+
+    runner.run(Effect::FetchConversation { user: "sam".into(), after_id: None });
+    let (user, reason) = next(&mut rx, |a| match a {
+        Action::ConversationFailed { user, reason } => Some((user, reason)),
+        Action::ConversationLoaded(_) => panic!("the route was switched to fail"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(user, "sam");
+    assert!(reason.contains("server error 500") && reason.contains("error id"), "{reason}");
+
+    // `r` once the server is well again: the conversation loads.
+    server.fail_routes(&[]);
+    assert!(!fetch(&runner, &mut rx).await.is_empty());
     server.shutdown().await;
 }
