@@ -161,6 +161,20 @@ fn assert_outbox_settled(store: &Mutex<Store>) {
     assert!(left.is_empty(), "still in the outbox: {left:#?}");
 }
 
+/// The binary as a one-shot command, with its config and data under `base`, logged in
+/// (when it logs in) as any demo user.
+fn cli_command(base: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--config-dir").arg(base.join("config")).arg("--data-dir").arg(base.join("data"));
+    cmd.args(args);
+    for var in ["HEALING_SERVER", "RUST_LOG", "HEALING_TUI_CONFIG_DIR", "HEALING_TUI_DATA_DIR"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HEALING_PASSWORD", "healing-demo").env("HEALING_PIN", "1234");
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
 mod exactly_once {
     use super::*;
 
@@ -470,15 +484,7 @@ mod cli {
 
     impl Cli<'_> {
         fn command(&self, args: &[&str]) -> Command {
-            let mut cmd = Command::new(BIN);
-            cmd.arg("--config-dir").arg(self.w.path("config")).arg("--data-dir").arg(self.w.path("data"));
-            cmd.args(args);
-            for var in ["HEALING_SERVER", "RUST_LOG", "HEALING_TUI_CONFIG_DIR", "HEALING_TUI_DATA_DIR"] {
-                cmd.env_remove(var);
-            }
-            cmd.env("HEALING_PASSWORD", "healing-demo").env("HEALING_PIN", "1234");
-            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-            cmd
+            cli_command(self.w.dir.path(), args)
         }
 
         async fn run(&self, args: &[&str]) -> Output {
@@ -619,5 +625,128 @@ mod cli {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let out = cli.run(&["outbox"]).await;
         assert_eq!(text(&out.stdout), "The outbox is empty.\n");
+    }
+}
+
+/// One account's outbox shared by several processes at once (issue 13, item 10).
+mod shared {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::Child;
+
+    /// `healing-tui serve` as a child process, so it can be frozen with SIGSTOP.
+    struct Served {
+        child: Child,
+        url: String,
+    }
+
+    impl Served {
+        fn start(db: &std::path::Path) -> Served {
+            let mut child = Command::new(BIN)
+                .args(["serve", "--addr", "127.0.0.1:0", "--seed", "demo", "--no-websocket"])
+                .arg("--ignore-idempotency-key")
+                .arg("--db")
+                .arg(db)
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            let mut stdout = BufReader::new(child.stdout.take().unwrap());
+            stdout.read_line(&mut line).unwrap();
+            // Keep reading: a closed pipe would end the server at its next line.
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            let url = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_string();
+            assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+            Served { child, url }
+        }
+
+        fn signal(&self, sig: &str) {
+            let ok = Command::new("kill").arg(sig).arg(self.child.id().to_string()).status().unwrap();
+            assert!(ok.success());
+        }
+    }
+
+    impl Drop for Served {
+        fn drop(&mut self) {
+            self.signal("-CONT");
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn finish(child: Child) -> Output {
+        child.wait_with_output().unwrap()
+    }
+
+    /// Many messages queued while the server is frozen, then several processes (`send`
+    /// one-liners and `outbox --flush`) flushing the same outbox at once against a
+    /// server that ignores the `Idempotency-Key`: each message arrives exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn several_processes_flushing_at_once_send_each_message_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let served = Served::start(&dir.path().join("server.db"));
+        let base = dir.path().to_path_buf();
+        let run = |args: &[&str]| cli_command(&base, args).spawn().unwrap();
+        let out = finish(run(&["login", "--server", &served.url, "--username", "alex"]));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let direct = login(&served.url, "alex").await;
+        let seed_end = newest_id(&direct).await;
+        let store_file = healing_tui::store::store_path(&base.join("data"), &served.url, "alex");
+        let mut expected: [(&str, Vec<String>); 2] = [("sam", Vec::new()), ("dr_morgan", Vec::new())];
+
+        for round in 0..4 {
+            served.signal("-STOP");
+            {
+                let mut store = Store::open(&store_file, "alex").unwrap().store;
+                for i in 0..10 {
+                    let (to, list) = &mut expected[i % 2];
+                    let text = format!("round {round} queued {i}");
+                    store.enqueue(&OutgoingMessage::new(*to, None, text.clone())).unwrap();
+                    list.push(text);
+                }
+            }
+            let mut children = Vec::new();
+            for i in 0..4 {
+                let to = expected[i % 2].0;
+                children.push(run(&["send", to, &format!("round {round} one-liner {i}")]));
+            }
+            for _ in 0..3 {
+                children.push(run(&["outbox", "--flush"]));
+            }
+            // Let every process reach the frozen server before it answers anyone.
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            served.signal("-CONT");
+            let outputs =
+                tokio::task::spawn_blocking(move || children.into_iter().map(finish).collect::<Vec<_>>())
+                    .await
+                    .unwrap();
+            for out in &outputs {
+                let why = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert_eq!(out.status.code(), Some(0), "round {round}: {why}");
+            }
+        }
+
+        let sent: Vec<String> =
+            direct.sent().await.unwrap().messages.into_iter().map(|m| m.content).collect();
+        for (with, list) in &expected {
+            let got = written(&direct, "alex", with, seed_end).await;
+            let queued: Vec<&String> = got.iter().filter(|t| t.contains(" queued ")).collect();
+            assert_eq!(queued, list.iter().collect::<Vec<_>>(), "alex → {with}: once each, in order");
+        }
+        for round in 0..4 {
+            for i in 0..4 {
+                let text = format!("round {round} one-liner {i}");
+                let copies = sent.iter().filter(|t| **t == text).count();
+                assert_eq!(copies, 1, "{text:?} arrived {copies} times");
+            }
+        }
+        assert_eq!(sent.len(), sent.iter().collect::<std::collections::HashSet<_>>().len(), "no duplicates");
     }
 }

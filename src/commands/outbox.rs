@@ -95,6 +95,13 @@ fn blocked_failure(blocked: &Blocked, what: &str) -> Failure {
             format!("{why}; {what} queued (healing-tui outbox --flush checks whether it arrived)"),
         ),
         Blocked::Store(why) => Failure::new(EXIT_LOCAL, format!("local store: {why}")),
+        Blocked::Elsewhere => Failure::new(
+            EXIT_OFFLINE,
+            format!(
+                "another healing-tui of this account has been sending to the same person for a while \
+                 (a slow server?); {what} queued and that one sends it (or: healing-tui outbox --flush)"
+            ),
+        ),
     }
 }
 
@@ -133,6 +140,20 @@ fn send_inner(global: &GlobalOpts, args: &SendArgs, content: String) -> Outcome 
             tracing::warn!(error = %e, "refused message left in the outbox");
         }
         return Err(Failure::new(EXIT_REFUSED, format!("refused by the server: {}", refused.reason)));
+    }
+    // Another process flushing the same outbox may have sent it meanwhile.
+    let entry =
+        lock(&store).outbox_entry(msg.client_id).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
+    match entry.map(|e| e.state) {
+        Some(OutboxState::Sent { server_id }) => {
+            println!("{server_id}");
+            return saved;
+        }
+        None => {
+            eprintln!("healing-tui: no longer in the outbox: sent (or discarded) by another healing-tui of this account");
+            return saved;
+        }
+        _ => {}
     }
     if let Some(blocked) = &report.blocked {
         return Err(blocked_failure(blocked, "the message is"));

@@ -39,9 +39,14 @@
 //!   edits ([`Store::edit_failed`]) a refused message.
 //! - The one-shot CLI (`healing-tui send`, `outbox --flush`) calls [`flush`] directly.
 //!
-//! Two processes flushing the same account's outbox at once (the app and
-//! `outbox --flush`) may both send the head message; the `Idempotency-Key` makes that
-//! harmless on servers that honour it.
+//! Several processes may flush the same account's outbox at once (the app, `send`,
+//! `outbox --flush` from cron). A message is only checked for and sent while its
+//! conversation is claimed ([`Store::try_claim`], an OS lock the kernel releases when
+//! the process ends), and it is read again under the claim, so each message is sent by
+//! one process at a time and never again once confirmed, even against a server that
+//! ignores the `Idempotency-Key` (production). A conversation claimed by another process
+//! is skipped and tried again shortly; the flush gives up after [`CLAIM_WAIT`] with
+//! [`Blocked::Elsewhere`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -56,6 +61,12 @@ use crate::api::types::Message;
 use crate::api::{ApiError, Client, Fetched};
 use crate::live::backoff::Backoff;
 use crate::store::{OutboxEntry, OutboxState, Store, StoreError};
+
+/// How long a flush keeps waiting for conversations another process is sending: longer
+/// than one request may take, so a `send` one-liner normally sees its message through.
+pub const CLAIM_WAIT: Duration = Duration::from_secs(45);
+/// How often a claim held elsewhere is tried again.
+const CLAIM_POLL: Duration = Duration::from_millis(100);
 
 /// The conversation route returns at most this many (the oldest) per request.
 const PAGE: u32 = 200;
@@ -124,6 +135,9 @@ pub enum Blocked {
     Server(String),
     /// The local store failed.
     Store(String),
+    /// Another healing-tui process of this account was sending these conversations for
+    /// longer than [`CLAIM_WAIT`]; the messages stay queued (that process sends them).
+    Elsewhere,
 }
 
 impl std::fmt::Display for Blocked {
@@ -134,6 +148,7 @@ impl std::fmt::Display for Blocked {
             Blocked::SessionExpired => write!(f, "session expired: please log in again"),
             Blocked::Server(why) => write!(f, "{why}"),
             Blocked::Store(why) => write!(f, "local store: {why}"),
+            Blocked::Elsewhere => write!(f, "another healing-tui of this account is sending them"),
         }
     }
 }
@@ -199,8 +214,10 @@ struct Flusher<'a> {
 
 /// What one message's turn came to.
 enum Step {
-    /// Sent or refused: go on.
+    /// Sent or refused, or moved along by another process meanwhile: go on.
     Done,
+    /// Its conversation is claimed by another process: try again shortly.
+    Busy,
     /// Stop the flush.
     Stop(Blocked),
 }
@@ -246,6 +263,7 @@ impl Flusher<'_> {
 
     async fn run(&mut self) -> FlushReport {
         let mut report = FlushReport::default();
+        let mut busy_since: Option<std::time::Instant> = None;
         report.blocked = loop {
             let batch = lock(self.store).next_to_send();
             let batch = match batch {
@@ -255,16 +273,30 @@ impl Flusher<'_> {
             if batch.is_empty() {
                 break None;
             }
-            let mut stop = None;
+            let (mut stop, mut moved) = (None, false);
             for entry in batch {
-                if let Step::Stop(blocked) = self.one(entry, &mut report).await {
-                    stop = Some(blocked);
-                    break;
+                match self.one(entry, &mut report).await {
+                    Step::Done => moved = true,
+                    Step::Busy => {}
+                    Step::Stop(blocked) => {
+                        stop = Some(blocked);
+                        break;
+                    }
                 }
             }
             if stop.is_some() {
                 break stop;
             }
+            if moved {
+                busy_since = None;
+                continue;
+            }
+            // Every head is being sent by another process: wait for it to finish.
+            let since = *busy_since.get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() >= CLAIM_WAIT {
+                break Some(Blocked::Elsewhere);
+            }
+            tokio::time::sleep(CLAIM_POLL).await;
         };
         let pending = lock(self.store).pending();
         match pending {
@@ -284,8 +316,28 @@ impl Flusher<'_> {
         report
     }
 
-    /// One message's turn: settle an earlier attempt in doubt, then send.
+    /// One message's turn, under its conversation's claim: read it again (another
+    /// process may have sent it meanwhile), settle an earlier attempt in doubt, then send.
     async fn one(&mut self, entry: OutboxEntry, report: &mut FlushReport) -> Step {
+        let claimed = lock(self.store).try_claim(&entry.message.recipient);
+        let _claim = match claimed {
+            Ok(Some(claim)) => claim,
+            Ok(None) => return Step::Busy,
+            Err(e) => return Step::Stop(store_blocked(&e)),
+        };
+        let head = lock(self.store).head_for(&entry.message.recipient);
+        match head {
+            Ok(Some(head)) if head.message.client_id == entry.message.client_id => {
+                self.attempt(head, report).await
+            }
+            // Sent, refused or discarded by another process since the batch was read.
+            Ok(_) => Step::Done,
+            Err(e) => Step::Stop(store_blocked(&e)),
+        }
+    }
+
+    /// Settle an earlier attempt in doubt, then send (the caller holds the claim).
+    async fn attempt(&mut self, entry: OutboxEntry, report: &mut FlushReport) -> Step {
         let client_id = entry.message.client_id;
         let recipient = entry.message.recipient.clone();
         if matches!(entry.state, OutboxState::Sending { .. }) {
@@ -478,7 +530,7 @@ async fn run_task(
         let retry_in = match &blocked {
             Blocked::SessionExpired => None,
             Blocked::RateLimited(d) => Some(*d),
-            Blocked::Offline(_) | Blocked::Server(_) | Blocked::Store(_) => {
+            Blocked::Offline(_) | Blocked::Server(_) | Blocked::Store(_) | Blocked::Elsewhere => {
                 Some(backoff.next_delay(&mut rand::rng()))
             }
         };

@@ -226,6 +226,18 @@ impl Store {
         Ok(rows)
     }
 
+    /// The head of `recipient`'s queue (its oldest unconfirmed message) as it is now, if
+    /// that one is `queued` or `sending`. Read again under the conversation's
+    /// [`crate::store::SendClaim`]: another process may have moved it along meanwhile.
+    pub fn head_for(&self, recipient: &str) -> Result<Option<OutboxEntry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM outbox
+             WHERE recipient = ?1 AND state != 'sent' ORDER BY seq LIMIT 1"
+        );
+        let head = self.conn.query_row(&sql, [recipient], row_to_entry).optional()?;
+        Ok(head.filter(|e| matches!(e.state, OutboxState::Queued | OutboxState::Sending { .. })))
+    }
+
     /// Everything in the outbox, in enqueue order: the local echoes to show, with their
     /// status marks.
     pub fn pending(&self) -> Result<Vec<OutboxEntry>> {
