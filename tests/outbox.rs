@@ -750,3 +750,63 @@ mod shared {
         assert_eq!(sent.len(), sent.iter().collect::<std::collections::HashSet<_>>().len(), "no duplicates");
     }
 }
+
+/// The interactive client's runner and its outbox sender, against the server in-process.
+mod app_runner {
+    use super::*;
+    use healing_tui::app::action::Action;
+    use healing_tui::app::client_service::{ClientConnect, ClientService};
+    use healing_tui::app::effect::Effect;
+    use healing_tui::app::runner::Runner;
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    /// Wait for an action that `want` accepts (other actions are skipped).
+    async fn until(rx: &mut UnboundedReceiver<Action>, want: impl Fn(&Action) -> bool) -> Action {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(action)) if want(&action) => return action,
+                Ok(Some(_)) => {}
+                other => panic!("no such action within 15 s ({other:?})"),
+            }
+        }
+    }
+
+    fn send(client_id: &str, to: &str, text: &str) -> Effect {
+        Effect::Send {
+            client_id: client_id.into(),
+            recipient: to.into(),
+            content: text.into(),
+            subject: None,
+        }
+    }
+
+    /// Issue 13, item 5: discarding a refused message lets the one queued behind it go
+    /// at once, without `R`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn discarding_a_refused_message_sends_the_one_behind_it_at_once() {
+        let w = World::start(false).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let connect = ClientConnect { opts: options(), config_dir: w.path("config") };
+        let client = login(&w.direct_url(), "alex").await;
+        let runner = Runner::new(connect, Some(ClientService::new(client.clone())), tx);
+        runner.set_store(Some(Arc::new(w.store("alex"))));
+
+        let refused = uuid::Uuid::new_v4().to_string();
+        runner.run(send(&refused, "sam", &"x".repeat(12_000)));
+        until(&mut rx, |a| matches!(a, Action::SendRefused { client_id, .. } if *client_id == refused)).await;
+        let behind = uuid::Uuid::new_v4().to_string();
+        runner.run(send(&behind, "sam", "queued behind the refused one"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !written(&client, "alex", "sam", 0).await.iter().any(|t| t == "queued behind the refused one"),
+            "held while the refused message waits"
+        );
+
+        runner.run(Effect::Discard { client_id: refused });
+        until(&mut rx, |a| matches!(a, Action::SendSucceeded { client_id, .. } if *client_id == behind))
+            .await;
+        let got = written(&client, "alex", "sam", 0).await;
+        assert_eq!(got.last().map(String::as_str), Some("queued behind the refused one"));
+    }
+}

@@ -468,8 +468,12 @@ impl<C: Connect> Runner<C> {
             }
             Effect::Discard { client_id } => {
                 if let (Some(store), Ok(id)) = (store, uuid::Uuid::parse_str(&client_id)) {
+                    let sender = self.sender.clone();
                     tokio::spawn(async move {
-                        local::with(&store, "discard", |s| s.discard(id));
+                        if local::with(&store, "discard", |s| s.discard(id)).is_some() {
+                            // The messages queued behind it go now, not on the next `R`.
+                            wake(&sender);
+                        }
                     });
                 }
             }
