@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use healing_tui::api::types::*;
-use healing_tui::server::{self, Profile, RunningServer, ServerOptions};
+use healing_tui::server::{self, FailRoute, Profile, RunningServer, ServerOptions};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, SET_COOKIE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -1272,6 +1272,61 @@ mod production_profile {
         assert_ne!(a.message_id, b.message_id);
         // Other extensions stay on.
         assert!(alex.get("/api/messages/inbox").send().await.unwrap().headers().get("etag").is_some());
+    }
+}
+
+/// The failure switch: chosen routes answer 500 with an `error_id`, as feb5 does.
+mod failure_switch {
+    use super::*;
+
+    async fn expect_internal_error(resp: Response) -> String {
+        let (status, body) = status_json(resp).await;
+        assert_eq!(status, 500, "body: {body}");
+        assert_eq!(body["code"], "INTERNAL_ERROR");
+        assert_eq!(body["error"], "An unexpected error occurred. Please try again.");
+        let id = body["error_id"].as_str().expect("error_id").to_string();
+        assert!(id.len() == 8 && id.chars().all(|c| c.is_ascii_hexdigit()), "error_id {id:?}");
+        id
+    }
+
+    #[tokio::test]
+    async fn chosen_routes_fail_like_feb5_after_auth_and_validation() {
+        let srv = spawn_with(|o| {
+            o.profile = Profile::Production;
+            o.fail_routes = vec![FailRoute::Send, FailRoute::Conversation];
+        })
+        .await;
+        let alex = Sess::login(&srv.base, "alex").await;
+        let first = expect_internal_error(alex.send("sam", "hello").await).await;
+        let second = expect_internal_error(alex.send("sam", "hello again").await).await;
+        assert_ne!(first, second, "each failure has its own id");
+        // Invalid sends and strangers still get their own answers, as on feb5.
+        expect_error(alex.send("sam", "  ").await, 400, "Message content is required").await;
+        expect_error(alex.send("nobody", "hi").await, 404, "Recipient not found").await;
+        let anonymous =
+            http().get(format!("{}/api/messages/conversation/sam", srv.base)).send().await.unwrap();
+        expect_error(anonymous, 401, "Authentication required").await;
+        let resp = alex.get("/api/messages/conversation/sam").send().await.unwrap();
+        expect_internal_error(resp).await;
+        // Nothing failed was stored, and the routes left alone work.
+        assert!(alex.sent().await.messages.iter().all(|m| !m.content.starts_with("hello")));
+        assert!(!alex.inbox("").await.conversations.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_switch_flips_while_serving() {
+        let srv = spawn().await;
+        let alex = Sess::login(&srv.base, "alex").await;
+        alex.send_ok("sam", "before").await;
+        srv.server.fail_routes(&[FailRoute::Send, FailRoute::Read, FailRoute::Inbox]);
+        expect_internal_error(alex.send("sam", "during").await).await;
+        let resp = alex.get("/api/messages/inbox").send().await.unwrap();
+        expect_internal_error(resp).await;
+        assert_eq!(alex.conversation("sam", "").await.with_user, "sam", "conversation not switched");
+        srv.server.fail_routes(&[]);
+        alex.send_ok("sam", "after").await;
+        let texts: Vec<String> = alex.sent().await.messages.into_iter().map(|m| m.content).collect();
+        assert!(texts.contains(&"after".to_string()) && !texts.contains(&"during".to_string()), "{texts:?}");
     }
 }
 

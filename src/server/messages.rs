@@ -17,6 +17,7 @@ use super::db::{now_secs, ts};
 use super::errors::ServerError;
 use super::etag;
 use super::extract::{bool_param, int_param, query_map, JsonBody};
+use super::faults::FailRoute;
 use super::state::AppState;
 use crate::api::types::{
     ConversationResponse, ConversationSummary, InboxResponse, MarkReadResponse, Message, SearchResponse,
@@ -122,6 +123,8 @@ pub async fn send(
         return Err(ServerError::bad("You cannot send messages to yourself"));
     }
     let key = idempotency_key(&state, &headers)?;
+    // Decided now, raised once the recipient checks passed: feb5 fails only valid sends.
+    let switched_off = state.faults.check(FailRoute::Send);
     let content = req.content;
     let me = user.clone();
     let outcome = state
@@ -156,6 +159,7 @@ pub async fn send(
                     ));
                 }
             }
+            switched_off?;
             let message = insert_message(&tx, me.id, rid, subject.as_deref(), &content, now)?;
             if let Some(key) = &key {
                 tx.execute(
@@ -231,6 +235,7 @@ pub async fn inbox(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ServerError> {
+    state.faults.check(FailRoute::Inbox)?;
     let q = query_map(raw.as_deref());
     let page = int_param(&q, "page").filter(|p| *p >= 1).unwrap_or(1);
     let limit = int_param(&q, "limit").filter(|l| (1..=50).contains(l)).unwrap_or(20);
@@ -264,6 +269,7 @@ pub async fn conversation(
     Path(with_user): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ServerError> {
+    state.faults.check(FailRoute::Conversation)?;
     let q = query_map(raw.as_deref());
     let limit = int_param(&q, "limit").map_or(50, |l| l.clamp(1, 200));
     let after_id =
@@ -344,6 +350,7 @@ pub async fn mark_read(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<MarkReadResponse>, ServerError> {
+    state.faults.check(FailRoute::Read)?;
     let id: i64 = id.parse().map_err(|_| ServerError::not_found("Message not found"))?;
     let uid = user.id;
     let (p, read_at, newly) = state
@@ -379,6 +386,7 @@ pub async fn delete(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Response, ServerError> {
+    state.faults.check(FailRoute::Delete)?;
     let id: i64 = id.parse().map_err(|_| ServerError::not_found("Message not found"))?;
     let uid = user.id;
     let (p, changed) = state
@@ -419,6 +427,7 @@ pub async fn delete(
 
 /// `GET /api/messages/sent`: the caller's sent messages, newest first.
 pub async fn sent(State(state): State<AppState>, user: AuthUser) -> Result<Json<SentResponse>, ServerError> {
+    state.faults.check(FailRoute::Sent)?;
     let uid = user.id;
     let messages: Vec<Message> = state
         .db

@@ -5,8 +5,9 @@
 //!
 //! Modules: [`db`] schema and connection, [`auth`] sessions/CSRF/login,
 //! [`messages`] and [`pet`] the routes, [`ws`] the push hub, [`limits`] rate
-//! limits, [`etag`] conditional responses, [`extract`] request parsing, [`errors`]
-//! error responses, [`seed`] and [`demo`] the demo data and activity.
+//! limits, [`faults`] the failure switch, [`etag`] conditional responses,
+//! [`extract`] request parsing, [`errors`] error responses, [`seed`] and [`demo`]
+//! the demo data and activity.
 
 pub mod auth;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod demo;
 pub mod errors;
 pub mod etag;
 pub mod extract;
+pub mod faults;
 pub mod limits;
 pub mod messages;
 pub mod pet;
@@ -39,6 +41,7 @@ use tokio::task::JoinHandle;
 use tower_http::compression::CompressionLayer;
 
 pub use errors::ServerError;
+pub use faults::FailRoute;
 pub use limits::{RateRule, RouteLimit};
 
 use state::{AppState, Settings, Shared};
@@ -80,6 +83,8 @@ pub struct ServerOptions {
     pub ignore_idempotency_key: bool,
     /// Run the demo activity (dr_morgan answers; see [`demo`]).
     pub demo_activity: bool,
+    /// Routes that answer 500 with an `error_id` from the start (see [`faults`]).
+    pub fail_routes: Vec<FailRoute>,
 }
 
 impl ServerOptions {
@@ -94,6 +99,7 @@ impl ServerOptions {
             route_limit: None,
             ignore_idempotency_key: false,
             demo_activity: false,
+            fail_routes: Vec::new(),
         }
     }
 
@@ -129,6 +135,11 @@ impl RunningServer {
     /// Number of open websockets (benchmarks and tests).
     pub fn open_sockets(&self) -> usize {
         self.state.hub.open_sockets()
+    }
+
+    /// Make exactly `routes` answer 500 from the next request on (empty: none).
+    pub fn fail_routes(&self, routes: &[FailRoute]) {
+        self.state.faults.set(routes);
     }
 
     /// Stop accepting, close websockets, finish in-flight requests (at most 5 s).
@@ -168,6 +179,7 @@ pub async fn start(opts: ServerOptions) -> anyhow::Result<RunningServer> {
         settings,
         login_limiter: limits::LoginLimiter::new(),
         route_limiter: route_limit.map(limits::RouteLimiter::new),
+        faults: faults::Faults::new(&opts.fail_routes),
         new_messages: broadcast::channel(256).0,
     });
     let app = router(state.clone());
@@ -296,6 +308,9 @@ pub struct ServeArgs {
     /// Ignore the Idempotency-Key header on send, as production does
     #[arg(long)]
     pub ignore_idempotency_key: bool,
+    /// Make these routes answer 500 with an error_id, as production versions do (e.g. send,conversation)
+    #[arg(long, value_name = "ROUTES", value_enum, value_delimiter = ',')]
+    pub fail_route: Vec<FailRoute>,
 }
 
 /// `healing-tui demo` options.
@@ -354,6 +369,7 @@ pub fn serve_blocking(args: ServeArgs) -> anyhow::Result<ExitCode> {
             route_limit: args.route_limit,
             ignore_idempotency_key: args.ignore_idempotency_key,
             demo_activity: false,
+            fail_routes: args.fail_route,
         };
         let server = start(opts).await?;
         println!("Healing Space reference server listening on {}", server.url());
@@ -427,13 +443,18 @@ mod tests {
             "--route-limit",
             "10/m,100/d",
             "--ignore-idempotency-key",
+            "--fail-route",
+            "send,conversation",
         ]);
         assert_eq!(w.serve.seed, Some(Seed::Demo));
         assert_eq!(w.serve.profile, Profile::Production);
         assert_eq!(w.serve.route_limit.unwrap().rules[0].label(), "10 per 1 minute");
         assert!(w.serve.ignore_idempotency_key && !w.serve.no_websocket);
+        assert_eq!(w.serve.fail_route, [FailRoute::Send, FailRoute::Conversation]);
         let w = Wrap::parse_from(["x", "--db", "d.db"]);
+        assert!(w.serve.fail_route.is_empty());
         assert_eq!((w.serve.profile, w.serve.seed, w.serve.route_limit), (Profile::Reference, None, None));
         assert!(Wrap::try_parse_from(["x", "--db", "d", "--route-limit", "lots"]).is_err());
+        assert!(Wrap::try_parse_from(["x", "--db", "d", "--fail-route", "everything"]).is_err());
     }
 }

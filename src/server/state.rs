@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use super::db::Db;
+use super::faults::Faults;
 use super::limits::{LoginLimiter, RouteLimiter};
 use super::ws::Hub;
 use super::Profile;
@@ -51,6 +52,8 @@ pub struct Shared {
     pub login_limiter: LoginLimiter,
     /// Per-route limits, when configured.
     pub route_limiter: Option<RouteLimiter>,
+    /// Routes switched to answer 500 (the failure switch).
+    pub faults: Faults,
     /// Every new message, for in-process observers (the demo's dr_morgan).
     pub new_messages: broadcast::Sender<Message>,
 }
