@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use healing_tui::api::types::{LoginRequest, Message};
 use healing_tui::api::{Client, ClientOptions, Fetched};
+use healing_tui::live::budget::{Limits, Windows};
 use healing_tui::live::sender::{self, Blocked, FlushReport, OutboxEvent};
 use healing_tui::server::{self, RunningServer, ServerOptions};
 use healing_tui::store::{OutboxState, OutgoingMessage, Store};
@@ -431,7 +432,7 @@ mod background {
         let m = OutgoingMessage::new("sam", None, "sent by the task");
         lock(&store).enqueue(&m).unwrap();
 
-        let (handle, mut rx) = sender::spawn(client.clone(), Arc::clone(&store));
+        let (handle, mut rx) = sender::spawn(client.clone(), Arc::clone(&store), Limits::NONE, Windows::REAL);
         assert_eq!(
             next_event(&mut rx).await,
             OutboxEvent::Sending { client_id: m.client_id, recipient: "sam".into() }
@@ -808,5 +809,102 @@ mod app_runner {
             .await;
         let got = written(&client, "alex", "sam", 0).await;
         assert_eq!(got.last().map(String::as_str), Some("queued behind the refused one"));
+    }
+}
+
+/// A server that keeps failing sends (the failure switch, as production feb5 does):
+/// issue 13, items 3 and 4.
+mod failing {
+    use super::*;
+    use healing_tui::server::FailRoute;
+
+    async fn failing_server(dir: &std::path::Path, limit: Option<&str>) -> RunningServer {
+        let mut opts = ServerOptions::local_demo(dir.join("server.db"));
+        opts.websocket = false;
+        opts.ignore_idempotency_key = true;
+        opts.fail_routes = vec![FailRoute::Send];
+        opts.route_limit = limit.map(|l| l.parse().unwrap());
+        server::start(opts).await.unwrap()
+    }
+
+    fn entry(store: &Mutex<Store>, m: &OutgoingMessage) -> healing_tui::store::OutboxEntry {
+        lock(store).outbox_entry(m.client_id).unwrap().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_send_waits_its_own_backoff_shows_why_and_is_sent_once_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = failing_server(dir.path(), None).await;
+        let client = login(&running.url(), "alex").await;
+        let seed_end = newest_id(&client).await;
+        let store =
+            Mutex::new(Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store);
+        let first = OutgoingMessage::new("sam", None, "first to sam");
+        let behind = OutgoingMessage::new("sam", None, "second to sam");
+        let doctor = OutgoingMessage::new("dr_morgan", None, "to the doctor");
+        for m in [&first, &behind, &doctor] {
+            lock(&store).enqueue(m).unwrap();
+        }
+
+        let started = chrono::Utc::now();
+        let report = sender::flush(&client, &store).await;
+        assert!(report.sent.is_empty() && report.failed.is_empty(), "{report:?}");
+        let Some(Blocked::Backoff { reason, until }) = &report.blocked else {
+            panic!("expected a backoff, got {report:?}");
+        };
+        assert!(reason.starts_with("server error 500 (id "), "{reason}");
+        let wait = *until - started;
+        assert!(wait >= chrono::Duration::seconds(55) && wait <= chrono::Duration::seconds(65), "{wait:?}");
+        // Both conversations were tried (one stuck message does not hold the others),
+        // each once; the one behind waits for its head.
+        for m in [&first, &doctor] {
+            let e = entry(&store, m);
+            assert_eq!(e.attempts, 1, "{e:?}");
+            assert!(e.last_error.as_deref().is_some_and(|r| r.starts_with("server error 500 (id ")), "{e:?}");
+            assert!(e.retry_at.is_some(), "{e:?}");
+        }
+        assert_eq!(entry(&store, &behind).attempts, 0);
+
+        // Flushing again inside the backoff sends nothing.
+        let again = sender::flush(&client, &store).await;
+        assert!(matches!(again.blocked, Some(Blocked::Backoff { .. })), "{again:?}");
+        assert_eq!(entry(&store, &first).attempts, 1, "no request inside the backoff");
+
+        // The server recovers; the user retries now (R, or outbox --flush --now). The
+        // attempts in doubt are settled by the sent list (not there: sent again), and
+        // everything goes exactly once.
+        running.fail_routes(&[]);
+        assert_eq!(lock(&store).retry_now().unwrap(), 2);
+        let report = sender::flush(&client, &store).await;
+        assert_eq!(report.blocked, None, "{report:?}");
+        assert_eq!(report.sent.len(), 3, "{report:?}");
+        assert_outbox_settled(&store);
+        assert_eq!(written(&client, "alex", "sam", seed_end).await, ["first to sam", "second to sam"]);
+        assert_eq!(written(&client, "alex", "dr_morgan", seed_end).await, ["to the doctor"]);
+        running.shutdown().await;
+    }
+
+    /// A 429 is waited out, and the message says until when.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rate_limited_send_says_when_the_next_try_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = failing_server(dir.path(), Some("3/h")).await;
+        running.fail_routes(&[]);
+        let client = login(&running.url(), "alex").await;
+        let store =
+            Mutex::new(Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store);
+        let msgs: Vec<_> =
+            (0..5).map(|i| OutgoingMessage::new("sam", None, format!("limited {i}"))).collect();
+        for m in &msgs {
+            lock(&store).enqueue(m).unwrap();
+        }
+        let report = sender::flush(&client, &store).await;
+        assert_eq!(report.sent.len(), 3, "{report:?}");
+        assert!(matches!(report.blocked, Some(Blocked::RateLimited(_))), "{report:?}");
+        let e = entry(&store, &msgs[3]);
+        assert_eq!(e.state, OutboxState::Queued, "a 429 carried nothing");
+        assert_eq!(e.last_error.as_deref(), Some(sender::RATE_LIMITED));
+        assert!(e.retry_at.is_some_and(|t| t > chrono::Utc::now()), "{e:?}");
+        running.shutdown().await;
     }
 }

@@ -187,6 +187,16 @@ pub enum SendMark {
     Sent(i64),
     /// Refused for good, with the server's reason (sanitized) (✗).
     Failed(String),
+    /// Not through yet; tried again by itself at `at`: the server failed it (✗, e.g.
+    /// `server error 500 (id …)`) or asked to wait (429, `limited`, ⏳).
+    Retrying {
+        /// Why (sanitized).
+        reason: String,
+        /// When the next attempt is.
+        at: DateTime<Utc>,
+        /// A rate limit, not a failure.
+        limited: bool,
+    },
 }
 
 impl SendMark {
@@ -197,7 +207,10 @@ impl SendMark {
             SendMark::Queued => O::Queued,
             SendMark::Sending => O::Sending { attempt_started_at: DateTime::<Utc>::default() },
             SendMark::Sent(id) => O::Sent { server_id: *id },
-            SendMark::Failed(_) => O::Failed { reason: String::new() },
+            SendMark::Failed(_) | SendMark::Retrying { limited: false, .. } => {
+                O::Failed { reason: String::new() }
+            }
+            SendMark::Retrying { limited: true, .. } => O::Queued,
         };
         state.mark(ascii)
     }
@@ -210,6 +223,12 @@ impl SendMark {
             SendMark::Sending => format!("{mark} sending"),
             SendMark::Sent(_) => format!("{mark} sent"),
             SendMark::Failed(reason) => format!("{mark} not sent (e edit, D discard): {reason}"),
+            SendMark::Retrying { reason, at, .. } => {
+                format!(
+                    "{mark} {reason} · retry {} (R now, D discard)",
+                    at.with_timezone(&chrono::Local).format("%H:%M")
+                )
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct OutboxArgs {
     /// Send what is queued now, then list what is left
     #[arg(long)]
     pub flush: bool,
+    /// With --flush: also try at once the messages waiting out their backoff
+    #[arg(long, requires = "flush")]
+    pub now: bool,
     /// Remove one message (by the id shown in the list; a prefix is enough)
     #[arg(long, value_name = "ID", conflicts_with = "flush")]
     pub discard: Option<String>,
@@ -95,6 +98,14 @@ fn blocked_failure(blocked: &Blocked, what: &str) -> Failure {
             format!("{why}; {what} queued (healing-tui outbox --flush checks whether it arrived)"),
         ),
         Blocked::Store(why) => Failure::new(EXIT_LOCAL, format!("local store: {why}")),
+        Blocked::Backoff { reason, until } => Failure::new(
+            EXIT_SERVER,
+            format!(
+                "{reason}; {what} queued: next try at {} (healing-tui outbox --flush then, or \
+                 --flush --now to try at once)",
+                until.with_timezone(&chrono::Local).format("%H:%M")
+            ),
+        ),
         Blocked::Elsewhere => Failure::new(
             EXIT_OFFLINE,
             format!(
@@ -181,6 +192,9 @@ fn outbox_inner(global: &GlobalOpts, args: &OutboxArgs) -> Outcome {
         return discard(&store, prefix);
     }
     let report = if args.flush {
+        if args.now {
+            lock(&store).retry_now().map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
+        }
         let report = ctx.rt.block_on(sender::flush(&client, &store));
         save_session(&ctx, &client)?;
         if !args.json {
@@ -237,11 +251,12 @@ fn discard(store: &Mutex<Store>, prefix: &str) -> Outcome {
             ))
         }
     };
-    lock(store).discard(entry.message.client_id).map_err(|e| {
-        // Refused while `sending`: the server may have it already.
-        Failure::new(EXIT_USAGE, format!("{e}; run healing-tui outbox --flush first"))
-    })?;
+    // Refused only while a process is sending it this very moment.
+    lock(store).discard(entry.message.client_id).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
     println!("discarded the message to {}", sanitize_line(&entry.message.recipient));
+    if matches!(entry.state, OutboxState::Sending { .. }) {
+        println!("(its last attempt's outcome was unknown: it may have reached them already)");
+    }
     Ok(())
 }
 
@@ -259,6 +274,8 @@ fn entry_json(e: &OutboxEntry) -> serde_json::Value {
         "state": e.state.name(),
         "reason": reason,
         "attempts": e.attempts,
+        "last_error": e.last_error,
+        "retry_at": e.retry_at.map(|t| t.to_rfc3339()),
     })
 }
 
@@ -289,6 +306,10 @@ where
         if let OutboxState::Failed { reason } = &e.state {
             out.push_str(&format!("          refused: {}\n", sanitize_line(reason)));
         }
+        if let (Some(why), Some(at)) = (&e.last_error, e.retry_at) {
+            let at = at.with_timezone(tz).format("%H:%M");
+            out.push_str(&format!("          {} · retry {at}\n", sanitize_line(why)));
+        }
     }
     out
 }
@@ -302,7 +323,15 @@ mod tests {
         let mut message = OutgoingMessage::new("dr_morgan", None, content);
         message.client_id = Uuid::from_u128(0x1234_5678_0000_0000_0000_0000_0000_0001);
         message.created_at = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
-        OutboxEntry { message, state, attempts: 1, first_attempt_at: None, seq: 1 }
+        OutboxEntry {
+            message,
+            state,
+            attempts: 1,
+            first_attempt_at: None,
+            seq: 1,
+            retry_at: None,
+            last_error: None,
+        }
     }
 
     #[test]

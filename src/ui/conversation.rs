@@ -131,7 +131,8 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
                 Span::styled(
                     format!(" {} {}", th.sym.dot, p.mark.label(state.look.ascii)),
                     match p.mark {
-                        crate::app::state::SendMark::Failed(_) => th.error,
+                        crate::app::state::SendMark::Failed(_)
+                        | crate::app::state::SendMark::Retrying { limited: false, .. } => th.error,
                         _ => th.dim,
                     },
                 ),
