@@ -508,6 +508,32 @@ pub struct State {
 }
 
 impl State {
+    /// The line above a message on its way: its mark and, for a queued one held behind
+    /// an earlier unsent message to the same person, what it waits for and how to
+    /// release it (issue 14: a queue that waits must say so).
+    pub fn pending_label(&self, p: &Pending) -> String {
+        if p.mark != SendMark::Queued {
+            return p.mark.label(self.look.ascii);
+        }
+        let mark = p.mark.mark(self.look.ascii);
+        let holder = self
+            .pending
+            .iter()
+            .take_while(|q| q.client_id != p.client_id)
+            .filter(|q| q.recipient == p.recipient)
+            .find(|q| matches!(q.mark, SendMark::Failed(_) | SendMark::Retrying { .. }));
+        match holder.map(|q| &q.mark) {
+            Some(SendMark::Failed(_)) => {
+                format!("{mark} waits for the refused one above (e edit, D discard)")
+            }
+            Some(SendMark::Retrying { at, .. }) => format!(
+                "{mark} waits for the one above (its retry {}, R now)",
+                at.with_timezone(&chrono::Local).format("%H:%M")
+            ),
+            _ => p.mark.label(self.look.ascii),
+        }
+    }
+
     /// A fresh state on the login screen.
     pub fn new(now: DateTime<Utc>, tz: FixedOffset, look: Look, keymap: Keymap) -> State {
         State {

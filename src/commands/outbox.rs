@@ -279,6 +279,21 @@ fn entry_json(e: &OutboxEntry) -> serde_json::Value {
     })
 }
 
+/// The shortest id length (at least 8) at which every one of `ids` reads differently,
+/// so any id shown can be given to `--discard`.
+fn unique_prefix_len(mut ids: Vec<String>) -> usize {
+    ids.sort();
+    ids.dedup();
+    let longest = ids.iter().map(String::len).max().unwrap_or(8);
+    // Neighbours in sorted order share the longest prefixes.
+    let shared = ids
+        .windows(2)
+        .map(|w| w[0].bytes().zip(w[1].bytes()).take_while(|(a, b)| a == b).count())
+        .max()
+        .unwrap_or(0);
+    (shared + 1).clamp(8, longest.max(8))
+}
+
 /// One line per message (state, short id, recipient, age, text), plus the server's
 /// reason under a refused one.
 fn render_outbox<Tz: chrono::TimeZone>(entries: &[OutboxEntry], now: chrono::DateTime<Utc>, tz: &Tz) -> String
@@ -289,6 +304,7 @@ where
         return "The outbox is empty.\n".to_string();
     }
     let mut out = String::new();
+    let id_len = unique_prefix_len(entries.iter().map(|e| e.message.client_id.to_string()).collect());
     for e in entries {
         let state = match e.state {
             OutboxState::Sending { .. } => "in doubt",
@@ -298,7 +314,7 @@ where
         out.push_str(&format!(
             "{}  {}  {}  {}  {}\n",
             pad(state, 8),
-            &id[..8],
+            &id[..id_len.min(id.len())],
             pad(&cut(&sanitize_line(&e.message.recipient), 16), 16),
             pad(&relative_time(e.message.created_at, now, tz), 9),
             cut(&sanitize_line(&e.message.content), 60),
@@ -352,6 +368,20 @@ mod tests {
         assert!(lines[1].starts_with("failed    12345678"), "{text}");
         assert_eq!(lines[2].trim(), "refused: Recipient not found");
         assert_eq!(render_outbox(&[], now, &Utc), "The outbox is empty.\n");
+    }
+
+    #[test]
+    fn short_ids_are_unique_among_those_listed() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 5, 0).unwrap();
+        let mut a = entry(OutboxState::Queued, "one");
+        let mut b = entry(OutboxState::Queued, "two");
+        a.message.client_id = Uuid::parse_str("834d96a0-1111-4000-8000-000000000001").unwrap();
+        b.message.client_id = Uuid::parse_str("834d96a0-1122-4000-8000-000000000002").unwrap();
+        let text = render_outbox(&[a.clone(), b], now, &Utc);
+        let ids: Vec<&str> = text.lines().map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+        assert_eq!(ids, ["834d96a0-111", "834d96a0-112"], "{text}");
+        let alone = render_outbox(&[a], now, &Utc);
+        assert!(alone.contains(" 834d96a0 "), "eight characters when they suffice: {alone}");
     }
 
     #[test]
