@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use healing_tui::api::types::{LoginRequest, Message};
 use healing_tui::api::{Client, ClientOptions, Fetched};
+use healing_tui::live::budget::{Limits, Windows};
 use healing_tui::live::sender::{self, Blocked, FlushReport, OutboxEvent};
 use healing_tui::server::{self, RunningServer, ServerOptions};
 use healing_tui::store::{OutboxState, OutgoingMessage, Store};
@@ -159,6 +160,20 @@ fn assert_outbox_settled(store: &Mutex<Store>) {
         .filter(|e| !matches!(e.state, OutboxState::Sent { .. }))
         .collect();
     assert!(left.is_empty(), "still in the outbox: {left:#?}");
+}
+
+/// The binary as a one-shot command, with its config and data under `base`, logged in
+/// (when it logs in) as any demo user.
+fn cli_command(base: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--config-dir").arg(base.join("config")).arg("--data-dir").arg(base.join("data"));
+    cmd.args(args);
+    for var in ["HEALING_SERVER", "RUST_LOG", "HEALING_TUI_CONFIG_DIR", "HEALING_TUI_DATA_DIR"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HEALING_PASSWORD", "healing-demo").env("HEALING_PIN", "1234");
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
 }
 
 mod exactly_once {
@@ -417,7 +432,7 @@ mod background {
         let m = OutgoingMessage::new("sam", None, "sent by the task");
         lock(&store).enqueue(&m).unwrap();
 
-        let (handle, mut rx) = sender::spawn(client.clone(), Arc::clone(&store));
+        let (handle, mut rx) = sender::spawn(client.clone(), Arc::clone(&store), Limits::NONE, Windows::REAL);
         assert_eq!(
             next_event(&mut rx).await,
             OutboxEvent::Sending { client_id: m.client_id, recipient: "sam".into() }
@@ -470,15 +485,7 @@ mod cli {
 
     impl Cli<'_> {
         fn command(&self, args: &[&str]) -> Command {
-            let mut cmd = Command::new(BIN);
-            cmd.arg("--config-dir").arg(self.w.path("config")).arg("--data-dir").arg(self.w.path("data"));
-            cmd.args(args);
-            for var in ["HEALING_SERVER", "RUST_LOG", "HEALING_TUI_CONFIG_DIR", "HEALING_TUI_DATA_DIR"] {
-                cmd.env_remove(var);
-            }
-            cmd.env("HEALING_PASSWORD", "healing-demo").env("HEALING_PIN", "1234");
-            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-            cmd
+            cli_command(self.w.dir.path(), args)
         }
 
         async fn run(&self, args: &[&str]) -> Output {
@@ -619,5 +626,285 @@ mod cli {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let out = cli.run(&["outbox"]).await;
         assert_eq!(text(&out.stdout), "The outbox is empty.\n");
+    }
+}
+
+/// One account's outbox shared by several processes at once (issue 13, item 10).
+mod shared {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::Child;
+
+    /// `healing-tui serve` as a child process, so it can be frozen with SIGSTOP.
+    struct Served {
+        child: Child,
+        url: String,
+    }
+
+    impl Served {
+        fn start(db: &std::path::Path) -> Served {
+            let mut child = Command::new(BIN)
+                .args(["serve", "--addr", "127.0.0.1:0", "--seed", "demo", "--no-websocket"])
+                .arg("--ignore-idempotency-key")
+                .arg("--db")
+                .arg(db)
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            let mut stdout = BufReader::new(child.stdout.take().unwrap());
+            stdout.read_line(&mut line).unwrap();
+            // Keep reading: a closed pipe would end the server at its next line.
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            let url = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_string();
+            assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+            Served { child, url }
+        }
+
+        fn signal(&self, sig: &str) {
+            let ok = Command::new("kill").arg(sig).arg(self.child.id().to_string()).status().unwrap();
+            assert!(ok.success());
+        }
+    }
+
+    impl Drop for Served {
+        fn drop(&mut self) {
+            self.signal("-CONT");
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn finish(child: Child) -> Output {
+        child.wait_with_output().unwrap()
+    }
+
+    /// Many messages queued while the server is frozen, then several processes (`send`
+    /// one-liners and `outbox --flush`) flushing the same outbox at once against a
+    /// server that ignores the `Idempotency-Key`: each message arrives exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn several_processes_flushing_at_once_send_each_message_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let served = Served::start(&dir.path().join("server.db"));
+        let base = dir.path().to_path_buf();
+        let run = |args: &[&str]| cli_command(&base, args).spawn().unwrap();
+        let out = finish(run(&["login", "--server", &served.url, "--username", "alex"]));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let direct = login(&served.url, "alex").await;
+        let seed_end = newest_id(&direct).await;
+        let store_file = healing_tui::store::store_path(&base.join("data"), &served.url, "alex");
+        let mut expected: [(&str, Vec<String>); 2] = [("sam", Vec::new()), ("dr_morgan", Vec::new())];
+
+        for round in 0..4 {
+            served.signal("-STOP");
+            {
+                let mut store = Store::open(&store_file, "alex").unwrap().store;
+                for i in 0..10 {
+                    let (to, list) = &mut expected[i % 2];
+                    let text = format!("round {round} queued {i}");
+                    store.enqueue(&OutgoingMessage::new(*to, None, text.clone())).unwrap();
+                    list.push(text);
+                }
+            }
+            let mut children = Vec::new();
+            for i in 0..4 {
+                let to = expected[i % 2].0;
+                children.push(run(&["send", to, &format!("round {round} one-liner {i}")]));
+            }
+            for _ in 0..3 {
+                children.push(run(&["outbox", "--flush"]));
+            }
+            // Let every process reach the frozen server before it answers anyone.
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            served.signal("-CONT");
+            let outputs =
+                tokio::task::spawn_blocking(move || children.into_iter().map(finish).collect::<Vec<_>>())
+                    .await
+                    .unwrap();
+            for out in &outputs {
+                let why = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert_eq!(out.status.code(), Some(0), "round {round}: {why}");
+            }
+        }
+
+        let sent: Vec<String> =
+            direct.sent().await.unwrap().messages.into_iter().map(|m| m.content).collect();
+        for (with, list) in &expected {
+            let got = written(&direct, "alex", with, seed_end).await;
+            let queued: Vec<&String> = got.iter().filter(|t| t.contains(" queued ")).collect();
+            assert_eq!(queued, list.iter().collect::<Vec<_>>(), "alex → {with}: once each, in order");
+        }
+        for round in 0..4 {
+            for i in 0..4 {
+                let text = format!("round {round} one-liner {i}");
+                let copies = sent.iter().filter(|t| **t == text).count();
+                assert_eq!(copies, 1, "{text:?} arrived {copies} times");
+            }
+        }
+        assert_eq!(sent.len(), sent.iter().collect::<std::collections::HashSet<_>>().len(), "no duplicates");
+    }
+}
+
+/// The interactive client's runner and its outbox sender, against the server in-process.
+mod app_runner {
+    use super::*;
+    use healing_tui::app::action::Action;
+    use healing_tui::app::client_service::{ClientConnect, ClientService};
+    use healing_tui::app::effect::Effect;
+    use healing_tui::app::runner::Runner;
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    /// Wait for an action that `want` accepts (other actions are skipped).
+    async fn until(rx: &mut UnboundedReceiver<Action>, want: impl Fn(&Action) -> bool) -> Action {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(action)) if want(&action) => return action,
+                Ok(Some(_)) => {}
+                other => panic!("no such action within 15 s ({other:?})"),
+            }
+        }
+    }
+
+    fn send(client_id: &str, to: &str, text: &str) -> Effect {
+        Effect::Send {
+            client_id: client_id.into(),
+            recipient: to.into(),
+            content: text.into(),
+            subject: None,
+        }
+    }
+
+    /// Issue 13, item 5: discarding a refused message lets the one queued behind it go
+    /// at once, without `R`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn discarding_a_refused_message_sends_the_one_behind_it_at_once() {
+        let w = World::start(false).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let connect = ClientConnect { opts: options(), config_dir: w.path("config") };
+        let client = login(&w.direct_url(), "alex").await;
+        let runner = Runner::new(connect, Some(ClientService::new(client.clone())), tx);
+        runner.set_store(Some(Arc::new(w.store("alex"))));
+
+        let refused = uuid::Uuid::new_v4().to_string();
+        runner.run(send(&refused, "sam", &"x".repeat(12_000)));
+        until(&mut rx, |a| matches!(a, Action::SendRefused { client_id, .. } if *client_id == refused)).await;
+        let behind = uuid::Uuid::new_v4().to_string();
+        runner.run(send(&behind, "sam", "queued behind the refused one"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !written(&client, "alex", "sam", 0).await.iter().any(|t| t == "queued behind the refused one"),
+            "held while the refused message waits"
+        );
+
+        runner.run(Effect::Discard { client_id: refused });
+        until(&mut rx, |a| matches!(a, Action::SendSucceeded { client_id, .. } if *client_id == behind))
+            .await;
+        let got = written(&client, "alex", "sam", 0).await;
+        assert_eq!(got.last().map(String::as_str), Some("queued behind the refused one"));
+    }
+}
+
+/// A server that keeps failing sends (the failure switch, as production feb5 does):
+/// issue 13, items 3 and 4.
+mod failing {
+    use super::*;
+    use healing_tui::server::FailRoute;
+
+    async fn failing_server(dir: &std::path::Path, limit: Option<&str>) -> RunningServer {
+        let mut opts = ServerOptions::local_demo(dir.join("server.db"));
+        opts.websocket = false;
+        opts.ignore_idempotency_key = true;
+        opts.fail_routes = vec![FailRoute::Send];
+        opts.route_limit = limit.map(|l| l.parse().unwrap());
+        server::start(opts).await.unwrap()
+    }
+
+    fn entry(store: &Mutex<Store>, m: &OutgoingMessage) -> healing_tui::store::OutboxEntry {
+        lock(store).outbox_entry(m.client_id).unwrap().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_send_waits_its_own_backoff_shows_why_and_is_sent_once_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = failing_server(dir.path(), None).await;
+        let client = login(&running.url(), "alex").await;
+        let seed_end = newest_id(&client).await;
+        let store =
+            Mutex::new(Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store);
+        let first = OutgoingMessage::new("sam", None, "first to sam");
+        let behind = OutgoingMessage::new("sam", None, "second to sam");
+        let doctor = OutgoingMessage::new("dr_morgan", None, "to the doctor");
+        for m in [&first, &behind, &doctor] {
+            lock(&store).enqueue(m).unwrap();
+        }
+
+        let started = chrono::Utc::now();
+        let report = sender::flush(&client, &store).await;
+        assert!(report.sent.is_empty() && report.failed.is_empty(), "{report:?}");
+        let Some(Blocked::Backoff { reason, until }) = &report.blocked else {
+            panic!("expected a backoff, got {report:?}");
+        };
+        assert!(reason.starts_with("server error 500 (id "), "{reason}");
+        let wait = *until - started;
+        assert!(wait >= chrono::Duration::seconds(55) && wait <= chrono::Duration::seconds(65), "{wait:?}");
+        // Both conversations were tried (one stuck message does not hold the others),
+        // each once; the one behind waits for its head.
+        for m in [&first, &doctor] {
+            let e = entry(&store, m);
+            assert_eq!(e.attempts, 1, "{e:?}");
+            assert!(e.last_error.as_deref().is_some_and(|r| r.starts_with("server error 500 (id ")), "{e:?}");
+            assert!(e.retry_at.is_some(), "{e:?}");
+        }
+        assert_eq!(entry(&store, &behind).attempts, 0);
+
+        // Flushing again inside the backoff sends nothing.
+        let again = sender::flush(&client, &store).await;
+        assert!(matches!(again.blocked, Some(Blocked::Backoff { .. })), "{again:?}");
+        assert_eq!(entry(&store, &first).attempts, 1, "no request inside the backoff");
+
+        // The server recovers; the user retries now (R, or outbox --flush --now). The
+        // attempts in doubt are settled by the sent list (not there: sent again), and
+        // everything goes exactly once.
+        running.fail_routes(&[]);
+        assert_eq!(lock(&store).retry_now().unwrap(), 2);
+        let report = sender::flush(&client, &store).await;
+        assert_eq!(report.blocked, None, "{report:?}");
+        assert_eq!(report.sent.len(), 3, "{report:?}");
+        assert_outbox_settled(&store);
+        assert_eq!(written(&client, "alex", "sam", seed_end).await, ["first to sam", "second to sam"]);
+        assert_eq!(written(&client, "alex", "dr_morgan", seed_end).await, ["to the doctor"]);
+        running.shutdown().await;
+    }
+
+    /// A 429 is waited out, and the message says until when.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rate_limited_send_says_when_the_next_try_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = failing_server(dir.path(), Some("3/h")).await;
+        running.fail_routes(&[]);
+        let client = login(&running.url(), "alex").await;
+        let store =
+            Mutex::new(Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store);
+        let msgs: Vec<_> =
+            (0..5).map(|i| OutgoingMessage::new("sam", None, format!("limited {i}"))).collect();
+        for m in &msgs {
+            lock(&store).enqueue(m).unwrap();
+        }
+        let report = sender::flush(&client, &store).await;
+        assert_eq!(report.sent.len(), 3, "{report:?}");
+        assert!(matches!(report.blocked, Some(Blocked::RateLimited(_))), "{report:?}");
+        let e = entry(&store, &msgs[3]);
+        assert_eq!(e.state, OutboxState::Queued, "a 429 carried nothing");
+        assert_eq!(e.last_error.as_deref(), Some(sender::RATE_LIMITED));
+        assert!(e.retry_at.is_some_and(|t| t > chrono::Utc::now()), "{e:?}");
+        running.shutdown().await;
     }
 }

@@ -721,6 +721,33 @@ mod outbox {
         assert_eq!(order, ["a1", "a3"]);
     }
 
+    /// Issue 13, item 4: a message whose last attempt is in doubt can be discarded when
+    /// nobody is sending it, and a retry wait is kept, shown and forgotten on `R`.
+    #[test]
+    fn in_doubt_messages_can_be_discarded_and_retries_reset() {
+        let (_dir, path) = fresh();
+        let mut s = open(&path);
+        let (a, b) = (out("sam", "a"), out("sam", "b"));
+        s.enqueue(&a).unwrap();
+        s.enqueue(&b).unwrap();
+        s.mark_sending(a.client_id, Utc::now()).unwrap();
+        let at = Utc::now() + chrono::Duration::minutes(2);
+        s.set_retry(a.client_id, "server error 500 (id 1a2b)", at).unwrap();
+        let e = s.outbox_entry(a.client_id).unwrap().unwrap();
+        assert!(matches!(e.state, OutboxState::Sending { .. }), "still in doubt: {e:?}");
+        assert_eq!(e.last_error.as_deref(), Some("server error 500 (id 1a2b)"));
+        assert_eq!(e.retry_at.map(|t| t.timestamp_micros()), Some(at.timestamp_micros()));
+        assert_eq!(s.retry_now().unwrap(), 1);
+        assert_eq!(s.outbox_entry(a.client_id).unwrap().unwrap().retry_at, None);
+        s.discard(a.client_id).unwrap();
+        assert_eq!(s.head_for("sam").unwrap().map(|e| e.message.client_id), Some(b.client_id));
+        s.mark_sending(b.client_id, Utc::now()).unwrap();
+        s.set_retry(b.client_id, "x", at).unwrap();
+        s.mark_sent(b.client_id, 5).unwrap();
+        let e = s.outbox_entry(b.client_id).unwrap().unwrap();
+        assert_eq!((e.retry_at, e.last_error), (None, None), "cleared once sent");
+    }
+
     #[test]
     fn transitions_refuse_what_makes_no_sense() {
         let (_dir, path) = fresh();
@@ -729,8 +756,12 @@ mod outbox {
         s.enqueue(&m).unwrap();
         assert!(s.edit_failed(m.client_id, "y").is_err(), "only failed messages are edited");
         s.mark_sending(m.client_id, Utc::now()).unwrap();
+        // Being sent this very moment (its conversation claimed by a sender): kept.
+        let claim = s.try_claim("sam").unwrap().unwrap();
         let err = s.discard(m.client_id).unwrap_err();
-        assert!(err.to_string().contains("sending"), "{err}");
+        assert!(matches!(err, StoreError::BeingSent { .. }), "{err}");
+        assert!(err.to_string().contains("being sent right now"), "{err}");
+        drop(claim);
         s.mark_retry(m.client_id).unwrap();
         assert_eq!(s.outbox_entry(m.client_id).unwrap().unwrap().state, OutboxState::Queued);
         s.mark_sending(m.client_id, Utc::now()).unwrap();

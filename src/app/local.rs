@@ -18,7 +18,8 @@ pub type Shared = Arc<Mutex<Store>>;
 /// Newest cached messages shown when a conversation opens.
 pub const CONVERSATION_CACHE: usize = 200;
 
-fn lock(store: &Shared) -> MutexGuard<'_, Store> {
+/// The store itself, for a call whose error the caller handles.
+pub fn lock(store: &Shared) -> MutexGuard<'_, Store> {
     // Each store write is one committed transaction: a poisoned lock still guards
     // consistent data.
     store.lock().unwrap_or_else(|e| e.into_inner())

@@ -106,7 +106,10 @@ impl<C: Connect> Runner<C> {
         *lock(&self.sender) = None;
         let client = self.service().and_then(|s| s.live_client());
         if let (Some(store), Some(client)) = (&store, client) {
-            let (handle, mut events) = sender::spawn(client, store.clone());
+            // The same per-route limits the poller keeps (production's, unless configured).
+            let limits = self.link_config.budget.unwrap_or(self.link_config.auto_budget);
+            let (handle, mut events) =
+                sender::spawn(client, store.clone(), limits, self.link_config.budget_windows);
             let tx = self.tx.clone();
             tokio::spawn(async move {
                 while let Some(event) = events.recv().await {
@@ -476,8 +479,19 @@ impl<C: Connect> Runner<C> {
             }
             Effect::Discard { client_id } => {
                 if let (Some(store), Ok(id)) = (store, uuid::Uuid::parse_str(&client_id)) {
+                    let sender = self.sender.clone();
                     tokio::spawn(async move {
-                        local::with(&store, "discard", |s| s.discard(id));
+                        let discarded = local::lock(&store).discard(id);
+                        match discarded {
+                            // The messages queued behind it go now, not on the next `R`.
+                            Ok(()) => wake(&sender),
+                            Err(e) => {
+                                // Still in the outbox (being sent right now): show it again.
+                                let back = local::with(&store, "load outbox", |s| s.pending());
+                                let back = back.unwrap_or_default().into_iter().map(pending).collect();
+                                send_all(&tx, [Action::OutboxLoaded(back), Action::Failed(e.to_string())]);
+                            }
+                        }
                     });
                 }
             }
@@ -546,7 +560,11 @@ impl<C: Connect> Runner<C> {
                 });
             }
             Effect::Reconnect => {
-                // `R`: the link reconnects or checks now (within its budget).
+                // `R`: the link reconnects or checks now (within its budget), and the
+                // messages waiting out their backoff are tried now too.
+                if let Some(store) = self.outbox() {
+                    local::with(&store, "retry now", |s| s.retry_now());
+                }
                 wake(&self.sender);
                 if !self.command(LiveCommand::RetryNow) {
                     let _ = tx.send(Action::PollDue);
@@ -616,7 +634,13 @@ fn pending(e: OutboxEntry) -> Pending {
         content: e.message.content,
         subject: e.message.subject,
         mark: match e.state {
+            OutboxState::Queued | OutboxState::Sending { .. } if e.retry_at.is_some() => SendMark::Retrying {
+                limited: e.last_error.as_deref() == Some(sender::RATE_LIMITED),
+                reason: e.last_error.unwrap_or_default(),
+                at: e.retry_at.unwrap_or_default(),
+            },
             OutboxState::Queued => SendMark::Queued,
+            // In doubt between runs: the next attempt checks first.
             OutboxState::Sending { .. } => SendMark::Sending,
             OutboxState::Sent { server_id } => SendMark::Sent(server_id),
             OutboxState::Failed { reason } => SendMark::Failed(reason),
@@ -646,6 +670,10 @@ fn outbox_action(event: OutboxEvent) -> Option<Action> {
         OutboxEvent::Failed { client_id, reason, .. } => {
             Action::SendRefused { client_id: client_id.to_string(), reason }
         }
+        OutboxEvent::Retrying { client_id, reason, at, limited, .. } => Action::SendProgress {
+            client_id: client_id.to_string(),
+            mark: SendMark::Retrying { reason, at, limited },
+        },
         OutboxEvent::Waiting { .. } | OutboxEvent::Idle => return None,
     })
 }

@@ -187,6 +187,16 @@ pub enum SendMark {
     Sent(i64),
     /// Refused for good, with the server's reason (sanitized) (✗).
     Failed(String),
+    /// Not through yet; tried again by itself at `at`: the server failed it (✗, e.g.
+    /// `server error 500 (id …)`) or asked to wait (429, `limited`, ⏳).
+    Retrying {
+        /// Why (sanitized).
+        reason: String,
+        /// When the next attempt is.
+        at: DateTime<Utc>,
+        /// A rate limit, not a failure.
+        limited: bool,
+    },
 }
 
 impl SendMark {
@@ -197,7 +207,10 @@ impl SendMark {
             SendMark::Queued => O::Queued,
             SendMark::Sending => O::Sending { attempt_started_at: DateTime::<Utc>::default() },
             SendMark::Sent(id) => O::Sent { server_id: *id },
-            SendMark::Failed(_) => O::Failed { reason: String::new() },
+            SendMark::Failed(_) | SendMark::Retrying { limited: false, .. } => {
+                O::Failed { reason: String::new() }
+            }
+            SendMark::Retrying { limited: true, .. } => O::Queued,
         };
         state.mark(ascii)
     }
@@ -210,6 +223,12 @@ impl SendMark {
             SendMark::Sending => format!("{mark} sending"),
             SendMark::Sent(_) => format!("{mark} sent"),
             SendMark::Failed(reason) => format!("{mark} not sent (e edit, D discard): {reason}"),
+            SendMark::Retrying { reason, at, .. } => {
+                format!(
+                    "{mark} {reason} · retry {} (R now, D discard)",
+                    at.with_timezone(&chrono::Local).format("%H:%M")
+                )
+            }
         }
     }
 }
@@ -491,6 +510,32 @@ pub struct State {
 }
 
 impl State {
+    /// The line above a message on its way: its mark and, for a queued one held behind
+    /// an earlier unsent message to the same person, what it waits for and how to
+    /// release it (issue 14: a queue that waits must say so).
+    pub fn pending_label(&self, p: &Pending) -> String {
+        if p.mark != SendMark::Queued {
+            return p.mark.label(self.look.ascii);
+        }
+        let mark = p.mark.mark(self.look.ascii);
+        let holder = self
+            .pending
+            .iter()
+            .take_while(|q| q.client_id != p.client_id)
+            .filter(|q| q.recipient == p.recipient)
+            .find(|q| matches!(q.mark, SendMark::Failed(_) | SendMark::Retrying { .. }));
+        match holder.map(|q| &q.mark) {
+            Some(SendMark::Failed(_)) => {
+                format!("{mark} waits for the refused one above (e edit, D discard)")
+            }
+            Some(SendMark::Retrying { at, .. }) => format!(
+                "{mark} waits for the one above (its retry {}, R now)",
+                at.with_timezone(&chrono::Local).format("%H:%M")
+            ),
+            _ => p.mark.label(self.look.ascii),
+        }
+    }
+
     /// A fresh state on the login screen.
     pub fn new(now: DateTime<Utc>, tz: FixedOffset, look: Look, keymap: Keymap) -> State {
         State {

@@ -25,6 +25,9 @@ pub struct OutboxArgs {
     /// Send what is queued now, then list what is left
     #[arg(long)]
     pub flush: bool,
+    /// With --flush: also try at once the messages waiting out their backoff
+    #[arg(long, requires = "flush")]
+    pub now: bool,
     /// Remove one message (by the id shown in the list; a prefix is enough)
     #[arg(long, value_name = "ID", conflicts_with = "flush")]
     pub discard: Option<String>,
@@ -95,6 +98,21 @@ fn blocked_failure(blocked: &Blocked, what: &str) -> Failure {
             format!("{why}; {what} queued (healing-tui outbox --flush checks whether it arrived)"),
         ),
         Blocked::Store(why) => Failure::new(EXIT_LOCAL, format!("local store: {why}")),
+        Blocked::Backoff { reason, until } => Failure::new(
+            EXIT_SERVER,
+            format!(
+                "{reason}; {what} queued: next try at {} (healing-tui outbox --flush then, or \
+                 --flush --now to try at once)",
+                until.with_timezone(&chrono::Local).format("%H:%M")
+            ),
+        ),
+        Blocked::Elsewhere => Failure::new(
+            EXIT_OFFLINE,
+            format!(
+                "another healing-tui of this account has been sending to the same person for a while \
+                 (a slow server?); {what} queued and that one sends it (or: healing-tui outbox --flush)"
+            ),
+        ),
     }
 }
 
@@ -134,6 +152,20 @@ fn send_inner(global: &GlobalOpts, args: &SendArgs, content: String) -> Outcome 
         }
         return Err(Failure::new(EXIT_REFUSED, format!("refused by the server: {}", refused.reason)));
     }
+    // Another process flushing the same outbox may have sent it meanwhile.
+    let entry =
+        lock(&store).outbox_entry(msg.client_id).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
+    match entry.map(|e| e.state) {
+        Some(OutboxState::Sent { server_id }) => {
+            println!("{server_id}");
+            return saved;
+        }
+        None => {
+            eprintln!("healing-tui: no longer in the outbox: sent (or discarded) by another healing-tui of this account");
+            return saved;
+        }
+        _ => {}
+    }
     if let Some(blocked) = &report.blocked {
         return Err(blocked_failure(blocked, "the message is"));
     }
@@ -160,6 +192,9 @@ fn outbox_inner(global: &GlobalOpts, args: &OutboxArgs) -> Outcome {
         return discard(&store, prefix);
     }
     let report = if args.flush {
+        if args.now {
+            lock(&store).retry_now().map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
+        }
         let report = ctx.rt.block_on(sender::flush(&client, &store));
         save_session(&ctx, &client)?;
         if !args.json {
@@ -216,11 +251,12 @@ fn discard(store: &Mutex<Store>, prefix: &str) -> Outcome {
             ))
         }
     };
-    lock(store).discard(entry.message.client_id).map_err(|e| {
-        // Refused while `sending`: the server may have it already.
-        Failure::new(EXIT_USAGE, format!("{e}; run healing-tui outbox --flush first"))
-    })?;
+    // Refused only while a process is sending it this very moment.
+    lock(store).discard(entry.message.client_id).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
     println!("discarded the message to {}", sanitize_line(&entry.message.recipient));
+    if matches!(entry.state, OutboxState::Sending { .. }) {
+        println!("(its last attempt's outcome was unknown: it may have reached them already)");
+    }
     Ok(())
 }
 
@@ -238,7 +274,24 @@ fn entry_json(e: &OutboxEntry) -> serde_json::Value {
         "state": e.state.name(),
         "reason": reason,
         "attempts": e.attempts,
+        "last_error": e.last_error,
+        "retry_at": e.retry_at.map(|t| t.to_rfc3339()),
     })
+}
+
+/// The shortest id length (at least 8) at which every one of `ids` reads differently,
+/// so any id shown can be given to `--discard`.
+fn unique_prefix_len(mut ids: Vec<String>) -> usize {
+    ids.sort();
+    ids.dedup();
+    let longest = ids.iter().map(String::len).max().unwrap_or(8);
+    // Neighbours in sorted order share the longest prefixes.
+    let shared = ids
+        .windows(2)
+        .map(|w| w[0].bytes().zip(w[1].bytes()).take_while(|(a, b)| a == b).count())
+        .max()
+        .unwrap_or(0);
+    (shared + 1).clamp(8, longest.max(8))
 }
 
 /// One line per message (state, short id, recipient, age, text), plus the server's
@@ -251,6 +304,7 @@ where
         return "The outbox is empty.\n".to_string();
     }
     let mut out = String::new();
+    let id_len = unique_prefix_len(entries.iter().map(|e| e.message.client_id.to_string()).collect());
     for e in entries {
         let state = match e.state {
             OutboxState::Sending { .. } => "in doubt",
@@ -260,13 +314,17 @@ where
         out.push_str(&format!(
             "{}  {}  {}  {}  {}\n",
             pad(state, 8),
-            &id[..8],
+            &id[..id_len.min(id.len())],
             pad(&cut(&sanitize_line(&e.message.recipient), 16), 16),
             pad(&relative_time(e.message.created_at, now, tz), 9),
             cut(&sanitize_line(&e.message.content), 60),
         ));
         if let OutboxState::Failed { reason } = &e.state {
             out.push_str(&format!("          refused: {}\n", sanitize_line(reason)));
+        }
+        if let (Some(why), Some(at)) = (&e.last_error, e.retry_at) {
+            let at = at.with_timezone(tz).format("%H:%M");
+            out.push_str(&format!("          {} · retry {at}\n", sanitize_line(why)));
         }
     }
     out
@@ -281,7 +339,15 @@ mod tests {
         let mut message = OutgoingMessage::new("dr_morgan", None, content);
         message.client_id = Uuid::from_u128(0x1234_5678_0000_0000_0000_0000_0000_0001);
         message.created_at = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
-        OutboxEntry { message, state, attempts: 1, first_attempt_at: None, seq: 1 }
+        OutboxEntry {
+            message,
+            state,
+            attempts: 1,
+            first_attempt_at: None,
+            seq: 1,
+            retry_at: None,
+            last_error: None,
+        }
     }
 
     #[test]
@@ -302,6 +368,20 @@ mod tests {
         assert!(lines[1].starts_with("failed    12345678"), "{text}");
         assert_eq!(lines[2].trim(), "refused: Recipient not found");
         assert_eq!(render_outbox(&[], now, &Utc), "The outbox is empty.\n");
+    }
+
+    #[test]
+    fn short_ids_are_unique_among_those_listed() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 5, 0).unwrap();
+        let mut a = entry(OutboxState::Queued, "one");
+        let mut b = entry(OutboxState::Queued, "two");
+        a.message.client_id = Uuid::parse_str("834d96a0-1111-4000-8000-000000000001").unwrap();
+        b.message.client_id = Uuid::parse_str("834d96a0-1122-4000-8000-000000000002").unwrap();
+        let text = render_outbox(&[a.clone(), b], now, &Utc);
+        let ids: Vec<&str> = text.lines().map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+        assert_eq!(ids, ["834d96a0-111", "834d96a0-112"], "{text}");
+        let alone = render_outbox(&[a], now, &Utc);
+        assert!(alone.contains(" 834d96a0 "), "eight characters when they suffice: {alone}");
     }
 
     #[test]

@@ -11,10 +11,16 @@
 //!   server's reason; the entry holds its conversation until the user edits or discards
 //!   it, other conversations keep going;
 //! - 401 → stop and keep everything (log in again, then [`SenderHandle::wake`]);
-//! - 429 → stop for the server's `retry_after`;
+//! - 429 → stop for the server's `retry_after`, written on the message
+//!   ([`Store::set_retry`]) so its mark says when the next try is;
+//! - 5xx → this message alone waits its own backoff ([`retry_delay`]: 1, 2, 4, 8, then
+//!   every 15 minutes), its mark showing the failure (`server error 500 (id …)`) and the
+//!   next try; other conversations go on, and the messages behind it wait no longer than
+//!   that backoff. The background sender also keeps the routes it uses (`send`, `sent`)
+//!   inside the per-route budget the poller keeps;
 //! - a connection that was certainly never made (refused, DNS) → [`Store::mark_retry`];
 //! - anything else (timeout, connection dropped after the body left, 5xx, an unreadable
-//!   answer) is **ambiguous**: the entry stays `sending`, and before it is sent again
+//!   answer) is also **ambiguous**: the entry stays `sending`, and before it is sent again
 //!   the server's copy is looked for ([`Store::resolve_echo`]) and, if found, confirmed
 //!   instead. A server that honours the key would make the resend safe anyway; one that
 //!   ignores it (production) would store a duplicate without this check.
@@ -39,15 +45,20 @@
 //!   edits ([`Store::edit_failed`]) a refused message.
 //! - The one-shot CLI (`healing-tui send`, `outbox --flush`) calls [`flush`] directly.
 //!
-//! Two processes flushing the same account's outbox at once (the app and
-//! `outbox --flush`) may both send the head message; the `Idempotency-Key` makes that
-//! harmless on servers that honour it.
+//! Several processes may flush the same account's outbox at once (the app, `send`,
+//! `outbox --flush` from cron). A message is only checked for and sent while its
+//! conversation is claimed ([`Store::try_claim`], an OS lock the kernel releases when
+//! the process ends), and it is read again under the claim, so each message is sent by
+//! one process at a time and never again once confirmed, even against a server that
+//! ignores the `Idempotency-Key` (production). A conversation claimed by another process
+//! is skipped and tried again shortly; the flush gives up after [`CLAIM_WAIT`] with
+//! [`Blocked::Elsewhere`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -55,7 +66,18 @@ use uuid::Uuid;
 use crate::api::types::Message;
 use crate::api::{ApiError, Client, Fetched};
 use crate::live::backoff::Backoff;
+use crate::live::budget::{Limits, RouteBudget, Windows};
 use crate::store::{OutboxEntry, OutboxState, Store, StoreError};
+
+/// How long a flush keeps waiting for conversations another process is sending: longer
+/// than one request may take, so a `send` one-liner normally sees its message through.
+pub const CLAIM_WAIT: Duration = Duration::from_secs(45);
+/// How often a claim held elsewhere is tried again.
+const CLAIM_POLL: Duration = Duration::from_millis(100);
+/// The reason a message waits out a 429, as its mark says it.
+pub const RATE_LIMITED: &str = "rate-limited by the server";
+/// The longest wait between retries of a message the server keeps failing.
+pub const RETRY_CAP: Duration = Duration::from_secs(15 * 60);
 
 /// The conversation route returns at most this many (the oldest) per request.
 const PAGE: u32 = 200;
@@ -105,6 +127,20 @@ pub enum OutboxEvent {
         /// When the sender tries again by itself.
         retry_in: Option<Duration>,
     },
+    /// The message waits until `at` before its next attempt: the server failed it
+    /// (✗, with its backoff), or asked to wait (429, `limited`).
+    Retrying {
+        /// The message's client id.
+        client_id: Uuid,
+        /// Its conversation.
+        recipient: String,
+        /// Why (sanitize before display), e.g. `server error 500 (id 1a2b3c4d)`.
+        reason: String,
+        /// When it is tried again.
+        at: DateTime<Utc>,
+        /// A rate limit rather than a failure.
+        limited: bool,
+    },
     /// Nothing left that can be sent (the outbox is empty, or only refused messages
     /// wait for the user).
     Idle,
@@ -124,6 +160,17 @@ pub enum Blocked {
     Server(String),
     /// The local store failed.
     Store(String),
+    /// Another healing-tui process of this account was sending these conversations for
+    /// longer than [`CLAIM_WAIT`]; the messages stay queued (that process sends them).
+    Elsewhere,
+    /// Everything else that is left waits for its own retry time; the earliest is
+    /// `until`, for `reason` (e.g. the server failed it: `server error 500 (id …)`).
+    Backoff {
+        /// Why the earliest one waits.
+        reason: String,
+        /// When the next attempt is.
+        until: DateTime<Utc>,
+    },
 }
 
 impl std::fmt::Display for Blocked {
@@ -134,6 +181,10 @@ impl std::fmt::Display for Blocked {
             Blocked::SessionExpired => write!(f, "session expired: please log in again"),
             Blocked::Server(why) => write!(f, "{why}"),
             Blocked::Store(why) => write!(f, "local store: {why}"),
+            Blocked::Elsewhere => write!(f, "another healing-tui of this account is sending them"),
+            Blocked::Backoff { reason, until } => {
+                write!(f, "{reason}; next try at {}", until.with_timezone(&chrono::Local).format("%H:%M"))
+            }
         }
     }
 }
@@ -184,8 +235,13 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 
 /// Send every queued message, oldest first within each conversation, until nothing
 /// sendable is left or something blocks. The store is only locked between requests.
+///
+/// A message whose retry time has not come is left for later (see
+/// [`Store::set_retry`]); the one-shot commands keep no route budget of their own (each
+/// message's backoff is in the store, so a cron job cannot hammer a failing server).
 pub async fn flush(client: &Client, store: &Mutex<Store>) -> FlushReport {
-    Flusher { client, store, events: None, confirmed: HashSet::new() }.run().await
+    let budget = Budgets::new(Limits::NONE, Windows::REAL);
+    Flusher { client, store, events: None, confirmed: HashSet::new(), budget }.run().await
 }
 
 /// One flush in progress.
@@ -195,14 +251,86 @@ struct Flusher<'a> {
     events: Option<&'a mpsc::UnboundedSender<OutboxEvent>>,
     /// Server ids confirmed by this process: never taken for another message's copy.
     confirmed: HashSet<i64>,
+    budget: Budgets,
 }
 
 /// What one message's turn came to.
 enum Step {
-    /// Sent or refused: go on.
+    /// Sent or refused, or moved along by another process meanwhile: go on.
     Done,
+    /// Its conversation is claimed by another process: try again shortly.
+    Busy,
+    /// Not before this time (its backoff, or a route budget), for this reason; the
+    /// other conversations go on.
+    Later(DateTime<Utc>, String),
     /// Stop the flush.
     Stop(Blocked),
+}
+
+/// Why the check for an earlier copy could not be made.
+enum CopyError {
+    Api(ApiError),
+    Store(StoreError),
+}
+
+/// The two routes the sender uses.
+#[derive(Clone, Copy)]
+enum Route {
+    /// `POST /api/messages/send`.
+    Send,
+    /// `GET /api/messages/sent` (the copy check).
+    Sent,
+}
+
+/// The sender's route budgets (production counts every route on its own), so retries
+/// never spend more than the server allows: with [`Limits::NONE`] nothing is held back.
+struct Budgets {
+    send: RouteBudget,
+    sent: RouteBudget,
+}
+
+impl Budgets {
+    fn new(limits: Limits, windows: Windows) -> Budgets {
+        Budgets {
+            send: RouteBudget::new(limits).with_windows(windows),
+            sent: RouteBudget::new(limits).with_windows(windows),
+        }
+    }
+
+    /// When the routes an attempt needs are out of budget: the time both fit again.
+    fn wait(&mut self, check_first: bool) -> Option<DateTime<Utc>> {
+        let now = Instant::now();
+        let mut at = self.send.next_allowed(now);
+        if check_first {
+            at = at.max(self.sent.next_allowed(now));
+        }
+        let wait = at.saturating_duration_since(now);
+        (!wait.is_zero()).then(|| Utc::now() + wait)
+    }
+
+    fn record(&mut self, route: Route) {
+        match route {
+            Route::Send => self.send.record(Instant::now()),
+            Route::Sent => self.sent.record(Instant::now()),
+        }
+    }
+}
+
+/// The wait before retrying a message the server failed `failures` times in a row:
+/// 1, 2, 4, 8 minutes, then every [`RETRY_CAP`].
+pub fn retry_delay(failures: u32) -> Duration {
+    let minutes = 1u64.checked_shl(failures.saturating_sub(1).min(16)).unwrap_or(u64::MAX);
+    Duration::from_secs(minutes.saturating_mul(60)).min(RETRY_CAP)
+}
+
+/// The reason shown on a message's mark for a failure: short, with the server's
+/// error id when it gave one (`server error 500 (id 1a2b3c4d)`).
+fn short_reason(err: &ApiError) -> String {
+    match err {
+        ApiError::Server { status, error_id: Some(id), .. } => format!("server error {status} (id {id})"),
+        ApiError::Server { status, .. } => format!("server error {status}"),
+        other => other.to_string(),
+    }
 }
 
 fn store_blocked(e: &StoreError) -> Blocked {
@@ -246,6 +374,7 @@ impl Flusher<'_> {
 
     async fn run(&mut self) -> FlushReport {
         let mut report = FlushReport::default();
+        let mut busy_since: Option<std::time::Instant> = None;
         report.blocked = loop {
             let batch = lock(self.store).next_to_send();
             let batch = match batch {
@@ -255,16 +384,40 @@ impl Flusher<'_> {
             if batch.is_empty() {
                 break None;
             }
-            let mut stop = None;
+            let (mut stop, mut moved, mut busy) = (None, false, false);
+            let mut later: Option<(DateTime<Utc>, String)> = None;
             for entry in batch {
-                if let Step::Stop(blocked) = self.one(entry, &mut report).await {
-                    stop = Some(blocked);
-                    break;
+                match self.one(entry, &mut report).await {
+                    Step::Done => moved = true,
+                    Step::Busy => busy = true,
+                    Step::Later(at, why) => {
+                        if later.as_ref().is_none_or(|(t, _)| at < *t) {
+                            later = Some((at, why));
+                        }
+                    }
+                    Step::Stop(blocked) => {
+                        stop = Some(blocked);
+                        break;
+                    }
                 }
             }
             if stop.is_some() {
                 break stop;
             }
+            if moved {
+                busy_since = None;
+                continue;
+            }
+            if !busy {
+                // What is left waits for its own retry time.
+                break later.map(|(until, reason)| Blocked::Backoff { reason, until });
+            }
+            // Every head is being sent by another process: wait for it to finish.
+            let since = *busy_since.get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() >= CLAIM_WAIT {
+                break Some(Blocked::Elsewhere);
+            }
+            tokio::time::sleep(CLAIM_POLL).await;
         };
         let pending = lock(self.store).pending();
         match pending {
@@ -284,18 +437,52 @@ impl Flusher<'_> {
         report
     }
 
-    /// One message's turn: settle an earlier attempt in doubt, then send.
+    /// One message's turn, under its conversation's claim: read it again (another
+    /// process may have sent it meanwhile), settle an earlier attempt in doubt, then send.
     async fn one(&mut self, entry: OutboxEntry, report: &mut FlushReport) -> Step {
+        let claimed = lock(self.store).try_claim(&entry.message.recipient);
+        let _claim = match claimed {
+            Ok(Some(claim)) => claim,
+            Ok(None) => return Step::Busy,
+            Err(e) => return Step::Stop(store_blocked(&e)),
+        };
+        let head = lock(self.store).head_for(&entry.message.recipient);
+        match head {
+            Ok(Some(head)) if head.message.client_id == entry.message.client_id => {
+                self.attempt(head, report).await
+            }
+            // Sent, refused or discarded by another process since the batch was read.
+            Ok(_) => Step::Done,
+            Err(e) => Step::Stop(store_blocked(&e)),
+        }
+    }
+
+    /// Settle an earlier attempt in doubt, then send (the caller holds the claim). A
+    /// message in its backoff, or whose routes are out of budget, waits its turn
+    /// ([`Step::Later`]) while other conversations go on.
+    async fn attempt(&mut self, entry: OutboxEntry, report: &mut FlushReport) -> Step {
         let client_id = entry.message.client_id;
         let recipient = entry.message.recipient.clone();
-        if matches!(entry.state, OutboxState::Sending { .. }) {
+        let now = Utc::now();
+        if let Some(at) = entry.retry_at.filter(|at| *at > now) {
+            return Step::Later(at, entry.last_error.unwrap_or_default());
+        }
+        let in_doubt = matches!(entry.state, OutboxState::Sending { .. });
+        if let Some(at) = self.budget.wait(in_doubt) {
+            return self.later(&entry, "keeping within the server's request limits", at, false);
+        }
+        if in_doubt {
+            self.budget.record(Route::Sent);
             match self.find_copy(&entry).await {
                 Ok(Some(server_id)) => {
                     tracing::info!(%client_id, server_id, "an earlier attempt had arrived");
                     return self.confirm(client_id, recipient, server_id, report);
                 }
                 Ok(None) => tracing::debug!(%client_id, "no copy on the server; sending again"),
-                Err(blocked) => return Step::Stop(blocked),
+                Err(CopyError::Store(e)) => return Step::Stop(store_blocked(&e)),
+                Err(CopyError::Api(e)) => {
+                    return self.not_through(&entry, &e, "cannot check whether it arrived: ")
+                }
             }
         }
         let marked = lock(self.store).mark_sending(client_id, Utc::now());
@@ -304,6 +491,7 @@ impl Flusher<'_> {
         }
         self.emit(OutboxEvent::Sending { client_id, recipient: recipient.clone() });
         let key = client_id.to_string();
+        self.budget.record(Route::Send);
         let result = self.client.send(&entry.message.send_request(), Some(&key)).await;
         match result {
             Ok(resp) if resp.message_id > 0 => self.confirm(client_id, recipient, resp.message_id, report),
@@ -344,9 +532,47 @@ impl Flusher<'_> {
                 } else {
                     tracing::info!(%client_id, error = %err, "send attempt in doubt");
                 }
-                Step::Stop(blocked_by(&err))
+                self.not_through(&entry, &err, "")
             }
         }
+    }
+
+    /// A request for `entry` did not get through with `err`. A server error (5xx) puts
+    /// this message alone into its backoff (others go on); a 429 records the server's
+    /// wait on it and stops the flush; anything else stops the flush as before (the
+    /// link's backoff retries).
+    fn not_through(&mut self, entry: &OutboxEntry, err: &ApiError, prefix: &str) -> Step {
+        match err {
+            ApiError::Server { .. } => {
+                let at = Utc::now() + retry_delay(entry.attempts.max(1));
+                self.later(entry, &format!("{prefix}{}", short_reason(err)), at, false)
+            }
+            ApiError::RateLimited { retry_after } => {
+                let at = Utc::now() + *retry_after;
+                if let Step::Stop(b) = self.later(entry, RATE_LIMITED, at, true) {
+                    return Step::Stop(b);
+                }
+                Step::Stop(blocked_by(err))
+            }
+            other => Step::Stop(blocked_by(other)),
+        }
+    }
+
+    /// Keep `entry` until `at`, saying `why` on its mark.
+    fn later(&mut self, entry: &OutboxEntry, why: &str, at: DateTime<Utc>, limited: bool) -> Step {
+        let client_id = entry.message.client_id;
+        if let Err(e) = lock(self.store).set_retry(client_id, why, at) {
+            return Step::Stop(store_blocked(&e));
+        }
+        tracing::info!(%client_id, %at, why, "send retried later");
+        self.emit(OutboxEvent::Retrying {
+            client_id,
+            recipient: entry.message.recipient.clone(),
+            reason: why.to_string(),
+            at,
+            limited,
+        });
+        Step::Later(at, why.to_string())
     }
 
     fn confirm(
@@ -367,15 +593,15 @@ impl Flusher<'_> {
     }
 
     /// Look for the server's copy of a message whose last attempt is in doubt.
-    async fn find_copy(&self, entry: &OutboxEntry) -> Result<Option<i64>, Blocked> {
+    async fn find_copy(&self, entry: &OutboxEntry) -> Result<Option<i64>, CopyError> {
         let me = lock(self.store).username().to_string();
         let copies = match self.client.sent().await {
             Ok(sent) => sent.messages,
             // No `/sent` here (or an odd one): the conversation has them too.
             Err(ApiError::NotFound(_) | ApiError::Protocol { .. }) => {
-                self.conversation(&entry.message.recipient).await?
+                self.conversation(&entry.message.recipient).await.map_err(CopyError::Api)?
             }
-            Err(e) => return Err(blocked_by(&e)),
+            Err(e) => return Err(CopyError::Api(e)),
         };
         let copies: Vec<Message> = copies
             .into_iter()
@@ -389,19 +615,19 @@ impl Flusher<'_> {
             })
             .collect();
         let found = lock(self.store).resolve_echo(entry.message.client_id, &copies);
-        found.map_err(|e| store_blocked(&e))
+        found.map_err(CopyError::Store)
     }
 
     /// A whole conversation, page by page (`after_id`; a server that ignores it gives
     /// the same page again, which ends the walk).
-    async fn conversation(&self, user: &str) -> Result<Vec<Message>, Blocked> {
+    async fn conversation(&self, user: &str) -> Result<Vec<Message>, ApiError> {
         let mut all = Vec::new();
         let mut after: Option<i64> = None;
         for _ in 0..MAX_PAGES {
             let page = match self.client.conversation(user, PAGE, after, None).await {
                 Ok(Fetched::Fresh { value, .. }) => value.messages,
                 Ok(Fetched::NotModified) => break,
-                Err(e) => return Err(blocked_by(&e)),
+                Err(e) => return Err(e),
             };
             let full = page.len() >= PAGE as usize;
             let newest = page.iter().map(|m| m.id).max();
@@ -445,13 +671,19 @@ impl Drop for SenderHandle {
 /// Start the background sender on the current tokio runtime: it flushes at once (the
 /// outbox resumes where the last run left it), then whenever woken, and while blocked
 /// retries with the live link's backoff. Events go to the returned receiver.
+///
+/// Its requests stay inside `limits` per route (counted over `windows`), on top of each
+/// message's own backoff; [`Limits::NONE`] for a server without limits.
 pub fn spawn(
     client: Client,
     store: Arc<Mutex<Store>>,
+    limits: Limits,
+    windows: Windows,
 ) -> (SenderHandle, mpsc::UnboundedReceiver<OutboxEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let wake = Arc::new(Notify::new());
-    let task = tokio::spawn(run_task(client, store, Arc::clone(&wake), tx, Backoff::default()));
+    let budget = Budgets::new(limits, windows);
+    let task = tokio::spawn(run_task(client, store, Arc::clone(&wake), tx, Backoff::default(), budget));
     (SenderHandle { wake, task }, rx)
 }
 
@@ -461,9 +693,10 @@ async fn run_task(
     wake: Arc<Notify>,
     events: mpsc::UnboundedSender<OutboxEvent>,
     mut backoff: Backoff,
+    budget: Budgets,
 ) {
     let mut flusher =
-        Flusher { client: &client, store: &store, events: Some(&events), confirmed: HashSet::new() };
+        Flusher { client: &client, store: &store, events: Some(&events), confirmed: HashSet::new(), budget };
     loop {
         let report = flusher.run().await;
         if !report.sent.is_empty() || !report.failed.is_empty() {
@@ -478,7 +711,11 @@ async fn run_task(
         let retry_in = match &blocked {
             Blocked::SessionExpired => None,
             Blocked::RateLimited(d) => Some(*d),
-            Blocked::Offline(_) | Blocked::Server(_) | Blocked::Store(_) => {
+            Blocked::Backoff { until, .. } => {
+                backoff.reset();
+                Some((*until - Utc::now()).to_std().unwrap_or_default())
+            }
+            Blocked::Offline(_) | Blocked::Server(_) | Blocked::Store(_) | Blocked::Elsewhere => {
                 Some(backoff.next_delay(&mut rand::rng()))
             }
         };
@@ -516,6 +753,43 @@ mod tests {
         ] {
             assert!(!never_left(doubtful), "{doubtful}");
         }
+    }
+
+    #[test]
+    fn retries_back_off_to_fifteen_minutes() {
+        let minutes: Vec<u64> = (1..=7).map(|n| retry_delay(n).as_secs() / 60).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 15, 15, 15]);
+        assert_eq!(retry_delay(u32::MAX), RETRY_CAP);
+    }
+
+    #[test]
+    fn the_route_budget_holds_attempts_back() {
+        let mut b = Budgets::new(Limits { per_hour: 2, per_day: 0 }, Windows::REAL);
+        assert_eq!(b.wait(true), None);
+        b.record(Route::Sent);
+        b.record(Route::Send);
+        assert_eq!(b.wait(true), None, "one of each used, two allowed");
+        b.record(Route::Sent);
+        assert_eq!(b.wait(false), None, "a plain send needs only the send route");
+        let until = b.wait(true).expect("the sent route is spent");
+        assert!(until > Utc::now() + chrono::Duration::minutes(59), "{until}");
+        let mut none = Budgets::new(Limits::NONE, Windows::REAL);
+        for _ in 0..1000 {
+            none.record(Route::Send);
+        }
+        assert_eq!(none.wait(true), None);
+    }
+
+    #[test]
+    fn server_errors_read_short_with_their_id() {
+        let e = ApiError::Server {
+            status: 500,
+            text: "An unexpected error".into(),
+            error_id: Some("1a2b".into()),
+        };
+        assert_eq!(short_reason(&e), "server error 500 (id 1a2b)");
+        let e = ApiError::Server { status: 502, text: "Bad Gateway".into(), error_id: None };
+        assert_eq!(short_reason(&e), "server error 502");
     }
 
     #[test]

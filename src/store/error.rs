@@ -120,6 +120,13 @@ pub enum StoreError {
         client_id: Uuid,
     },
 
+    /// Another process (or task) is sending this message's conversation right now.
+    #[error("outbox message {client_id} is being sent right now by healing-tui; try again in a moment")]
+    BeingSent {
+        /// The message.
+        client_id: Uuid,
+    },
+
     /// An outbox transition that the message's current state does not allow.
     #[error("cannot {action} outbox message {client_id}: it is {state}")]
     InvalidTransition {

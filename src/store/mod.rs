@@ -34,6 +34,7 @@
 //! - **`logout --forget`:** drop the store, then [`forget_account`].
 
 pub mod cache;
+pub mod claim;
 pub mod db;
 pub mod drafts;
 pub mod error;
@@ -44,6 +45,7 @@ pub mod search;
 pub mod session;
 
 pub use cache::CachedInbox;
+pub use claim::SendClaim;
 pub use db::{Opened, Recovery, Store};
 pub use drafts::Draft;
 pub use error::StoreError;

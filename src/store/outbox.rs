@@ -143,10 +143,16 @@ pub struct OutboxEntry {
     pub first_attempt_at: Option<DateTime<Utc>>,
     /// Position in the global send order (enqueue order).
     pub seq: i64,
+    /// Not to be tried before this time: the message's own backoff after the server
+    /// failed it, or the server's wait after a 429. `None`: at once.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Why the last attempt did not get through (sanitize before display); cleared when
+    /// the message is sent or edited.
+    pub last_error: Option<String>,
 }
 
 const ENTRY_COLUMNS: &str = "seq, client_id, recipient, subject, content, created_at, state, attempts, \
-                             first_attempt_at, last_attempt_at, server_id, failure";
+                             first_attempt_at, last_attempt_at, server_id, failure, retry_at, last_error";
 
 fn bad_row(column: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -183,6 +189,8 @@ fn row_to_entry(r: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
         state,
         attempts: r.get::<_, i64>(7)?.clamp(0, i64::from(u32::MAX)) as u32,
         first_attempt_at: r.get::<_, Option<i64>>(8)?.and_then(from_micros),
+        retry_at: r.get::<_, Option<i64>>(12)?.and_then(from_micros),
+        last_error: r.get(13)?,
     })
 }
 
@@ -224,6 +232,18 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([], row_to_entry)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    /// The head of `recipient`'s queue (its oldest unconfirmed message) as it is now, if
+    /// that one is `queued` or `sending`. Read again under the conversation's
+    /// [`crate::store::SendClaim`]: another process may have moved it along meanwhile.
+    pub fn head_for(&self, recipient: &str) -> Result<Option<OutboxEntry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM outbox
+             WHERE recipient = ?1 AND state != 'sent' ORDER BY seq LIMIT 1"
+        );
+        let head = self.conn.query_row(&sql, [recipient], row_to_entry).optional()?;
+        Ok(head.filter(|e| matches!(e.state, OutboxState::Queued | OutboxState::Sending { .. })))
     }
 
     /// Everything in the outbox, in enqueue order: the local echoes to show, with their
@@ -280,13 +300,39 @@ impl Store {
         )
     }
 
+    /// The attempt did not get through: try again not before `retry_at`, and say
+    /// `error` on the message's mark meanwhile. The state is left as it is: `queued`
+    /// when the attempt certainly carried nothing, `sending` (in doubt: checked against
+    /// the server's sent list before the next attempt) otherwise.
+    pub fn set_retry(&mut self, client_id: Uuid, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE outbox SET last_error = ?2, retry_at = ?3
+             WHERE client_id = ?1 AND state IN ('queued', 'sending')",
+            params![client_id.to_string(), error, to_micros(retry_at)],
+        )?;
+        if n == 1 {
+            Ok(())
+        } else {
+            self.transition_error(client_id, "schedule a retry")
+        }
+    }
+
+    /// The user asked to try again now (`R`): forget every message's backoff. The
+    /// server's 429 wait is kept by the sender itself. Returns how many were waiting.
+    pub fn retry_now(&mut self) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET retry_at = NULL WHERE retry_at IS NOT NULL AND state IN ('queued', 'sending')",
+            [],
+        )?)
+    }
+
     /// The server confirmed the message with `server_id`. It stays as `sent` (the
     /// local echo) until the real message is merged into the cache, which removes it;
     /// if that message is already cached it is removed at once. Never sent again.
     pub fn mark_sent(&mut self, client_id: Uuid, server_id: i64) -> Result<()> {
         let tx = write_tx(&mut self.conn)?;
         let n = tx.execute(
-            "UPDATE outbox SET state = 'sent', server_id = ?2, failure = NULL
+            "UPDATE outbox SET state = 'sent', server_id = ?2, failure = NULL, retry_at = NULL, last_error = NULL
              WHERE client_id = ?1 AND (state IN ('queued', 'sending') OR (state = 'sent' AND server_id = ?2))",
             params![client_id.to_string(), server_id],
         )?;
@@ -320,21 +366,22 @@ impl Store {
             client_id,
             "edit",
             "UPDATE outbox SET state = 'queued', content = ?2, failure = NULL, attempts = 0,
-                 first_attempt_at = NULL, last_attempt_at = NULL
+                 first_attempt_at = NULL, last_attempt_at = NULL, retry_at = NULL, last_error = NULL
              WHERE client_id = ?1 AND state = 'failed'",
             Some(new_content),
         )
     }
 
-    /// The user discarded a message (after confirming). Refused while `sending`: the
-    /// server may have it; resolve the attempt first.
+    /// The user discarded a message (after confirming): any message that is not being
+    /// sent this very moment, including one whose last attempt is in doubt (it may
+    /// have reached the server; the user decides). Refused with
+    /// [`StoreError::BeingSent`] while a process holds its conversation's claim.
     pub fn discard(&mut self, client_id: Uuid) -> Result<()> {
-        self.transition(
-            client_id,
-            "discard",
-            "DELETE FROM outbox WHERE client_id = ?1 AND state != 'sending'",
-            None,
-        )
+        let entry = self.outbox_entry(client_id)?.ok_or(StoreError::NotInOutbox { client_id })?;
+        let Some(_claim) = self.try_claim(&entry.message.recipient)? else {
+            return Err(StoreError::BeingSent { client_id });
+        };
+        self.transition(client_id, "discard", "DELETE FROM outbox WHERE client_id = ?1", None)
     }
 
     /// After an ambiguous failure, look in `messages` (a fresh fetch of the

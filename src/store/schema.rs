@@ -6,7 +6,7 @@
 //! a migration that has shipped: append a new one.
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Highest schema version this build knows.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -105,4 +105,11 @@ CREATE TABLE drafts (
     text       TEXT NOT NULL,
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+"#;
+
+/// Per-message retries: when the next attempt may start (the message's own backoff, or
+/// the server's 429 wait) and why the last one did not get through, shown on its mark.
+const V2: &str = r#"
+ALTER TABLE outbox ADD COLUMN retry_at INTEGER;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
 "#;

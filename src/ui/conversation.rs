@@ -135,9 +135,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
                 Span::raw("  "),
                 Span::styled("you".to_owned(), th.me),
                 Span::styled(
-                    format!(" {} {}", th.sym.dot, p.mark.label(state.look.ascii)),
+                    format!(" {} {}", th.sym.dot, state.pending_label(p)),
                     match p.mark {
-                        crate::app::state::SendMark::Failed(_) => th.error,
+                        crate::app::state::SendMark::Failed(_)
+                        | crate::app::state::SendMark::Retrying { limited: false, .. } => th.error,
                         _ => th.dim,
                     },
                 ),

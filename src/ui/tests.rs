@@ -265,3 +265,22 @@ fn search_results_overlay() {
     keys(&mut s, &["j"]);
     insta::assert_snapshot!("search_results", screen(&s));
 }
+
+/// Issue 14, item 4: a message written after a refused one (kept after a cancelled
+/// `D`) waits behind it, and says what it waits for and how to release it.
+#[test]
+fn a_message_queued_behind_a_refused_one_says_what_it_waits_for() {
+    let mut s = main_screen(120, 30, panes());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "oops");
+    let fx = crate::app::update(&mut s, Action::Key(crate::app::keymap::Key::parse("enter").unwrap()));
+    let Some(crate::app::effect::Effect::Send { client_id, .. }) = fx.first().cloned() else {
+        panic!("no send: {fx:?}")
+    };
+    crate::app::update(&mut s, Action::SendRefused { client_id, reason: "Recipient not found".into() });
+    keys(&mut s, &["esc", "D", "n", "i"]);
+    type_text(&mut s, "later one");
+    keys(&mut s, &["enter"]);
+    let out = screen(&s);
+    assert!(out.contains("⏳ waits for the refused one above (e edit, D discard)"), "{out}");
+}

@@ -117,7 +117,7 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::EditFailed => edit_failed(state, fx),
         Action::DiscardFailed => {
-            if let Some(id) = failed_here(state) {
+            if let Some(id) = failed_here(state).or_else(|| retrying_here(state)) {
                 state.overlay = crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Discard(id));
             } else {
                 state.dirty = false;
@@ -282,6 +282,17 @@ fn failed_here(state: &State) -> Option<String> {
         .pending
         .iter()
         .find(|p| &p.recipient == user && matches!(p.mark, crate::app::state::SendMark::Failed(_)))
+        .map(|p| p.client_id.clone())
+}
+
+/// The client id of the message in the open conversation that waits out a retry after
+/// the server failed it, if any: `D` may discard it too.
+fn retrying_here(state: &State) -> Option<String> {
+    let user = &state.conv.as_ref()?.with_user;
+    state
+        .pending
+        .iter()
+        .find(|p| &p.recipient == user && matches!(p.mark, crate::app::state::SendMark::Retrying { .. }))
         .map(|p| p.client_id.clone())
 }
 

@@ -206,6 +206,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.notify(NoticeKind::Error, format!("not sent: {reason}"));
         }
         Action::SendProgress { client_id, mark } => {
+            let mark = sanitize_mark(mark);
             let found = state.pending.iter_mut().find(|p| p.client_id == client_id);
             match found {
                 Some(p) if p.mark != mark => p.mark = mark,
@@ -218,10 +219,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     recipient: sanitize_line(&e.recipient),
                     content: crate::sanitize::sanitize(&e.content),
                     subject: e.subject.map(|s| sanitize_line(&s)),
-                    mark: match e.mark {
-                        SendMark::Failed(r) => SendMark::Failed(sanitize_line(&r)),
-                        m => m,
-                    },
+                    mark: sanitize_mark(e.mark),
                     client_id: e.client_id,
                 };
                 match state.pending.iter_mut().find(|p| p.client_id == e.client_id) {
@@ -430,4 +428,15 @@ fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>)
         state.inbox.total_conversations = state.inbox.total_conversations.max(entries.len() as u32);
     }
     conv::ensure_visible(state);
+}
+
+/// A mark with the server's words in it made safe for the screen.
+fn sanitize_mark(mark: SendMark) -> SendMark {
+    match mark {
+        SendMark::Failed(r) => SendMark::Failed(sanitize_line(&r)),
+        SendMark::Retrying { reason, at, limited } => {
+            SendMark::Retrying { reason: sanitize_line(&reason), at, limited }
+        }
+        m => m,
+    }
 }

@@ -757,3 +757,24 @@ fn another_account_sees_nothing_of_the_last_one() {
     run(&mut s, [Action::LoginSucceeded { username: "sam".into(), server: "http://x".into() }]);
     assert!(s.pending.is_empty() && s.conv.is_none() && s.inbox.entries.is_empty());
 }
+
+/// Issue 13, item 3: a message the server keeps failing says why and when it is tried
+/// again; a 429 shows as waiting, not failed.
+#[test]
+fn a_retrying_message_shows_the_failure_and_the_next_try() {
+    use chrono::TimeZone;
+    let at = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 14, 5, 0).unwrap();
+    let hm = at.with_timezone(&chrono::Local).format("%H:%M").to_string();
+    let failed = SendMark::Retrying { reason: "server error 500 (id 1a2b3c4d)".into(), at, limited: false };
+    assert_eq!(
+        failed.label(false),
+        format!("✗ server error 500 (id 1a2b3c4d) · retry {hm} (R now, D discard)")
+    );
+    let limited = SendMark::Retrying { reason: "rate-limited by the server".into(), at, limited: true };
+    assert!(
+        limited.label(false).starts_with("⏳ rate-limited by the server · retry"),
+        "{}",
+        limited.label(false)
+    );
+    assert_eq!(limited.mark(true), "..");
+}
