@@ -318,3 +318,210 @@ fn news_off_screen_rings_without_content() {
     crate::app::update(&mut state, Action::Key(Key::parse("shift-tab").unwrap()));
     assert!(alerts(&state, &again, &config).is_empty(), "held already");
 }
+
+/// A stretch of the loop's life: maybe a resize, results already waiting, then keys.
+#[derive(Debug, Clone)]
+struct Segment {
+    resize: Option<(u16, u16)>,
+    results: Vec<Action>,
+    keys: Vec<Event>,
+}
+
+/// Results, pushes and ticks as effects and the live link report them (kind, id).
+fn result_action(kind: u8, id: i64) -> Action {
+    let at = fixture::now() + chrono::Duration::minutes(id);
+    match kind {
+        0 => Action::MessagesArrived(vec![fixture::msg(
+            100 + id,
+            "dr_morgan",
+            "alex",
+            &format!("news {id}"),
+            0,
+        )]),
+        1 => {
+            Action::MessagesArrived(vec![fixture::msg(200 + id, "sam", "alex", &format!("from sam {id}"), 0)])
+        }
+        2 => Action::Synced(at),
+        3 => Action::Tick(fixture::now() + chrono::Duration::hours(id)),
+        4 => Action::ConnectionChanged(crate::app::action::Connection::Polling { every_secs: 15 }),
+        5 => Action::ConnectionChanged(crate::app::action::Connection::Offline { retry_secs: id as u32 }),
+        6 => Action::MessageDeleted(10 + id % 8),
+        7 => Action::Deleted(10 + id % 8),
+        8 => Action::InboxLoaded(fixture::inbox()),
+        9 => Action::ConversationLoaded(fixture::conversation()),
+        10 => Action::InboxUnchanged,
+        11 => Action::ConversationUnchanged("dr_morgan".into()),
+        12 => Action::Failed(format!("failure {id}")),
+        13 => Action::MessageRead { id: 10 + id % 8, at: Some(at) },
+        14 => Action::PetLoaded(Some(fixture::pet())),
+        _ => Action::PollDue,
+    }
+}
+
+fn any_segment() -> impl proptest::strategy::Strategy<Value = Segment> {
+    use proptest::prelude::*;
+    let keys: Vec<Event> = ["j", "k", "g", "G", "i", "x", "d", "y", "n", "e", "D", "/", "?", ":", "r", "u"]
+        .iter()
+        .filter_map(|k| k.chars().next())
+        .map(|c| key(C::Char(c)))
+        .chain(
+            [C::Enter, C::Esc, C::Tab, C::BackTab, C::Backspace, C::Up, C::Down, C::PageUp, C::PageDown]
+                .map(key),
+        )
+        .collect();
+    (
+        proptest::option::of((20u16..120, 6u16..40)),
+        proptest::collection::vec((0u8..16, 0i64..40).prop_map(|(k, id)| result_action(k, id)), 0..5),
+        proptest::collection::vec(proptest::sample::select(keys), 0..6),
+    )
+        .prop_map(|(resize, results, keys)| Segment { resize, results, keys })
+}
+
+/// A `TestBackend` that covers the cell after a wide character as a terminal does
+/// (the plain one keeps whatever was there, which no terminal would still show).
+struct Terminalish(TestBackend);
+
+impl ratatui::backend::Backend for Terminalish {
+    type Error = std::convert::Infallible;
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        let blank = ratatui::buffer::Cell::default();
+        let mut cells = Vec::new();
+        for (x, y, cell) in content {
+            cells.push((x, y, cell));
+            if unicode_width::UnicodeWidthStr::width(cell.symbol()) > 1 {
+                cells.push((x.saturating_add(1), y, &blank));
+            }
+        }
+        // Cells of the frame come after the covers, so a real cell always wins.
+        cells.sort_by_key(|&(x, y, c)| (y, x, !std::ptr::eq(c, &blank)));
+        self.0.draw(cells.into_iter())
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.0.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, p: P) -> Result<(), Self::Error> {
+        self.0.set_cursor_position(p)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.0.clear()
+    }
+    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.0.clear_region(t)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.0.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.0.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush()
+    }
+}
+
+impl Forget for Terminalish {}
+
+/// Every cell a person can see: cells behind a wide character are not drawn by the
+/// terminal (ratatui skips them), so what they hold does not count.
+fn visible(buf: &ratatui::buffer::Buffer) -> Vec<ratatui::buffer::Cell> {
+    let mut cells = Vec::new();
+    for y in 0..buf.area.height {
+        let mut hidden = 0;
+        for x in 0..buf.area.width {
+            let Some(cell) = buf.cell((x, y)) else { continue };
+            if hidden > 0 {
+                hidden -= 1;
+                cells.push(ratatui::buffer::Cell::default());
+                continue;
+            }
+            hidden = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
+            cells.push(cell.clone());
+        }
+    }
+    cells
+}
+
+/// The loop, segment by segment on one terminal; after each (the loop idle, its input
+/// drained), what the terminal shows must be what `view` draws for the state afresh.
+fn screen_matches_state_whenever_idle(segments: Vec<Segment>) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let fake = Fake::default();
+        let mut state = fixture::main_screen(80, 24, Look::default());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx.clone());
+        let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24))).map_err(|e| e.to_string())?;
+        for (n, seg) in segments.into_iter().enumerate() {
+            if let Some((w, h)) = seg.resize {
+                terminal.backend_mut().0.resize(w, h);
+                let _ = tx.send(Action::Resize(w, h));
+            }
+            for a in seg.results {
+                let _ = tx.send(a);
+            }
+            let mut keys = Some(seg.keys);
+            let mut host = Host {
+                new_input: Box::new(move || script(keys.take().unwrap_or_default())),
+                edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+                drafts: crate::app::drafts::Drafts::new(None),
+                notify: None,
+                alert: Box::new(|_| {}),
+            };
+            event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, std::future::pending())
+                .await
+                .map_err(|e| e.to_string())?;
+            let area = terminal.backend().0.buffer().area;
+            let mut fresh =
+                Terminal::new(TestBackend::new(area.width, area.height)).map_err(|e| e.to_string())?;
+            fresh.draw(|f| crate::ui::view(&state, f)).map_err(|e| e.to_string())?;
+            if visible(terminal.backend().0.buffer()) != visible(fresh.backend().buffer()) {
+                return Err(format!(
+                    "after segment {n} the screen shows\n{}\nbut the state draws\n{}",
+                    terminal.backend().0,
+                    fresh.backend()
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn the_screen_is_the_state_whenever_the_loop_is_idle(
+        segments in proptest::collection::vec(any_segment(), 1..6)
+    ) {
+        if let Err(e) = screen_matches_state_whenever_idle(segments) {
+            proptest::prop_assert!(false, "{}", e);
+        }
+    }
+}
+
+/// The production fault: news sets the hint, the `Synced` right behind it cleared it.
+#[tokio::test]
+async fn news_followed_by_a_sync_is_drawn_without_a_key() {
+    let segment = Segment {
+        resize: None,
+        results: vec![
+            Action::MessagesArrived(vec![fixture::msg(300, "dr_morgan", "alex", "are you there?", 0)]),
+            Action::Synced(fixture::now()),
+        ],
+        keys: Vec::new(),
+    };
+    let first = Segment { resize: None, results: Vec::new(), keys: Vec::new() };
+    let outcome =
+        tokio::task::spawn_blocking(move || screen_matches_state_whenever_idle(vec![first, segment]))
+            .await
+            .unwrap();
+    outcome.unwrap();
+}
