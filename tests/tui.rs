@@ -339,3 +339,37 @@ fn polled_news_shows_on_an_idle_screen_within_a_poll_period() {
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
     rt.block_on(server.shutdown());
 }
+
+/// Ctrl-E hands the draft to `$EDITOR` and takes the text back: the client used to die
+/// with "The cursor position could not be read within a normal duration" and lose it.
+#[test]
+fn ctrl_e_takes_the_editors_text_into_compose() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'first line from the editor\\nsecond line from it\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let env = [("EDITOR", editor.display().to_string()), ("VISUAL", String::new())];
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &env, 100, 30);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("sam", WAIT);
+    tui.keys(&[b"\r", b"i"]);
+    tui.wait_for("Message", WAIT);
+    tui.keys(&[b"\x05"]);
+    tui.wait_for("second line from it", WAIT);
+    tui.wait_quiet(Duration::from_secs(3), WAIT);
+    assert!(!tui.exited(), "the client died after the editor:\n{}", tui.screen_text());
+    let screen = tui.screen_text();
+    assert!(screen.contains("first line from the editor"), "{screen}");
+    // Still alive and answering keys: Esc leaves compose, q quits.
+    tui.keys(&[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    rt.block_on(server.shutdown());
+}

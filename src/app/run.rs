@@ -537,10 +537,11 @@ where
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());
                         let edited = (host.edit)(text).await;
-                        input = Some((host.new_input)());
                         terminal.backend_mut().forget();
                         terminal.clear().map_err(draw_err)?;
                         shown = None;
+                        // Only now: nothing above may wait for the terminal's answers.
+                        input = Some((host.new_input)());
                         more.extend(update(state, Action::EditorDone { user, text: edited }));
                     }
                     other => runner.run(other),
