@@ -19,6 +19,8 @@ struct Data {
     sent: Vec<(SendRequest, String)>,
     messages: Vec<Message>,
     persisted: usize,
+    /// Deletes never answer (the test plays the answer itself).
+    stall_delete: bool,
 }
 
 #[derive(Clone, Default)]
@@ -73,6 +75,10 @@ impl Service for Fake {
         })
     }
     async fn delete(&self, _id: i64) -> Result<(), ApiError> {
+        let stall = self.0.lock().unwrap().stall_delete;
+        if stall {
+            std::future::pending::<()>().await;
+        }
         Ok(())
     }
     async fn mark_read(&self, _id: i64) -> Result<(), ApiError> {
@@ -319,12 +325,35 @@ fn news_off_screen_rings_without_content() {
     assert!(alerts(&state, &again, &config).is_empty(), "held already");
 }
 
-/// A stretch of the loop's life: maybe a resize, results already waiting, then keys.
-#[derive(Debug, Clone)]
+/// A stretch of the loop's life: maybe a resize, results already waiting, then keys,
+/// and results that arrive together with the last key (before the loop could draw).
+#[derive(Debug, Clone, Default)]
 struct Segment {
     resize: Option<(u16, u16)>,
     results: Vec<Action>,
     keys: Vec<Event>,
+    racing: Vec<Action>,
+}
+
+/// [`script`], and `racing` sent to the loop's channel as the last key is handed over.
+fn script_racing(
+    keys: Vec<Event>,
+    racing: Vec<Action>,
+    tx: tokio::sync::mpsc::UnboundedSender<Action>,
+) -> BoxStream<'static, io::Result<Event>> {
+    let last = keys.len();
+    let mut racing = Some(racing);
+    script(keys)
+        .enumerate()
+        .map(move |(i, ev)| {
+            if i + 1 == last {
+                for a in racing.take().unwrap_or_default() {
+                    let _ = tx.send(a);
+                }
+            }
+            ev
+        })
+        .boxed()
 }
 
 /// Results, pushes and ticks as effects and the live link report them (kind, id).
@@ -373,8 +402,9 @@ fn any_segment() -> impl proptest::strategy::Strategy<Value = Segment> {
         proptest::option::of((20u16..120, 6u16..40)),
         proptest::collection::vec((0u8..16, 0i64..40).prop_map(|(k, id)| result_action(k, id)), 0..5),
         proptest::collection::vec(proptest::sample::select(keys), 0..6),
+        proptest::collection::vec((0u8..16, 0i64..40).prop_map(|(k, id)| result_action(k, id)), 0..3),
     )
-        .prop_map(|(resize, results, keys)| Segment { resize, results, keys })
+        .prop_map(|(resize, results, keys, racing)| Segment { resize, results, keys, racing })
 }
 
 /// A `TestBackend` that covers the cell after a wide character as a terminal does
@@ -453,10 +483,14 @@ fn visible(buf: &ratatui::buffer::Buffer) -> Vec<ratatui::buffer::Cell> {
 /// The loop, segment by segment on one terminal; after each (the loop idle, its input
 /// drained), what the terminal shows must be what `view` draws for the state afresh.
 fn screen_matches_state_whenever_idle(segments: Vec<Segment>) -> Result<(), String> {
+    let state = fixture::main_screen(80, 24, Look::default());
+    run_segments(state, Fake::default(), segments).map(|_| ())
+}
+
+/// Run `segments` from `state`; the screen after the last one, or what went wrong.
+fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<String, String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let fake = Fake::default();
-        let mut state = fixture::main_screen(80, 24, Look::default());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx.clone());
         let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24))).map_err(|e| e.to_string())?;
@@ -468,9 +502,13 @@ fn screen_matches_state_whenever_idle(segments: Vec<Segment>) -> Result<(), Stri
             for a in seg.results {
                 let _ = tx.send(a);
             }
-            let mut keys = Some(seg.keys);
+            let mut keys = Some((seg.keys, seg.racing));
+            let racing_tx = tx.clone();
             let mut host = Host {
-                new_input: Box::new(move || script(keys.take().unwrap_or_default())),
+                new_input: Box::new(move || {
+                    let (keys, racing) = keys.take().unwrap_or_default();
+                    script_racing(keys, racing, racing_tx.clone())
+                }),
                 edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
                 drafts: crate::app::drafts::Drafts::new(None),
                 notify: None,
@@ -491,7 +529,7 @@ fn screen_matches_state_whenever_idle(segments: Vec<Segment>) -> Result<(), Stri
                 ));
             }
         }
-        Ok(())
+        Ok(terminal.backend().0.to_string())
     })
 }
 
@@ -511,17 +549,63 @@ proptest::proptest! {
 #[tokio::test]
 async fn news_followed_by_a_sync_is_drawn_without_a_key() {
     let segment = Segment {
-        resize: None,
         results: vec![
             Action::MessagesArrived(vec![fixture::msg(300, "dr_morgan", "alex", "are you there?", 0)]),
             Action::Synced(fixture::now()),
         ],
-        keys: Vec::new(),
+        ..Default::default()
     };
-    let first = Segment { resize: None, results: Vec::new(), keys: Vec::new() };
+    let first = Segment::default();
     let outcome =
         tokio::task::spawn_blocking(move || screen_matches_state_whenever_idle(vec![first, segment]))
             .await
             .unwrap();
     outcome.unwrap();
+}
+
+fn run_segments_blocking(state: State, fake: Fake, segments: Vec<Segment>) -> String {
+    std::thread::spawn(move || run_segments(state, fake, segments)).join().unwrap().unwrap()
+}
+
+/// `d`, `y`: the server's push of the same deletion comes right behind our own result;
+/// the message leaves the screen without another key.
+#[test]
+fn a_deleted_message_leaves_the_screen_at_once() {
+    let state = fixture::main_screen(80, 24, Look::default());
+    let gone = "Will do. Thanks!";
+    assert!(run_segments_blocking(state.clone(), Fake::default(), vec![Segment::default()]).contains(gone));
+    // The server's answer and its push are played here, so they come in together.
+    let fake = Fake::default();
+    fake.0.lock().unwrap().stall_delete = true;
+    let segment = Segment {
+        keys: vec![key(C::Char('d')), key(C::Char('y'))],
+        racing: vec![Action::Deleted(14), Action::MessageDeleted(14)],
+        ..Default::default()
+    };
+    let screen = run_segments_blocking(state, fake, vec![segment]);
+    assert!(!screen.contains(gone), "{screen}");
+}
+
+/// `e` on a refused message, Esc, `D`: the question shows at once, even when a result
+/// that changes nothing comes in before the loop draws.
+#[test]
+fn the_discard_question_shows_at_once() {
+    let mut state = fixture::main_screen(80, 24, Look::default());
+    fixture::run(
+        &mut state,
+        [
+            Action::Key(Key::ch('i')),
+            Action::Paste("refused words".into()),
+            Action::Key(Key::plain(KeyCode::Enter)),
+        ],
+    );
+    let id = state.pending[0].client_id.clone();
+    fixture::run(&mut state, [Action::SendRefused { client_id: id, reason: "blocked".into() }]);
+    let segment = Segment {
+        keys: vec![key(C::Esc), key(C::Char('e')), key(C::Esc), key(C::Char('D'))],
+        racing: vec![Action::ConnectionChanged(crate::app::action::Connection::Live)],
+        ..Default::default()
+    };
+    let screen = run_segments_blocking(state, Fake::default(), vec![segment]);
+    assert!(screen.contains("Discard this unsent message?"), "{screen}");
 }
