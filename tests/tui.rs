@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
-use healing_tui::server::{start, ServerOptions};
+use healing_tui::server::{start, Profile, ServerOptions};
 use support::pty::{as_strs, client_args, PtySession};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -273,5 +273,103 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
     tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
+
+/// Log in as `user` over the API (as another person would, from elsewhere) and send
+/// `text` to `to`.
+async fn send_as(url: &str, user: &str, to: &str, text: &str) {
+    let opts = ClientOptions { allow_http: true, ..Default::default() };
+    let client = Client::new(url, &opts).unwrap();
+    let login = LoginRequest {
+        username: user.into(),
+        password: "healing-demo".into(),
+        pin: "1234".into(),
+        remember_me: None,
+    };
+    client.login(&login).await.unwrap();
+    let req = SendRequest { recipient: to.into(), content: text.into(), subject: None };
+    client.send(&req, None).await.unwrap();
+}
+
+/// The production fault: polled news was fetched but never drawn on an idle screen
+/// (a later `Synced` cancelled the redraw). Against the production profile (no
+/// websocket, polling only), with no key pressed after the message is sent, it shows
+/// within a poll period: in the open conversation, and as the inbox preview of a closed
+/// one.
+#[test]
+fn polled_news_shows_on_an_idle_screen_within_a_poll_period() {
+    const PERIOD: u64 = 2;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ServerOptions::local_demo(dir.path().join("db.sqlite"));
+    opts.profile = Profile::Production;
+    let server = rt.block_on(start(opts)).unwrap();
+    let url = server.url();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), format!(
+            "[poll]\nactive_secs = {PERIOD}\nidle_secs = {PERIOD}\nbudget_per_hour = 3600\nbudget_per_day = 86400\n"
+        ))
+        .unwrap();
+    let owned = client_args(&url, &config, &data);
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &[], 100, 30);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("sam", WAIT);
+    // The newest conversation, first in the inbox, is sam's.
+    tui.keys(&[b"\r"]);
+    tui.wait_for("┌ sam", WAIT);
+    tui.wait_quiet(Duration::from_secs(1), WAIT);
+
+    // Within a period, plus what a loaded two-core machine needs to fetch and draw.
+    let within = Duration::from_secs(PERIOD * 2 + 2);
+    rt.block_on(send_as(&url, "sam", "alex", "still up? the night is long"));
+    let sent = std::time::Instant::now();
+    tui.wait_for("still up? the night is long", WAIT);
+    assert!(sent.elapsed() <= within, "the open conversation showed the news after {:?}", sent.elapsed());
+
+    rt.block_on(send_as(&url, "dr_morgan", "alex", "checking in before the weekend"));
+    let sent = std::time::Instant::now();
+    tui.wait_for("checking in before", WAIT);
+    assert!(sent.elapsed() <= within, "the inbox preview showed the news after {:?}", sent.elapsed());
+
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    rt.block_on(server.shutdown());
+}
+
+/// Ctrl-E hands the draft to `$EDITOR` and takes the text back: the client used to die
+/// with "The cursor position could not be read within a normal duration" and lose it.
+#[test]
+fn ctrl_e_takes_the_editors_text_into_compose() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'first line from the editor\\nsecond line from it\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let env = [("EDITOR", editor.display().to_string()), ("VISUAL", String::new())];
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &env, 100, 30);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("sam", WAIT);
+    tui.keys(&[b"\r", b"i"]);
+    tui.wait_for("Message", WAIT);
+    tui.keys(&[b"\x05"]);
+    tui.wait_for("second line from it", WAIT);
+    tui.wait_quiet(Duration::from_secs(3), WAIT);
+    assert!(!tui.exited(), "the client died after the editor:\n{}", tui.screen_text());
+    let screen = tui.screen_text();
+    assert!(screen.contains("first line from the editor"), "{screen}");
+    // Still alive and answering keys: Esc leaves compose, q quits.
+    tui.keys(&[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
     rt.block_on(server.shutdown());
 }

@@ -9,11 +9,14 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::task::Poll;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
 use futures_util::{Stream, StreamExt};
 use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::Terminal;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -366,8 +369,69 @@ fn alerts(state: &State, action: &Action, config: &crate::live::notify::NotifyCo
         .collect()
 }
 
+/// Input events applied in a row without a frame in between: a flood of input must not
+/// keep the screen from ever being drawn.
+const MAX_UNDRAWN_EVENTS: usize = 4096;
+
+/// What the loop takes in next: an action (`None`: an event it ignores), or the end of
+/// the input (`Err(None)`) or its failure.
+type Next = Result<Option<Action>, Option<io::Error>>;
+
+fn input_of(ev: Option<io::Result<Event>>) -> Next {
+    match ev {
+        Some(Ok(ev)) => Ok(action_from(ev)),
+        Some(Err(e)) => Err(Some(e)),
+        None => Err(None),
+    }
+}
+
+/// The next input event if it is already there, without waiting. Polled with the loop's
+/// own waker, so a stream that had nothing still wakes the loop when something comes.
+async fn ready_input<I>(input: &mut Option<I>) -> Option<Next>
+where
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let i = input.as_mut()?;
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match i.poll_next_unpin(cx) {
+            Poll::Ready(ev) => Some(input_of(ev)),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+/// Draw `state` when the screen it makes differs from what the terminal shows. Frames
+/// are compared rather than trusting each action to say whether it changed something,
+/// so no action (nor a later one) can leave a stale screen; an unchanged screen still
+/// writes nothing.
+fn show<B: Backend>(
+    terminal: &mut Terminal<B>,
+    state: &State,
+    shown: &mut Option<Buffer>,
+) -> Result<(), B::Error> {
+    let size = terminal.size()?;
+    let area = Rect::new(0, 0, size.width, size.height);
+    let mut fresh = Buffer::empty(area);
+    crate::ui::draw(state, area, &mut fresh);
+    if shown.as_ref() == Some(&fresh) {
+        return Ok(());
+    }
+    let done = terminal.draw(|f| {
+        if f.area() == area {
+            *f.buffer_mut() = fresh;
+        } else {
+            // The terminal changed size since it was asked: draw for the size it has.
+            crate::ui::view(state, f);
+        }
+    })?;
+    *shown = Some(done.buffer.clone());
+    Ok(())
+}
+
 /// Run the client until the user quits, the input ends, or `shutdown` resolves (a
-/// signal: drafts are saved first). Draws only when `state.dirty`.
+/// signal: drafts are saved first). Draws whenever it is idle and the screen `view` makes
+/// differs from the one shown (see [`show`]).
 pub async fn event_loop<B, C, I>(
     terminal: &mut Terminal<B>,
     state: &mut State,
@@ -383,20 +447,30 @@ where
 {
     let draw_err = |e: B::Error| io::Error::other(e.to_string());
     let mut input = Some((host.new_input)());
-    // Relative times change only with the date; a minute tick is enough, and update
-    // asks for a redraw only when the day actually changed.
+    // Relative times change only with the date; a minute tick is enough, and the frame
+    // differs (and is drawn) only when something shown actually changed.
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::now() + Duration::from_secs(60),
         Duration::from_secs(60),
     );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
+    // What the terminal shows (as last drawn); `None`: unknown, repaint in full.
+    let mut shown: Option<Buffer> = None;
+    // Input events taken without drawing in between (a paste typed key by key).
+    let mut drained = 0usize;
     loop {
-        // Results already waiting are applied before drawing: one frame for a burst, and
-        // no login form flashing up before a saved session's `LoginSucceeded` is applied.
-        if state.dirty && rx.is_empty() {
-            terminal.draw(|f| crate::ui::view(state, f)).map_err(draw_err)?;
-            state.dirty = false;
+        // Results and input already waiting are applied before drawing: one frame for a
+        // burst, and no login form flashing up before a saved session's `LoginSucceeded`.
+        let mut ready = None;
+        if rx.is_empty() {
+            if drained < MAX_UNDRAWN_EVENTS {
+                ready = ready_input(&mut input).await;
+            }
+            if ready.is_none() {
+                show(terminal, state, &mut shown).map_err(draw_err)?;
+                drained = 0;
+            }
         }
         if state.quit {
             break;
@@ -407,17 +481,24 @@ where
                 None => std::future::pending().await,
             }
         };
-        // Results first: what the user sees should be current before the next key acts on it.
-        let action = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            Some(a) = rx.recv() => Some(a),
-            ev = next => match ev {
-                Some(Ok(ev)) => action_from(ev),
-                Some(Err(e)) => return Err(e),
-                None => break,
+        let event = match ready {
+            Some(ev) => {
+                drained += 1;
+                ev
+            }
+            // Results first: what the user sees should be current before the next key acts on it.
+            None => tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                Some(a) = rx.recv() => Ok(Some(a)),
+                ev = next => input_of(ev),
+                _ = tick.tick(), if !state.look.quiet_clock => Ok(Some(Action::Tick(chrono::Utc::now()))),
             },
-            _ = tick.tick(), if !state.look.quiet_clock => Some(Action::Tick(chrono::Utc::now())),
+        };
+        let action = match event {
+            Ok(a) => a,
+            Err(Some(e)) => return Err(e),
+            Err(None) => break,
         };
         let Some(action) = action else { continue };
         if let Action::Key(_) = action {
@@ -456,11 +537,12 @@ where
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());
                         let edited = (host.edit)(text).await;
-                        input = Some((host.new_input)());
                         terminal.backend_mut().forget();
                         terminal.clear().map_err(draw_err)?;
+                        shown = None;
+                        // Only now: nothing above may wait for the terminal's answers.
+                        input = Some((host.new_input)());
                         more.extend(update(state, Action::EditorDone { user, text: edited }));
-                        state.dirty = true;
                     }
                     other => runner.run(other),
                 }

@@ -19,6 +19,8 @@ struct Data {
     sent: Vec<(SendRequest, String)>,
     messages: Vec<Message>,
     persisted: usize,
+    /// Deletes never answer (the test plays the answer itself).
+    stall_delete: bool,
 }
 
 #[derive(Clone, Default)]
@@ -73,6 +75,10 @@ impl Service for Fake {
         })
     }
     async fn delete(&self, _id: i64) -> Result<(), ApiError> {
+        let stall = self.0.lock().unwrap().stall_delete;
+        if stall {
+            std::future::pending::<()>().await;
+        }
         Ok(())
     }
     async fn mark_read(&self, _id: i64) -> Result<(), ApiError> {
@@ -317,4 +323,289 @@ fn news_off_screen_rings_without_content() {
     let again = Action::MessagesArrived(vec![fixture::msg(13, "dr_morgan", "alex", "dup", 0)]);
     crate::app::update(&mut state, Action::Key(Key::parse("shift-tab").unwrap()));
     assert!(alerts(&state, &again, &config).is_empty(), "held already");
+}
+
+/// A stretch of the loop's life: maybe a resize, results already waiting, then keys,
+/// and results that arrive together with the last key (before the loop could draw).
+#[derive(Debug, Clone, Default)]
+struct Segment {
+    resize: Option<(u16, u16)>,
+    results: Vec<Action>,
+    keys: Vec<Event>,
+    racing: Vec<Action>,
+}
+
+/// [`script`], and `racing` sent to the loop's channel as the last key is handed over.
+fn script_racing(
+    keys: Vec<Event>,
+    racing: Vec<Action>,
+    tx: tokio::sync::mpsc::UnboundedSender<Action>,
+) -> BoxStream<'static, io::Result<Event>> {
+    let last = keys.len();
+    let mut racing = Some(racing);
+    script(keys)
+        .enumerate()
+        .map(move |(i, ev)| {
+            if i + 1 == last {
+                for a in racing.take().unwrap_or_default() {
+                    let _ = tx.send(a);
+                }
+            }
+            ev
+        })
+        .boxed()
+}
+
+/// Results, pushes and ticks as effects and the live link report them (kind, id).
+fn result_action(kind: u8, id: i64) -> Action {
+    let at = fixture::now() + chrono::Duration::minutes(id);
+    match kind {
+        0 => Action::MessagesArrived(vec![fixture::msg(
+            100 + id,
+            "dr_morgan",
+            "alex",
+            &format!("news {id}"),
+            0,
+        )]),
+        1 => {
+            Action::MessagesArrived(vec![fixture::msg(200 + id, "sam", "alex", &format!("from sam {id}"), 0)])
+        }
+        2 => Action::Synced(at),
+        3 => Action::Tick(fixture::now() + chrono::Duration::hours(id)),
+        4 => Action::ConnectionChanged(crate::app::action::Connection::Polling { every_secs: 15 }),
+        5 => Action::ConnectionChanged(crate::app::action::Connection::Offline { retry_secs: id as u32 }),
+        6 => Action::MessageDeleted(10 + id % 8),
+        7 => Action::Deleted(10 + id % 8),
+        8 => Action::InboxLoaded(fixture::inbox()),
+        9 => Action::ConversationLoaded(fixture::conversation()),
+        10 => Action::InboxUnchanged,
+        11 => Action::ConversationUnchanged("dr_morgan".into()),
+        12 => Action::Failed(format!("failure {id}")),
+        13 => Action::MessageRead { id: 10 + id % 8, at: Some(at) },
+        14 => Action::PetLoaded(Some(fixture::pet())),
+        _ => Action::PollDue,
+    }
+}
+
+fn any_segment() -> impl proptest::strategy::Strategy<Value = Segment> {
+    use proptest::prelude::*;
+    let keys: Vec<Event> = ["j", "k", "g", "G", "i", "x", "d", "y", "n", "e", "D", "/", "?", ":", "r", "u"]
+        .iter()
+        .filter_map(|k| k.chars().next())
+        .map(|c| key(C::Char(c)))
+        .chain(
+            [C::Enter, C::Esc, C::Tab, C::BackTab, C::Backspace, C::Up, C::Down, C::PageUp, C::PageDown]
+                .map(key),
+        )
+        .collect();
+    (
+        proptest::option::of((20u16..120, 6u16..40)),
+        proptest::collection::vec((0u8..16, 0i64..40).prop_map(|(k, id)| result_action(k, id)), 0..5),
+        proptest::collection::vec(proptest::sample::select(keys), 0..6),
+        proptest::collection::vec((0u8..16, 0i64..40).prop_map(|(k, id)| result_action(k, id)), 0..3),
+    )
+        .prop_map(|(resize, results, keys, racing)| Segment { resize, results, keys, racing })
+}
+
+/// A `TestBackend` that covers the cell after a wide character as a terminal does
+/// (the plain one keeps whatever was there, which no terminal would still show).
+struct Terminalish(TestBackend);
+
+impl ratatui::backend::Backend for Terminalish {
+    type Error = std::convert::Infallible;
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        let blank = ratatui::buffer::Cell::default();
+        let mut cells = Vec::new();
+        for (x, y, cell) in content {
+            cells.push((x, y, cell));
+            if unicode_width::UnicodeWidthStr::width(cell.symbol()) > 1 {
+                cells.push((x.saturating_add(1), y, &blank));
+            }
+        }
+        // Cells of the frame come after the covers, so a real cell always wins.
+        cells.sort_by_key(|&(x, y, c)| (y, x, !std::ptr::eq(c, &blank)));
+        self.0.draw(cells.into_iter())
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.0.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, p: P) -> Result<(), Self::Error> {
+        self.0.set_cursor_position(p)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.0.clear()
+    }
+    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.0.clear_region(t)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.0.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.0.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush()
+    }
+}
+
+impl Forget for Terminalish {}
+
+/// Every cell a person can see: cells behind a wide character are not drawn by the
+/// terminal (ratatui skips them), so what they hold does not count.
+fn visible(buf: &ratatui::buffer::Buffer) -> Vec<ratatui::buffer::Cell> {
+    let mut cells = Vec::new();
+    for y in 0..buf.area.height {
+        let mut hidden = 0;
+        for x in 0..buf.area.width {
+            let Some(cell) = buf.cell((x, y)) else { continue };
+            if hidden > 0 {
+                hidden -= 1;
+                cells.push(ratatui::buffer::Cell::default());
+                continue;
+            }
+            hidden = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
+            cells.push(cell.clone());
+        }
+    }
+    cells
+}
+
+/// The loop, segment by segment on one terminal; after each (the loop idle, its input
+/// drained), what the terminal shows must be what `view` draws for the state afresh.
+fn screen_matches_state_whenever_idle(segments: Vec<Segment>) -> Result<(), String> {
+    let state = fixture::main_screen(80, 24, Look::default());
+    run_segments(state, Fake::default(), segments).map(|_| ())
+}
+
+/// Run `segments` from `state`; the screen after the last one, or what went wrong.
+fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<String, String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx.clone());
+        let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24))).map_err(|e| e.to_string())?;
+        for (n, seg) in segments.into_iter().enumerate() {
+            if let Some((w, h)) = seg.resize {
+                terminal.backend_mut().0.resize(w, h);
+                let _ = tx.send(Action::Resize(w, h));
+            }
+            for a in seg.results {
+                let _ = tx.send(a);
+            }
+            let mut keys = Some((seg.keys, seg.racing));
+            let racing_tx = tx.clone();
+            let mut host = Host {
+                new_input: Box::new(move || {
+                    let (keys, racing) = keys.take().unwrap_or_default();
+                    script_racing(keys, racing, racing_tx.clone())
+                }),
+                edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+                drafts: crate::app::drafts::Drafts::new(None),
+                notify: None,
+                alert: Box::new(|_| {}),
+            };
+            event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, std::future::pending())
+                .await
+                .map_err(|e| e.to_string())?;
+            let area = terminal.backend().0.buffer().area;
+            let mut fresh =
+                Terminal::new(TestBackend::new(area.width, area.height)).map_err(|e| e.to_string())?;
+            fresh.draw(|f| crate::ui::view(&state, f)).map_err(|e| e.to_string())?;
+            if visible(terminal.backend().0.buffer()) != visible(fresh.backend().buffer()) {
+                return Err(format!(
+                    "after segment {n} the screen shows\n{}\nbut the state draws\n{}",
+                    terminal.backend().0,
+                    fresh.backend()
+                ));
+            }
+        }
+        Ok(terminal.backend().0.to_string())
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn the_screen_is_the_state_whenever_the_loop_is_idle(
+        segments in proptest::collection::vec(any_segment(), 1..6)
+    ) {
+        if let Err(e) = screen_matches_state_whenever_idle(segments) {
+            proptest::prop_assert!(false, "{}", e);
+        }
+    }
+}
+
+/// The production fault: news sets the hint, the `Synced` right behind it cleared it.
+#[tokio::test]
+async fn news_followed_by_a_sync_is_drawn_without_a_key() {
+    let segment = Segment {
+        results: vec![
+            Action::MessagesArrived(vec![fixture::msg(300, "dr_morgan", "alex", "are you there?", 0)]),
+            Action::Synced(fixture::now()),
+        ],
+        ..Default::default()
+    };
+    let first = Segment::default();
+    let outcome =
+        tokio::task::spawn_blocking(move || screen_matches_state_whenever_idle(vec![first, segment]))
+            .await
+            .unwrap();
+    outcome.unwrap();
+}
+
+fn run_segments_blocking(state: State, fake: Fake, segments: Vec<Segment>) -> String {
+    std::thread::spawn(move || run_segments(state, fake, segments)).join().unwrap().unwrap()
+}
+
+/// `d`, `y`: the server's push of the same deletion comes right behind our own result;
+/// the message leaves the screen without another key.
+#[test]
+fn a_deleted_message_leaves_the_screen_at_once() {
+    let state = fixture::main_screen(80, 24, Look::default());
+    let gone = "Will do. Thanks!";
+    assert!(run_segments_blocking(state.clone(), Fake::default(), vec![Segment::default()]).contains(gone));
+    // The server's answer and its push are played here, so they come in together.
+    let fake = Fake::default();
+    fake.0.lock().unwrap().stall_delete = true;
+    let segment = Segment {
+        keys: vec![key(C::Char('d')), key(C::Char('y'))],
+        racing: vec![Action::Deleted(14), Action::MessageDeleted(14)],
+        ..Default::default()
+    };
+    let screen = run_segments_blocking(state, fake, vec![segment]);
+    assert!(!screen.contains(gone), "{screen}");
+}
+
+/// `e` on a refused message, Esc, `D`: the question shows at once, even when a result
+/// that changes nothing comes in before the loop draws.
+#[test]
+fn the_discard_question_shows_at_once() {
+    let mut state = fixture::main_screen(80, 24, Look::default());
+    fixture::run(
+        &mut state,
+        [
+            Action::Key(Key::ch('i')),
+            Action::Paste("refused words".into()),
+            Action::Key(Key::plain(KeyCode::Enter)),
+        ],
+    );
+    let id = state.pending[0].client_id.clone();
+    fixture::run(&mut state, [Action::SendRefused { client_id: id, reason: "blocked".into() }]);
+    let segment = Segment {
+        keys: vec![key(C::Esc), key(C::Char('e')), key(C::Esc), key(C::Char('D'))],
+        racing: vec![Action::ConnectionChanged(crate::app::action::Connection::Live)],
+        ..Default::default()
+    };
+    let screen = run_segments_blocking(state, Fake::default(), vec![segment]);
+    assert!(screen.contains("Discard this unsent message?"), "{screen}");
 }

@@ -485,7 +485,10 @@ pub struct State {
     pub keymap: Keymap,
     /// Users seen (for completing recipients).
     pub known_users: BTreeSet<String>,
-    /// Something changed since the last draw.
+    /// Whether the last action changed what the screen shows, as `update` judged it (set
+    /// afresh by every `update`). Only a hint, for tests of `update` and for keeping
+    /// work down: the run loop compares frames, so a wrong or overwritten hint can never
+    /// leave a stale screen.
     pub dirty: bool,
     /// The user asked to leave.
     pub quit: bool,

@@ -63,11 +63,9 @@ pub async fn shutdown_signal() {
 pub async fn edit_in_editor(text: String) -> Option<String> {
     let file = tempfile::Builder::new().prefix("healing-tui-").suffix(".txt").tempfile().ok()?;
     std::fs::write(file.path(), text.as_bytes()).ok()?;
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .or_else(|| std::env::var("EDITOR").ok())
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| "vi".to_owned());
+    // An empty variable counts as unset (`VISUAL=` must not hide `EDITOR`).
+    let set = |name: &str| std::env::var(name).ok().filter(|e| !e.trim().is_empty());
+    let editor = set("VISUAL").or_else(|| set("EDITOR")).unwrap_or_else(|| "vi".to_owned());
     restore();
     // Through the shell so EDITOR may carry arguments ("code --wait").
     let status = tokio::process::Command::new("sh")

@@ -136,7 +136,8 @@ impl<W: Write> ScrollBackend<W> {
         }
     }
 
-    /// Forgets everything known about the terminal and assumes a blank screen. Call it
+    /// Forgets everything known about the terminal and assumes a blank screen, the
+    /// cursor sent home. Call it
     /// after something else wrote to the terminal (a shell-out, a suspended session),
     /// together with ratatui's `Terminal::clear`, which makes ratatui repaint everything.
     pub fn invalidate(&mut self) {
@@ -146,6 +147,10 @@ impl<W: Write> ScrollBackend<W> {
         self.cursor = Cursor::Unknown;
         self.pen = None;
         self.cursor_visible = None;
+        // Put the cursor somewhere known rather than leave it unknown: ratatui's `clear`
+        // asks for the cursor position, and asking the terminal means reading its answer
+        // from stdin, which the input reader owns (that read timed out after `$EDITOR`).
+        self.move_to(0, 0);
     }
 
     /// The inner writer.

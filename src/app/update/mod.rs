@@ -1,6 +1,7 @@
 //! `update(&mut State, Action) -> Vec<Effect>`: the only place state changes. Pure and
 //! synchronous: no I/O, no clock, no randomness, so a flow is a list of actions in a test.
-//! Sets `state.dirty` when the screen needs drawing again.
+//! Sets `state.dirty` when this action changed the screen (a hint only: the run loop
+//! compares frames, so it never decides alone whether the screen is drawn).
 
 mod conv;
 mod input;
@@ -18,6 +19,8 @@ pub use conv::{ensure_visible, merge_messages};
 /// Apply one action; return the I/O it calls for.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
+    // The hint speaks for this action alone.
+    state.dirty = false;
     match action {
         Action::Key(key) => input::key(state, key, &mut fx),
         Action::Paste(text) => input::paste(state, &text),

@@ -311,7 +311,49 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.notify(NoticeKind::Error, text);
             state.dirty = state.notice != before;
         }
-        _ => state.dirty = false,
+        // Named here, not caught by `_`, so that a new result cannot slip past unhandled:
+        // `update` sends these elsewhere and they never come here.
+        Action::Quit
+        | Action::Help
+        | Action::NextPane
+        | Action::PrevPane
+        | Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom
+        | Action::Open
+        | Action::Compose
+        | Action::Send
+        | Action::Newline
+        | Action::OpenEditor
+        | Action::Cancel
+        | Action::Delete
+        | Action::Refresh
+        | Action::ToggleUnread
+        | Action::Filter
+        | Action::NewConversation
+        | Action::CommandLine
+        | Action::TogglePet
+        | Action::Reconnect
+        | Action::EditFailed
+        | Action::DiscardFailed
+        | Action::Confirm
+        | Action::Deny
+        | Action::Feed
+        | Action::NewPet
+        | Action::Key(_)
+        | Action::EditorDone { .. }
+        | Action::Paste(_)
+        | Action::Resize(..)
+        | Action::Tick(_)
+        | Action::ShopLoaded(_)
+        | Action::PetBought(_)
+        | Action::PetCreated
+        | Action::PetActionFailed(_)
+        | Action::PetRefreshDue(_)
+        | Action::PetBlink => state.dirty = false,
     }
 }
 
