@@ -82,6 +82,76 @@ fn help_overlay() {
     insta::assert_snapshot!("help_80x24", screen(&s));
 }
 
+/// Every row of the help, from the keymap itself: "keys what".
+fn help_rows(s: &State) -> Vec<String> {
+    super::help::sections(&s.keymap)
+        .into_iter()
+        .flat_map(|(title, rows)| {
+            std::iter::once(title.to_owned()).chain(rows.into_iter().map(|(k, w)| format!("{k} {w}")))
+        })
+        .collect()
+}
+
+/// The screen with runs of spaces squeezed to one, so "k/up    up" reads "k/up up".
+fn squeezed(out: &str) -> String {
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn help_is_reachable_in_full_at_every_supported_size() {
+    for (w, h) in [(80, 24), (50, 14), (40, 12), (60, 15), (120, 40)] {
+        let mut s = main_screen(w, h, Look::default());
+        keys(&mut s, &["?"]);
+        let mut seen = squeezed(&screen(&s));
+        // Scroll to the end one row at a time, collecting what shows.
+        for _ in 0..60 {
+            keys(&mut s, &["j"]);
+            seen.push_str(&squeezed(&screen(&s)));
+        }
+        for row in help_rows(&s) {
+            assert!(seen.contains(&row), "{w}x{h}: help row {row:?} never shows");
+        }
+        assert!(matches!(s.overlay, crate::app::state::Overlay::Help { .. }), "{w}x{h}: j closed it");
+    }
+}
+
+#[test]
+fn help_small_screens_scroll_and_say_there_is_more() {
+    for (w, h, name) in [(50, 14, "help_50x14"), (40, 12, "help_40x12")] {
+        let mut s = main_screen(w, h, Look::default());
+        keys(&mut s, &["?"]);
+        let out = screen(&s);
+        assert!(out.contains("↓ more"), "{w}x{h}: {out}");
+        insta::assert_snapshot!(name, out);
+        keys(&mut s, &["G"]);
+        let out = screen(&s);
+        assert!(out.contains("Anywhere") && out.contains("↑ more"), "{w}x{h}: {out}");
+        insta::assert_snapshot!(format!("{name}_end"), out);
+        keys(&mut s, &["pgup", "g"]);
+        assert!(screen(&s).contains("Browsing"), "{w}x{h}: g goes back to the top");
+    }
+}
+
+#[test]
+fn status_bar_keeps_the_help_hint_last() {
+    for (w, h) in [(80, 24), (50, 14), (40, 12)] {
+        let mut s = main_screen(w, h, Look::default());
+        keys(&mut s, &["shift-tab"]);
+        assert_eq!(s.focus, crate::app::state::Pane::Inbox);
+        let out = screen(&s);
+        let status = out.lines().last().unwrap_or_default().to_owned();
+        assert!(status.contains("?:help"), "{w}x{h}: {status}");
+        keys(&mut s, &["tab"]);
+        let status = screen(&s).lines().last().unwrap_or_default().to_owned();
+        assert!(status.contains("?:help"), "{w}x{h} conversation: {status}");
+    }
+    // With room to spare, the less important hints are kept as well, in their order.
+    let mut s = main_screen(120, 40, panes());
+    keys(&mut s, &["shift-tab"]);
+    let status = screen(&s).lines().last().unwrap_or_default().to_owned();
+    assert!(status.contains("enter:open c:new /:filter ?:help q:quit"), "{status}");
+}
+
 #[test]
 fn help_follows_keymap_overrides() {
     let mut s = main_screen(80, 24, panes());

@@ -26,9 +26,8 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     }
     match state.overlay.clone() {
         Overlay::None => {}
-        Overlay::Help => {
-            state.overlay = Overlay::None;
-            state.dirty = true;
+        Overlay::Help { top } => {
+            help_key(state, key, top);
             return;
         }
         Overlay::Confirm(what) => {
@@ -62,6 +61,36 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     }
     if let Some(action) = state.keymap.lookup(key, Context::Normal).cloned() {
         super::command(state, action, fx);
+    }
+}
+
+/// Keys while the help is up: the browsing keys scroll it; help, back and quit close
+/// it; any other key does nothing (so a stray key cannot hide what is being read).
+fn help_key(state: &mut State, key: Key, top: usize) {
+    let max = crate::ui::help::max_top(&state.keymap, state.size);
+    let page = crate::ui::help::page(&state.keymap, state.size);
+    let top = top.min(max);
+    let new_top = match state.keymap.lookup(key, Context::Normal) {
+        Some(Action::Help | Action::Cancel | Action::Quit) => {
+            state.overlay = Overlay::None;
+            state.dirty = true;
+            return;
+        }
+        Some(Action::Up) => top.saturating_sub(1),
+        Some(Action::Down) => (top + 1).min(max),
+        Some(Action::PageUp) => top.saturating_sub(page),
+        Some(Action::PageDown) => (top + page).min(max),
+        Some(Action::Top) => 0,
+        Some(Action::Bottom) => max,
+        _ => match key.code {
+            KeyCode::Home => 0,
+            KeyCode::End => max,
+            _ => top,
+        },
+    };
+    if new_top != top {
+        state.overlay = Overlay::Help { top: new_top };
+        state.dirty = true;
     }
 }
 
@@ -192,7 +221,7 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
         }
         "search" | "s" if !arg.is_empty() => super::search::start(state, arg, None, fx),
         "search" | "s" => state.notify(NoticeKind::Error, ":search needs some text"),
-        "help" => state.overlay = Overlay::Help,
+        "help" => state.overlay = Overlay::Help { top: 0 },
         other => state
             .notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),
     }

@@ -72,8 +72,8 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Quit => quit(state, fx),
         Action::Help => {
             state.overlay = match state.overlay {
-                crate::app::state::Overlay::Help => crate::app::state::Overlay::None,
-                _ => crate::app::state::Overlay::Help,
+                crate::app::state::Overlay::Help { .. } => crate::app::state::Overlay::None,
+                _ => crate::app::state::Overlay::Help { top: 0 },
             }
         }
         Action::NextPane => cycle_pane(state, true),

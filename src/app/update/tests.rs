@@ -685,3 +685,19 @@ fn another_account_sees_nothing_of_the_last_one() {
     run(&mut s, [Action::LoginSucceeded { username: "sam".into(), server: "http://x".into() }]);
     assert!(s.pending.is_empty() && s.conv.is_none() && s.inbox.entries.is_empty());
 }
+
+#[test]
+fn help_stays_up_for_stray_keys_and_closes_on_help_back_or_quit() {
+    for close in ["?", "esc", "q"] {
+        let mut s = main_screen(50, 14, Look::default());
+        keys(&mut s, &["?"]);
+        keys(&mut s, &["x", "enter", "i", "d"]);
+        assert_eq!(s.overlay, Overlay::Help { top: 0 }, "a stray key closed the help");
+        keys(&mut s, &["j", "j", "pgdn"]);
+        assert!(matches!(s.overlay, Overlay::Help { top } if top > 2), "{:?}", s.overlay);
+        keys(&mut s, &["k"]);
+        let fx = keys(&mut s, &[close]);
+        assert_eq!(s.overlay, Overlay::None, "{close} closes the help");
+        assert!(!s.quit && fx.is_empty(), "{close} only closes the help: {fx:?}");
+    }
+}
