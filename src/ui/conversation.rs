@@ -119,7 +119,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
     let w = inner.width.saturating_sub(GUTTER).max(1) as usize;
     let h = inner.height as usize;
     let mut rows: Vec<Line<'static>> = Vec::new();
-    if c.messages.is_empty() && !c.loading {
+    // Only a conversation with nothing in it at all, not even a message of ours on its
+    // way or refused, is "empty".
+    let ours_pending = state.pending.iter().any(|p| p.recipient == c.with_user);
+    if c.messages.is_empty() && !c.loading && !ours_pending {
         rows.push(Line::from(Span::styled("  No messages yet. Press i to write.".to_owned(), th.dim)));
     }
     // Local echoes of messages on their way sit below the newest message.

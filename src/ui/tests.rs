@@ -335,3 +335,42 @@ fn search_results_overlay() {
     keys(&mut s, &["j"]);
     insta::assert_snapshot!("search_results", screen(&s));
 }
+
+#[test]
+fn no_messages_yet_never_shows_under_a_message_of_ours() {
+    let mut s = main_screen(80, 24, panes());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "new jo");
+    keys(&mut s, &["enter"]);
+    run(
+        &mut s,
+        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+            messages: Vec::new(),
+            participant_count: 2,
+            with_user: "jo".into(),
+        })],
+    );
+    assert!(screen(&s).contains("No messages yet"), "an empty conversation says so");
+    type_text(&mut s, "hello jo");
+    let fx = keys(&mut s, &["enter"]);
+    let Some(crate::app::Effect::Send { client_id, .. }) = fx.first().cloned() else { panic!("{fx:?}") };
+    let out = screen(&s);
+    assert!(out.contains("queued") && !out.contains("No messages yet"), "{out}");
+    run(&mut s, [Action::SendRefused { client_id, reason: "Recipient not found".into() }]);
+    let out = screen(&s);
+    assert!(out.contains("not sent") && !out.contains("No messages yet"), "{out}");
+}
+
+#[test]
+fn new_conversation_dialog_says_who_before_writing() {
+    let mut s = main_screen(80, 24, panes());
+    keys(&mut s, &["c"]);
+    type_text(&mut s, "alex");
+    assert!(screen(&s).contains("that is you"), "{}", screen(&s));
+    keys(&mut s, &["backspace"; 4]);
+    type_text(&mut s, "zed");
+    assert!(screen(&s).contains("not in your conversations"), "{}", screen(&s));
+    keys(&mut s, &["backspace"; 3]);
+    type_text(&mut s, "s");
+    assert!(screen(&s).contains("known: sam"), "{}", screen(&s));
+}

@@ -201,29 +201,64 @@ fn command_key(state: &mut State, key: Key, mut line: String, fx: &mut Vec<Effec
     }
 }
 
+/// A `:` command: its name, its short form, and what it takes (for the hints).
+pub(crate) struct CommandSpec {
+    /// The full name (`open`).
+    pub name: &'static str,
+    /// The short form (`o`), if any.
+    pub short: Option<&'static str>,
+    /// What follows the name, as shown in hints (`USER`), if anything.
+    pub arg: Option<&'static str>,
+}
+
+/// Every `:` command. The unknown-command hint is made from this table, so it names
+/// every command there is.
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "open", short: Some("o"), arg: Some("USER") },
+    CommandSpec { name: "new", short: Some("n"), arg: Some("USER") },
+    CommandSpec { name: "search", short: Some("s"), arg: Some("TEXT") },
+    CommandSpec { name: "help", short: None, arg: None },
+    CommandSpec { name: "logout", short: None, arg: None },
+    CommandSpec { name: "quit", short: Some("q"), arg: None },
+];
+
+/// The commands as a hint: `:open, :new, …` (names only, to fit one line at 80 columns).
+fn commands_hint() -> String {
+    COMMANDS.iter().map(|c| format!(":{}", c.name)).collect::<Vec<_>>().join(", ")
+}
+
 /// Run a `:` command.
 pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
     let line = line.trim();
     let (cmd, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let arg = arg.trim();
-    match cmd {
-        "" => {}
-        "q" | "quit" => super::command(state, Action::Quit, fx),
-        "open" | "o" if !arg.is_empty() => super::open_conversation(state, arg, fx),
-        "new" | "n" if !arg.is_empty() => {
-            super::open_conversation(state, arg, fx);
-            state.focus = Pane::Compose;
+    if cmd.is_empty() {
+        return;
+    }
+    let Some(spec) = COMMANDS.iter().find(|c| c.name == cmd || c.short == Some(cmd)) else {
+        let other = crate::sanitize::sanitize_line(cmd);
+        state.notify(NoticeKind::Error, format!("unknown command :{other} (try {})", commands_hint()));
+        return;
+    };
+    if let (Some(what), true) = (spec.arg, arg.is_empty()) {
+        let what = if what == "USER" { "a user name" } else { "some text" };
+        state.notify(NoticeKind::Error, format!(":{} needs {what}", spec.name));
+        return;
+    }
+    match spec.name {
+        "quit" => super::command(state, Action::Quit, fx),
+        "open" => super::open_conversation(state, arg, fx),
+        "new" => {
+            super::start_new_conversation(state, arg, "", fx);
         }
-        "open" | "o" | "new" | "n" => state.notify(NoticeKind::Error, format!(":{cmd} needs a user name")),
         "logout" => {
             super::save_current_draft(state, fx);
             fx.push(Effect::Logout);
         }
-        "search" | "s" if !arg.is_empty() => super::search::start(state, arg, None, fx),
-        "search" | "s" => state.notify(NoticeKind::Error, ":search needs some text"),
+        "search" => super::search::start(state, arg, None, fx),
         "help" => state.overlay = Overlay::Help { top: 0 },
-        other => state
-            .notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),
+        // Every name in the table has its arm above.
+        _ => {}
     }
 }
 
@@ -286,14 +321,10 @@ fn new_conv_key(
             if user.is_empty() {
                 return;
             }
-            state.overlay = Overlay::None;
-            super::open_conversation(state, &user, fx);
-            let subject = crate::sanitize::sanitize_line(subject.trim());
-            if let Some(c) = state.conv.as_mut() {
-                c.subject = (!subject.is_empty()).then_some(subject);
+            if super::start_new_conversation(state, &user, &subject, fx) {
+                state.overlay = Overlay::None;
+                return;
             }
-            state.focus = Pane::Compose;
-            return;
         }
         KeyCode::Tab if field == NewField::Recipient => match complete(state, &recipient) {
             Some(done) => recipient = done,
