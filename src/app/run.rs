@@ -32,7 +32,10 @@ use chrono::Offset;
 pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
     crate::app::terminal::install_panic_hook();
     let paths = crate::config::Paths::resolve(global)?;
-    let loaded = crate::config::Config::load(&paths.config_dir)?;
+    let (loaded, keymap, notes) = match config_and_keys(&paths.config_dir) {
+        Ok(found) => found,
+        Err(e) => return Ok(config_stop(&e)),
+    };
     // Logs go to a file: stderr is the screen while the client runs.
     if let Err(e) = crate::logging::init(&paths) {
         if !matches!(e, crate::logging::LogError::AlreadySet) {
@@ -43,8 +46,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         }
     }
     let config = loaded.config;
-    let (keymap, mut warnings) = crate::app::keymap::Keymap::with_overrides(&config.keys);
-    warnings.extend(loaded.warnings);
+    let mut warnings = loaded.warnings;
     let opts = crate::api::ClientOptions::from_global(global);
     let wanted = config.server(global);
     let session = match crate::store::session::Session::load(&paths.config_dir) {
@@ -73,6 +75,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         server,
         data_dir: Some(paths.data_dir.clone()),
         warnings,
+        notes,
         link: crate::live::link::LinkConfig::from_config(&config.poll),
         notify: notify_config(&config.notify),
         pet_animate: config.pet.animate,
@@ -94,12 +97,15 @@ pub async fn run_demo(
     look: &LookOpts,
 ) -> anyhow::Result<ExitCode> {
     crate::app::terminal::install_panic_hook();
-    let config = crate::config::Paths::resolve(global)
-        .ok()
-        .and_then(|p| crate::config::Config::load(&p.config_dir).ok())
-        .unwrap_or_default();
-    let (keymap, mut warnings) = crate::app::keymap::Keymap::with_overrides(&config.config.keys);
-    warnings.extend(config.warnings);
+    let found = match crate::config::Paths::resolve(global) {
+        Ok(p) => config_and_keys(&p.config_dir),
+        Err(_) => Ok((crate::config::Loaded::default(), crate::app::keymap::Keymap::default(), Vec::new())),
+    };
+    let (config, keymap, notes) = match found {
+        Ok(found) => found,
+        Err(e) => return Ok(config_stop(&e)),
+    };
+    let warnings = config.warnings.clone();
     let dir = tempfile::Builder::new().prefix("healing-tui-demo-client-").tempdir()?;
     let opts = crate::api::ClientOptions::default();
     let client = crate::api::Client::new(url, &opts)?;
@@ -119,12 +125,31 @@ pub async fn run_demo(
         server: Some(url.to_owned()),
         data_dir: Some(dir.path().join("data")),
         warnings,
+        notes,
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
         notify: notify_config(&config.config.notify),
         pet_animate: config.config.pet.animate,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config file and the key table from it. A bad value or a `[keys]` entry that
+/// cannot be used stops start-up, pointing at its place in the file.
+fn config_and_keys(
+    config_dir: &std::path::Path,
+) -> Result<(crate::config::Loaded, crate::app::keymap::Keymap, Vec<String>), crate::config::ConfigError> {
+    let loaded = crate::config::Config::load(config_dir)?;
+    let (keymap, notes) = crate::app::keymap::Keymap::with_overrides(&loaded.config.keys)
+        .map_err(|bad| loaded.key_error(&bad.key, bad.reason))?;
+    Ok((loaded, keymap, notes))
+}
+
+/// Say why the config stops start-up (before the terminal is taken: stderr is still
+/// the person's), with the exit status of a local file problem.
+fn config_stop(e: &crate::config::ConfigError) -> ExitCode {
+    eprintln!("healing-tui: {}", crate::sanitize::sanitize_line(&e.to_string()));
+    ExitCode::from(crate::config::EXIT_LOCAL)
 }
 
 /// How to start the interactive client.
@@ -141,8 +166,10 @@ pub struct Start<C: Connect> {
     pub server: Option<String>,
     /// Where drafts are kept.
     pub data_dir: Option<PathBuf>,
-    /// Problems worth one notice at start (bad `[keys]` entries, config warnings).
+    /// Problems worth one notice at start (config warnings, a session file unusable).
     pub warnings: Vec<String>,
+    /// Things worth knowing at start that are not problems (how a binding acts).
+    pub notes: Vec<String>,
     /// Settings of the live link (`[poll]` in `config.toml`).
     pub link: crate::live::link::LinkConfig,
     /// Notifications (`[notify]` in `config.toml`).
@@ -165,6 +192,8 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     }
     if let Some(w) = start.warnings.first() {
         state.notify(crate::app::state::NoticeKind::Error, w);
+    } else if let Some(n) = start.notes.first() {
+        state.notify(crate::app::state::NoticeKind::Info, n);
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let service = start.service.map(|(svc, user)| {

@@ -157,7 +157,7 @@ fn help_follows_keymap_overrides() {
     let mut s = main_screen(80, 24, panes());
     let mut o = std::collections::BTreeMap::new();
     o.insert("ctrl-o".to_owned(), "open_editor".to_owned());
-    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).0;
+    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).unwrap().0;
     keys(&mut s, &["?"]);
     assert!(screen(&s).contains("ctrl-e/ctrl-o"));
 }
