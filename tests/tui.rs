@@ -12,6 +12,7 @@ use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
 use healing_tui::server::{start, ServerOptions};
 use support::pty::{as_strs, client_args, PtySession};
+use support::tmux::{wait_gone, TmuxPane};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -271,6 +272,48 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     tui.run_command("open nobody_at_all", WAIT);
     tui.wait_quiet(Duration::from_millis(500), WAIT);
     assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn a_vanishing_terminal_keeps_the_draft_and_says_nothing_on_stderr() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let args = as_strs(&owned);
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+    // A saved session, so that the next starts need no login.
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.log_in_on_form("alex", true, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    drop(tui);
+
+    // In a terminal that goes away mid-sentence, as when an SSH link drops.
+    let stderr = dir.path().join("stderr.txt");
+    let pane = TmuxPane::spawn(dir.path(), bin, &args, &stderr, 100, 30);
+    pane.wait_for("alex@", WAIT);
+    pane.type_text(":open dr_morgan");
+    pane.wait_for(":open dr_morgan", WAIT);
+    pane.key("Enter");
+    pane.wait_for("Check-in", WAIT);
+    pane.key("i");
+    pane.type_text("the link dropped mid-sentence");
+    pane.wait_for("the link dropped mid-sentence", WAIT);
+    let pid = pane.pid();
+    pane.vanish();
+    assert!(wait_gone(pid, WAIT), "the client outlived its terminal");
+    let said = std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert_eq!(said, "", "stderr after the terminal went away");
+
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    tui.run_command("open dr_morgan", WAIT);
+    tui.wait_for("the link dropped mid-sentence", WAIT);
     tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());

@@ -239,7 +239,23 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         crate::app::terminal::shutdown_signal(),
     )
     .await;
+    finish_terminal(terminal, result)
+}
+
+/// Give the terminal back. When it is gone (SIGHUP, the pty closed) nobody is there to
+/// read a complaint, and stderr is usually that same dead terminal: say nothing (the
+/// log has it; the loop saved the drafts), and skip ratatui's own cursor restore, which
+/// would print "Failed to show the cursor" on the way out.
+fn finish_terminal<B: Backend>(mut terminal: Terminal<B>, result: io::Result<()>) -> anyhow::Result<()> {
+    let gone = terminal.show_cursor().is_err();
     crate::app::terminal::restore();
+    if gone {
+        if let Err(e) = &result {
+            tracing::info!(error = %e, "the terminal went away");
+        }
+        std::mem::forget(terminal);
+        return Ok(());
+    }
     Ok(result?)
 }
 
@@ -395,8 +411,9 @@ fn alerts(state: &State, action: &Action, config: &crate::live::notify::NotifyCo
         .collect()
 }
 
-/// Run the client until the user quits, the input ends, or `shutdown` resolves (a
-/// signal: drafts are saved first). Draws only when `state.dirty`.
+/// Run the client until the user quits, the input ends, `shutdown` resolves (a
+/// signal) or the terminal fails (it went away). Every way out saves every draft.
+/// Draws only when `state.dirty`.
 pub async fn event_loop<B, C, I>(
     terminal: &mut Terminal<B>,
     state: &mut State,
@@ -410,6 +427,9 @@ where
     C: Connect,
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
+    // A terminal that can no longer be read or written ends the loop like a signal
+    // does (drafts saved), and is reported afterwards.
+    let mut failure: Option<io::Error> = None;
     let draw_err = |e: B::Error| io::Error::other(e.to_string());
     let mut input = Some((host.new_input)());
     // Relative times change only with the date; a minute tick is enough, and update
@@ -424,7 +444,10 @@ where
         // Results already waiting are applied before drawing: one frame for a burst, and
         // no login form flashing up before a saved session's `LoginSucceeded` is applied.
         if state.dirty && rx.is_empty() {
-            terminal.draw(|f| crate::ui::view(state, f)).map_err(draw_err)?;
+            if let Err(e) = terminal.draw(|f| crate::ui::view(state, f)) {
+                failure = Some(draw_err(e));
+                break;
+            }
             state.dirty = false;
         }
         if state.quit {
@@ -443,7 +466,10 @@ where
             Some(a) = rx.recv() => Some(a),
             ev = next => match ev {
                 Some(Ok(ev)) => action_from(ev),
-                Some(Err(e)) => return Err(e),
+                Some(Err(e)) => {
+                    failure = Some(e);
+                    break;
+                }
                 None => break,
             },
             _ = tick.tick(), if !state.look.quiet_clock => Some(Action::Tick(chrono::Utc::now())),
@@ -487,7 +513,10 @@ where
                         let edited = (host.edit)(text).await;
                         input = Some((host.new_input)());
                         terminal.backend_mut().forget();
-                        terminal.clear().map_err(draw_err)?;
+                        if let Err(e) = terminal.clear() {
+                            // The remaining effects still run (a send must reach the outbox).
+                            failure = Some(draw_err(e));
+                        }
                         more.extend(update(state, Action::EditorDone { user, text: edited }));
                         state.dirty = true;
                     }
@@ -502,13 +531,16 @@ where
                 (host.alert)(&title);
             }
         }
+        if failure.is_some() {
+            break;
+        }
         // The live link refreshes the conversation on screen (and only that one).
         runner.note_open(state.conv.as_ref().map(|c| (c.with_user.as_str(), c.last_id().unwrap_or(0))));
     }
-    // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM).
+    // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM, the terminal gone).
     host.drafts.save_all(state);
     runner.persist();
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]
