@@ -318,3 +318,29 @@ fn a_vanishing_terminal_keeps_the_draft_and_says_nothing_on_stderr() {
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn a_printable_key_bound_to_an_action_still_types_in_compose_and_the_client_says_so() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[keys]\nq = \"cancel\"\n").unwrap();
+    let owned = client_args(&server.url(), &config, &dir.path().join("data"));
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &[], 100, 30);
+    tui.wait_for("acts outside the compose box only", WAIT);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.run_command("open dr_morgan", WAIT);
+    tui.keys(&[b"i"]);
+    tui.type_text("quite quiet");
+    tui.wait_for("quite quiet", WAIT);
+    // Outside the box, q does what it was bound to (back), not quit.
+    tui.keys(&[b"\x1b", b"q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!tui.exited(), "q quit although it was bound to cancel");
+    tui.keys(&[b"\x03"]);
+    assert!(tui.wait_exit(WAIT), "ctrl-c quits");
+    rt.block_on(server.shutdown());
+}
