@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
 
 use crate::app::action::Action;
-use crate::app::keymap::{Context, Keymap};
+use crate::app::keymap::{Context, Key, Keymap};
 use crate::ui::text;
 use crate::ui::theme::Theme;
 
@@ -136,9 +136,11 @@ pub fn render(keymap: &Keymap, top: usize, area: Rect, buf: &mut Buffer, th: &Th
     let max = laid.rows().saturating_sub(laid.visible());
     let top = top.min(max);
     Clear.render(laid.rect, buf);
+    // Ctrl-C quits even over the help, so it is not a way to close it.
     let close = [Action::Help, Action::Cancel, Action::Quit]
         .iter()
-        .filter_map(|a| keymap.first_key(a))
+        .filter_map(|a| keymap.bindings().iter().find(|b| &b.action == a && b.key != Key::ctrl('c')))
+        .map(|b| b.key.to_string())
         .collect::<Vec<_>>()
         .join("/");
     let title = Line::from(th.title_span(format!("Keys {} {close} closes", th.sym.dash)));

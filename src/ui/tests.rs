@@ -153,6 +153,16 @@ fn status_bar_keeps_the_help_hint_last() {
 }
 
 #[test]
+fn help_title_names_only_keys_that_close_it() {
+    let mut s = main_screen(80, 24, panes());
+    let o = std::collections::BTreeMap::from([("q".to_owned(), "none".to_owned())]);
+    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).unwrap().0;
+    keys(&mut s, &["?"]);
+    let out = screen(&s);
+    assert!(out.contains("Keys — ?/esc closes"), "ctrl-c quits, it does not close: {out}");
+}
+
+#[test]
 fn help_follows_keymap_overrides() {
     let mut s = main_screen(80, 24, panes());
     let mut o = std::collections::BTreeMap::new();

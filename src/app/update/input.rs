@@ -207,19 +207,19 @@ pub(crate) struct CommandSpec {
     pub name: &'static str,
     /// The short form (`o`), if any.
     pub short: Option<&'static str>,
-    /// What follows the name, as shown in hints (`USER`), if anything.
-    pub arg: Option<&'static str>,
+    /// What must follow the name, in words (`a user name`), if anything.
+    pub needs: Option<&'static str>,
 }
 
 /// Every `:` command. The unknown-command hint is made from this table, so it names
 /// every command there is.
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "open", short: Some("o"), arg: Some("USER") },
-    CommandSpec { name: "new", short: Some("n"), arg: Some("USER") },
-    CommandSpec { name: "search", short: Some("s"), arg: Some("TEXT") },
-    CommandSpec { name: "help", short: None, arg: None },
-    CommandSpec { name: "logout", short: None, arg: None },
-    CommandSpec { name: "quit", short: Some("q"), arg: None },
+    CommandSpec { name: "open", short: Some("o"), needs: Some("a user name") },
+    CommandSpec { name: "new", short: Some("n"), needs: Some("a user name") },
+    CommandSpec { name: "search", short: Some("s"), needs: Some("some text") },
+    CommandSpec { name: "help", short: None, needs: None },
+    CommandSpec { name: "logout", short: None, needs: None },
+    CommandSpec { name: "quit", short: Some("q"), needs: None },
 ];
 
 /// The commands as a hint: `:open, :new, …` (names only, to fit one line at 80 columns).
@@ -240,8 +240,7 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
         state.notify(NoticeKind::Error, format!("unknown command :{other} (try {})", commands_hint()));
         return;
     };
-    if let (Some(what), true) = (spec.arg, arg.is_empty()) {
-        let what = if what == "USER" { "a user name" } else { "some text" };
+    if let (Some(what), true) = (spec.needs, arg.is_empty()) {
         state.notify(NoticeKind::Error, format!(":{} needs {what}", spec.name));
         return;
     }

@@ -765,6 +765,12 @@ fn the_unknown_command_hint_names_every_command() {
         assert!(notice.contains(name), "{name} missing: {notice}");
     }
     assert!(notice.chars().count() <= 76, "fits a notice line at 80 columns: {notice}");
+    for (line, says) in [("o", ":open needs a user name"), ("search ", ":search needs some text")] {
+        keys(&mut s, &[":"]);
+        type_text(&mut s, line);
+        keys(&mut s, &["enter"]);
+        assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some(says));
+    }
 }
 
 #[test]
