@@ -39,7 +39,7 @@ pub const EXIT_OFFLINE: u8 = 5;
 /// The server failed (5xx) or sent something unreadable.
 pub const EXIT_SERVER: u8 = 6;
 /// A local file problem: permissions, corrupt config or session, unwritable directory.
-pub const EXIT_LOCAL: u8 = 7;
+pub const EXIT_LOCAL: u8 = crate::config::EXIT_LOCAL;
 
 /// `healing-tui login` options.
 #[derive(Debug, Clone, Args)]

@@ -170,6 +170,9 @@ pub enum ConfigError {
     },
 }
 
+/// Exit status for a local file problem (a bad config value, an unusable session file).
+pub const EXIT_LOCAL: u8 = 7;
+
 /// A loaded config and the warnings about it (unknown keys).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Loaded {
@@ -177,6 +180,25 @@ pub struct Loaded {
     pub config: Config,
     /// One line per problem that did not stop loading.
     pub warnings: Vec<String>,
+    /// The file it came from (empty when there was none).
+    pub path: PathBuf,
+    /// Where each `[keys]` entry's value is (line, column), for pointing at a bad one.
+    pub keys_at: BTreeMap<String, (usize, usize)>,
+}
+
+impl Loaded {
+    /// A `[keys]` entry that cannot be used, as a config error at its place in the file.
+    pub fn key_error(&self, key: &str, reason: impl Into<String>) -> ConfigError {
+        let (line, column) = self.keys_at.get(key).copied().unwrap_or((1, 1));
+        ConfigError::Invalid { path: self.path.clone(), line, column, reason: reason.into() }
+    }
+}
+
+/// Only the `[keys]` table, with where each value sits in the text.
+#[derive(Deserialize, Default)]
+struct KeysAt {
+    #[serde(default)]
+    keys: BTreeMap<String, toml::Spanned<String>>,
 }
 
 const TOP_KEYS: &[&str] =
@@ -250,7 +272,13 @@ impl Config {
         } else {
             vec![format!("{}: unknown keys ignored: {}", path.display(), unknown.join(", "))]
         };
-        Ok(Loaded { config, warnings })
+        let keys_at = toml::from_str::<KeysAt>(text)
+            .map_err(invalid)?
+            .keys
+            .into_iter()
+            .map(|(k, v)| (k, line_col(text, v.span().start)))
+            .collect();
+        Ok(Loaded { config, warnings, path: path.to_path_buf(), keys_at })
     }
 
     /// The server URL: `--server`/`HEALING_SERVER`, else the file's `server`.
@@ -376,6 +404,14 @@ j = "down"
         assert!(matches!(err, ConfigError::Invalid { line: 1, .. }), "{err}");
         let err = parse("x = 1\nserver = \"not a url\"\n").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn a_bad_binding_is_pointed_at_in_the_file() {
+        let loaded = parse("mouse = true\n[keys]\n\"ctrl-s\" = \"send\"\nj =   \"explode\"\n").unwrap();
+        assert_eq!(loaded.keys_at.get("ctrl-s"), Some(&(3, 12)));
+        let err = loaded.key_error("j", "unknown action");
+        assert_eq!(err.to_string(), "/cfg/config.toml:4:7: unknown action");
     }
 
     #[test]

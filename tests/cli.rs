@@ -435,6 +435,32 @@ mod session {
     }
 
     #[test]
+    fn the_interactive_client_stops_on_a_bad_value_or_binding_with_file_line_col() {
+        let w = World::new();
+        std::fs::create_dir_all(w.config_dir("alex")).unwrap();
+        let file = w.config_dir("alex").join("config.toml");
+        let cases = [
+            (
+                "[keys]\n\"ctrl-o\" = \"open_editor\"\n\"x\" = \"explode\"\n",
+                "config.toml:3:7: ",
+                "unknown action",
+            ),
+            ("mouse = true\n[keys]\n\"hyper-x\" = \"quit\"\n", "config.toml:3:13: ", "unknown key"),
+            ("[keys]\n\"s\" = \"send\"\n", "config.toml:2:7: ", "printable key cannot send"),
+            ("[poll]\nactive_secs = -3\n", "config.toml:2:", "at least 1"),
+        ];
+        for (text, at, why) in cases {
+            std::fs::write(&file, text).unwrap();
+            // Before any terminal is needed: stdin is not one here.
+            for args in [&[][..], &["demo"][..]] {
+                let out = w.run("alex", args, None, &[]);
+                assert_eq!(out.code, 7, "{args:?} {text:?}: {out:?}");
+                assert!(out.stderr.contains(at) && out.stderr.contains(why), "{args:?} {text:?}: {out:?}");
+            }
+        }
+    }
+
+    #[test]
     fn session_for_another_server_is_not_used() {
         let w = World::new();
         w.login("alex");

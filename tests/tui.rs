@@ -12,6 +12,7 @@ use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
 use healing_tui::server::{start, Profile, ServerOptions};
 use support::pty::{as_strs, client_args, PtySession};
+use support::tmux::{wait_gone, TmuxPane};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -371,5 +372,73 @@ fn ctrl_e_takes_the_editors_text_into_compose() {
     // Still alive and answering keys: Esc leaves compose, q quits.
     tui.keys(&[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn a_vanishing_terminal_keeps_the_draft_and_says_nothing_on_stderr() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let args = as_strs(&owned);
+    let bin = env!("CARGO_BIN_EXE_healing-tui");
+    // A saved session, so that the next starts need no login.
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.log_in_on_form("alex", true, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    drop(tui);
+
+    // In a terminal that goes away mid-sentence, as when an SSH link drops.
+    let stderr = dir.path().join("stderr.txt");
+    let pane = TmuxPane::spawn(dir.path(), bin, &args, &stderr, 100, 30);
+    pane.wait_for("alex@", WAIT);
+    pane.type_text(":open dr_morgan");
+    pane.wait_for(":open dr_morgan", WAIT);
+    pane.key("Enter");
+    pane.wait_for("Check-in", WAIT);
+    pane.key("i");
+    pane.type_text("the link dropped mid-sentence");
+    pane.wait_for("the link dropped mid-sentence", WAIT);
+    let pid = pane.pid();
+    pane.vanish();
+    assert!(wait_gone(pid, WAIT), "the client outlived its terminal");
+    let said = std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert_eq!(said, "", "stderr after the terminal went away");
+
+    let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
+    tui.wait_for("alex@", WAIT);
+    tui.run_command("open dr_morgan", WAIT);
+    tui.wait_for("the link dropped mid-sentence", WAIT);
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn a_printable_key_bound_to_an_action_still_types_in_compose_and_the_client_says_so() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[keys]\nq = \"cancel\"\n").unwrap();
+    let owned = client_args(&server.url(), &config, &dir.path().join("data"));
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &[], 100, 30);
+    tui.wait_for("acts outside the compose box only", WAIT);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.run_command("open dr_morgan", WAIT);
+    tui.keys(&[b"i"]);
+    tui.type_text("quite quiet");
+    tui.wait_for("quite quiet", WAIT);
+    // Outside the box, q does what it was bound to (back), not quit.
+    tui.keys(&[b"\x1b", b"q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!tui.exited(), "q quit although it was bound to cancel");
+    tui.keys(&[b"\x03"]);
+    assert!(tui.wait_exit(WAIT), "ctrl-c quits");
     rt.block_on(server.shutdown());
 }

@@ -202,6 +202,15 @@ pub struct Binding {
     pub context: Context,
 }
 
+/// A `[keys]` entry that cannot be used: the key as written, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadBinding {
+    /// The entry's key, as written in `config.toml`.
+    pub key: String,
+    /// What is wrong, for people.
+    pub reason: String,
+}
+
 /// The key table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keymap {
@@ -261,38 +270,51 @@ impl Default for Keymap {
 
 impl Keymap {
     /// Defaults plus overrides (`"ctrl-e" = "open_editor"`; `"none"` unbinds a key).
-    /// Entries that do not parse are skipped and returned as messages for people.
-    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> (Keymap, Vec<String>) {
+    /// An entry that cannot be used stops here (the caller stops start-up with its
+    /// place in the file); the notes say what a binding does differently from what
+    /// one might expect (a printable key acts outside the compose box only).
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<(Keymap, Vec<String>), BadBinding> {
         let mut map = Keymap::default();
-        let mut problems = Vec::new();
+        let mut notes = Vec::new();
         for (key_text, action_text) in overrides {
+            let bad = |reason: String| BadBinding { key: key_text.clone(), reason };
+            let shown = crate::sanitize::sanitize_line(key_text);
             let Some(key) = Key::parse(key_text) else {
-                problems.push(format!("[keys] unknown key {:?}", crate::sanitize::sanitize_line(key_text)));
-                continue;
+                return Err(bad(format!(
+                    "[keys] unknown key {shown:?} (e.g. \"ctrl-o\", \"alt-x\", \"f2\", \"G\")"
+                )));
             };
-            let unbind = matches!(action_text.trim(), "" | "none");
-            let action = if unbind { None } else { Action::from_name(action_text) };
-            if !unbind && action.is_none() {
-                problems
-                    .push(format!("[keys] unknown action {:?}", crate::sanitize::sanitize_line(action_text)));
+            if matches!(action_text.trim(), "" | "none") {
+                map.bindings.retain(|b| b.key != key);
                 continue;
             }
-            match action {
-                None => map.bindings.retain(|b| b.key != key),
-                Some(action) => {
-                    let context = map
-                        .bindings
-                        .iter()
-                        .find(|b| b.action == action)
-                        .map_or(Context::Normal, |b| b.context);
-                    // The new binding replaces whatever this key did where it now applies.
-                    map.bindings
-                        .retain(|b| !(b.key == key && (b.context == context || context == Context::Global)));
-                    map.bindings.push(Binding { key, action, context });
+            let Some(action) = Action::from_name(action_text) else {
+                let what = crate::sanitize::sanitize_line(action_text);
+                return Err(bad(format!(
+                    "[keys] {shown:?}: unknown action {what:?} (the README lists the actions)"
+                )));
+            };
+            let mut context =
+                map.bindings.iter().find(|b| b.action == action).map_or(Context::Normal, |b| b.context);
+            if key.typed_char().is_some() && context != Context::Normal {
+                // A printable key bound everywhere could never be typed in a message.
+                if context == Context::Compose {
+                    return Err(bad(format!(
+                        "[keys] {shown:?}: a printable key cannot {}: it would type into the \
+                         compose box instead; use a ctrl-, alt- or function key",
+                        action.describe()
+                    )));
                 }
+                context = Context::Normal;
+                notes.push(format!(
+                    "[keys] {shown:?} acts outside the compose box only; there it types {shown}"
+                ));
             }
+            // The new binding replaces whatever this key did where it now applies.
+            map.bindings.retain(|b| !(b.key == key && (b.context == context || context == Context::Global)));
+            map.bindings.push(Binding { key, action, context });
         }
-        (map, problems)
+        Ok((map, notes))
     }
 
     /// What `key` does in `context` (global bindings apply everywhere; context first).
@@ -346,13 +368,46 @@ mod tests {
         o.insert("ctrl-o".to_owned(), "open_editor".to_owned());
         o.insert("q".to_owned(), "none".to_owned());
         o.insert("x".to_owned(), "explode".to_owned());
-        let (map, problems) = Keymap::with_overrides(&o);
-        assert_eq!(problems.len(), 1);
+        let err = Keymap::with_overrides(&o).unwrap_err();
+        assert_eq!(err.key, "x");
+        assert!(err.reason.contains("unknown action \"explode\""), "{err:?}");
+        o.remove("x");
+        let (map, notes) = Keymap::with_overrides(&o).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(map.lookup(Key::ctrl('o'), Context::Compose), Some(&Action::OpenEditor));
         assert_eq!(map.lookup(Key::ch('q'), Context::Normal), None);
         assert_eq!(map.lookup(Key::ctrl('c'), Context::Compose), Some(&Action::Quit));
         assert_eq!(map.keys_for(&Action::OpenEditor).as_deref(), Some("ctrl-e/ctrl-o"));
         assert_eq!(map.lookup(Key::plain(KeyCode::Enter), Context::Compose), Some(&Action::Send));
         assert_eq!(map.lookup(Key::plain(KeyCode::Enter), Context::Normal), Some(&Action::Open));
+    }
+
+    #[test]
+    fn unknown_keys_stop_too() {
+        let o = BTreeMap::from([("hyper-x".to_owned(), "quit".to_owned())]);
+        let err = Keymap::with_overrides(&o).unwrap_err();
+        assert_eq!(err.key, "hyper-x");
+        assert!(err.reason.contains("unknown key"), "{err:?}");
+    }
+
+    #[test]
+    fn a_printable_key_acts_outside_compose_only_and_says_so() {
+        let o = BTreeMap::from([
+            ("q".to_owned(), "cancel".to_owned()),
+            ("space".to_owned(), "page_down".to_owned()),
+            ("x".to_owned(), "delete".to_owned()),
+        ]);
+        let (map, notes) = Keymap::with_overrides(&o).unwrap();
+        assert_eq!(map.lookup(Key::ch('q'), Context::Normal), Some(&Action::Cancel));
+        assert_eq!(map.lookup(Key::ch('q'), Context::Compose), None, "q types in compose");
+        assert_eq!(map.lookup(Key::ch(' '), Context::Compose), None, "space types in compose");
+        assert_eq!(map.lookup(Key::ch(' '), Context::Normal), Some(&Action::PageDown));
+        assert_eq!(map.lookup(Key::plain(KeyCode::Esc), Context::Compose), Some(&Action::Cancel));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("\"q\" acts outside the compose box only")), "{notes:?}");
+        // A compose-only action cannot take a printable key at all.
+        let o = BTreeMap::from([("s".to_owned(), "send".to_owned())]);
+        let err = Keymap::with_overrides(&o).unwrap_err();
+        assert!(err.reason.contains("printable key cannot send"), "{err:?}");
     }
 }

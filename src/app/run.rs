@@ -35,7 +35,10 @@ use chrono::Offset;
 pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
     crate::app::terminal::install_panic_hook();
     let paths = crate::config::Paths::resolve(global)?;
-    let loaded = crate::config::Config::load(&paths.config_dir)?;
+    let (loaded, keymap, notes) = match config_and_keys(&paths.config_dir) {
+        Ok(found) => found,
+        Err(e) => return Ok(config_stop(&e)),
+    };
     // Logs go to a file: stderr is the screen while the client runs.
     if let Err(e) = crate::logging::init(&paths) {
         if !matches!(e, crate::logging::LogError::AlreadySet) {
@@ -46,8 +49,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         }
     }
     let config = loaded.config;
-    let (keymap, mut warnings) = crate::app::keymap::Keymap::with_overrides(&config.keys);
-    warnings.extend(loaded.warnings);
+    let mut warnings = loaded.warnings;
     let opts = crate::api::ClientOptions::from_global(global);
     let wanted = config.server(global);
     let session = match crate::store::session::Session::load(&paths.config_dir) {
@@ -76,6 +78,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         server,
         data_dir: Some(paths.data_dir.clone()),
         warnings,
+        notes,
         link: crate::live::link::LinkConfig::from_config(&config.poll),
         notify: notify_config(&config.notify),
         pet_animate: config.pet.animate,
@@ -97,12 +100,15 @@ pub async fn run_demo(
     look: &LookOpts,
 ) -> anyhow::Result<ExitCode> {
     crate::app::terminal::install_panic_hook();
-    let config = crate::config::Paths::resolve(global)
-        .ok()
-        .and_then(|p| crate::config::Config::load(&p.config_dir).ok())
-        .unwrap_or_default();
-    let (keymap, mut warnings) = crate::app::keymap::Keymap::with_overrides(&config.config.keys);
-    warnings.extend(config.warnings);
+    let found = match crate::config::Paths::resolve(global) {
+        Ok(p) => config_and_keys(&p.config_dir),
+        Err(_) => Ok((crate::config::Loaded::default(), crate::app::keymap::Keymap::default(), Vec::new())),
+    };
+    let (config, keymap, notes) = match found {
+        Ok(found) => found,
+        Err(e) => return Ok(config_stop(&e)),
+    };
+    let warnings = config.warnings.clone();
     let dir = tempfile::Builder::new().prefix("healing-tui-demo-client-").tempdir()?;
     let opts = crate::api::ClientOptions::default();
     let client = crate::api::Client::new(url, &opts)?;
@@ -122,12 +128,31 @@ pub async fn run_demo(
         server: Some(url.to_owned()),
         data_dir: Some(dir.path().join("data")),
         warnings,
+        notes,
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
         notify: notify_config(&config.config.notify),
         pet_animate: config.config.pet.animate,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config file and the key table from it. A bad value or a `[keys]` entry that
+/// cannot be used stops start-up, pointing at its place in the file.
+fn config_and_keys(
+    config_dir: &std::path::Path,
+) -> Result<(crate::config::Loaded, crate::app::keymap::Keymap, Vec<String>), crate::config::ConfigError> {
+    let loaded = crate::config::Config::load(config_dir)?;
+    let (keymap, notes) = crate::app::keymap::Keymap::with_overrides(&loaded.config.keys)
+        .map_err(|bad| loaded.key_error(&bad.key, bad.reason))?;
+    Ok((loaded, keymap, notes))
+}
+
+/// Say why the config stops start-up (before the terminal is taken: stderr is still
+/// the person's), with the exit status of a local file problem.
+fn config_stop(e: &crate::config::ConfigError) -> ExitCode {
+    eprintln!("healing-tui: {}", crate::sanitize::sanitize_line(&e.to_string()));
+    ExitCode::from(crate::config::EXIT_LOCAL)
 }
 
 /// How to start the interactive client.
@@ -144,8 +169,10 @@ pub struct Start<C: Connect> {
     pub server: Option<String>,
     /// Where drafts are kept.
     pub data_dir: Option<PathBuf>,
-    /// Problems worth one notice at start (bad `[keys]` entries, config warnings).
+    /// Problems worth one notice at start (config warnings, a session file unusable).
     pub warnings: Vec<String>,
+    /// Things worth knowing at start that are not problems (how a binding acts).
+    pub notes: Vec<String>,
     /// Settings of the live link (`[poll]` in `config.toml`).
     pub link: crate::live::link::LinkConfig,
     /// Notifications (`[notify]` in `config.toml`).
@@ -168,6 +195,8 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     }
     if let Some(w) = start.warnings.first() {
         state.notify(crate::app::state::NoticeKind::Error, w);
+    } else if let Some(n) = start.notes.first() {
+        state.notify(crate::app::state::NoticeKind::Info, n);
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let service = start.service.map(|(svc, user)| {
@@ -213,7 +242,23 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         crate::app::terminal::shutdown_signal(),
     )
     .await;
+    finish_terminal(terminal, result)
+}
+
+/// Give the terminal back. When it is gone (SIGHUP, the pty closed) nobody is there to
+/// read a complaint, and stderr is usually that same dead terminal: say nothing (the
+/// log has it; the loop saved the drafts), and skip ratatui's own cursor restore, which
+/// would print "Failed to show the cursor" on the way out.
+fn finish_terminal<B: Backend>(mut terminal: Terminal<B>, result: io::Result<()>) -> anyhow::Result<()> {
+    let gone = terminal.show_cursor().is_err();
     crate::app::terminal::restore();
+    if gone {
+        if let Err(e) = &result {
+            tracing::info!(error = %e, "the terminal went away");
+        }
+        std::mem::forget(terminal);
+        return Ok(());
+    }
     Ok(result?)
 }
 
@@ -429,8 +474,8 @@ fn show<B: Backend>(
     Ok(())
 }
 
-/// Run the client until the user quits, the input ends, or `shutdown` resolves (a
-/// signal: drafts are saved first). Draws whenever it is idle and the screen `view` makes
+/// Run the client until the user quits, the input ends, `shutdown` resolves (a
+/// signal) or the terminal fails (it went away). Every way out saves every draft. Draws whenever it is idle and the screen `view` makes
 /// differs from the one shown (see [`show`]).
 pub async fn event_loop<B, C, I>(
     terminal: &mut Terminal<B>,
@@ -445,6 +490,9 @@ where
     C: Connect,
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
+    // A terminal that can no longer be read or written ends the loop like a signal
+    // does (drafts saved), and is reported afterwards.
+    let mut failure: Option<io::Error> = None;
     let draw_err = |e: B::Error| io::Error::other(e.to_string());
     let mut input = Some((host.new_input)());
     // Relative times change only with the date; a minute tick is enough, and the frame
@@ -468,7 +516,10 @@ where
                 ready = ready_input(&mut input).await;
             }
             if ready.is_none() {
-                show(terminal, state, &mut shown).map_err(draw_err)?;
+                if let Err(e) = show(terminal, state, &mut shown) {
+                    failure = Some(draw_err(e));
+                    break;
+                }
                 drained = 0;
             }
         }
@@ -497,7 +548,10 @@ where
         };
         let action = match event {
             Ok(a) => a,
-            Err(Some(e)) => return Err(e),
+            Err(Some(e)) => {
+                failure = Some(e);
+                break;
+            }
             Err(None) => break,
         };
         let Some(action) = action else { continue };
@@ -538,7 +592,10 @@ where
                         drop(input.take());
                         let edited = (host.edit)(text).await;
                         terminal.backend_mut().forget();
-                        terminal.clear().map_err(draw_err)?;
+                        if let Err(e) = terminal.clear() {
+                            // The remaining effects still run (a send must reach the outbox).
+                            failure = Some(draw_err(e));
+                        }
                         shown = None;
                         // Only now: nothing above may wait for the terminal's answers.
                         input = Some((host.new_input)());
@@ -555,13 +612,16 @@ where
                 (host.alert)(&title);
             }
         }
+        if failure.is_some() {
+            break;
+        }
         // The live link refreshes the conversation on screen (and only that one).
         runner.note_open(state.conv.as_ref().map(|c| (c.with_user.as_str(), c.last_id().unwrap_or(0))));
     }
-    // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM).
+    // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM, the terminal gone).
     host.drafts.save_all(state);
     runner.persist();
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -268,12 +268,8 @@ fn keys_from_crossterm() {
     assert_eq!(key_from(KeyEvent::new(C::Char('G'), KeyModifiers::SHIFT)), Some(Key::ch('G')));
 }
 
-#[tokio::test]
-async fn a_signal_keeps_the_draft_for_the_next_login() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = Fake::default();
-    let mut state = fixture::fresh(80, 24, Look::default());
-    state.login.server = "http://fake:1".into();
+/// Keys that log in as alex and start writing `draft` to sam.
+fn log_in_and_write_to_sam(draft: &str) -> Vec<Event> {
     let mut events = typed("alex");
     events.push(key(C::Tab));
     events.extend(typed("pw"));
@@ -282,34 +278,65 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
     events.push(key(C::Enter));
     events.extend(typed(":new sam"));
     events.push(key(C::Enter));
-    events.extend(typed("don't lose me"));
-    // The "signal" arrives once the keys are in; the input never ends by itself.
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let keys = script(events);
-    let endless = keys.chain(stream::once(async move {
-        let _ = tx.send(());
-        std::future::pending::<io::Result<Event>>().await
-    }));
+    events.extend(typed(draft));
+    events
+}
+
+/// Run the loop from the login screen on `input` until `shutdown` or the input ends
+/// or fails, with drafts kept in `dir`; the loop's outcome and the drafts a next start
+/// finds.
+async fn run_then_reopen(
+    input: BoxStream<'static, io::Result<Event>>,
+    dir: &std::path::Path,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> (io::Result<()>, State, Vec<(String, String)>) {
+    let fake = Fake::default();
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
     let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(FakeConnect(fake.clone()), None, atx);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let mut input = Some(endless.boxed());
+    let mut input = Some(input);
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
         edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-        drafts: crate::app::drafts::Drafts::new(Some(dir.path().to_path_buf())),
+        drafts: crate::app::drafts::Drafts::new(Some(dir.to_path_buf())),
         notify: None,
         alert: Box::new(|_| {}),
     };
+    let end = event_loop(&mut terminal, &mut state, &runner, &mut arx, &mut host, shutdown).await;
+    let mut next = crate::app::drafts::Drafts::new(Some(dir.to_path_buf()));
+    let (saved, _) = next.open("http://fake:1", "alex");
+    (end, state, saved)
+}
+
+#[tokio::test]
+async fn a_signal_keeps_the_draft_for_the_next_login() {
+    let dir = tempfile::tempdir().unwrap();
+    // The "signal" arrives once the keys are in; the input never ends by itself.
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let endless = script(log_in_and_write_to_sam("don't lose me")).chain(stream::once(async move {
+        let _ = tx.send(());
+        std::future::pending::<io::Result<Event>>().await
+    }));
     let shutdown = async move {
         let _ = rx.await;
     };
-    event_loop(&mut terminal, &mut state, &runner, &mut arx, &mut host, shutdown).await.unwrap();
+    let (end, state, saved) = run_then_reopen(endless.boxed(), dir.path(), shutdown).await;
+    end.unwrap();
     assert!(!state.quit, "ended by the signal, not a quit");
-
-    let mut next = crate::app::drafts::Drafts::new(Some(dir.path().to_path_buf()));
-    let (saved, _) = next.open("http://fake:1", "alex");
     assert_eq!(saved, vec![("sam".to_owned(), "don't lose me".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_terminal_that_fails_keeps_the_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    // Then the terminal goes: reading it fails (EIO, as on a closed pty).
+    let dead = script(log_in_and_write_to_sam("still here"))
+        .chain(stream::once(async { Err(io::Error::from_raw_os_error(5)) }));
+    let (end, _, saved) = run_then_reopen(dead.boxed(), dir.path(), std::future::pending()).await;
+    assert!(end.is_err(), "the failure is reported to the caller");
+    assert_eq!(saved, vec![("sam".to_owned(), "still here".to_owned())]);
 }
 
 #[test]

@@ -334,8 +334,11 @@ pub enum Overlay {
     /// Nothing.
     #[default]
     None,
-    /// Key help.
-    Help,
+    /// Key help, scrolled this many rows down (it may be taller than the screen).
+    Help {
+        /// First row shown.
+        top: usize,
+    },
     /// A y/n question.
     Confirm(Confirm),
     /// The `:` command line, with what has been typed.

@@ -119,13 +119,16 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
     let w = inner.width.saturating_sub(GUTTER).max(1) as usize;
     let h = inner.height as usize;
     let mut rows: Vec<Line<'static>> = Vec::new();
+    // Only a conversation with nothing in it at all, not even a message of ours on its
+    // way or refused, is "empty".
+    let ours_pending = state.pending.iter().any(|p| p.recipient == c.with_user);
     if let Some(why) = &c.load_error {
         // Never "No messages yet" for a conversation that did not load: there may be many.
         let text = format!("Could not load this conversation: {why}. Press r to retry.");
         rows.extend(
             text::wrap(&text, w).into_iter().map(|r| Line::from(Span::styled(format!("  {r}"), th.error))),
         );
-    } else if c.messages.is_empty() && !c.loading {
+    } else if c.messages.is_empty() && !c.loading && !ours_pending {
         rows.push(Line::from(Span::styled("  No messages yet. Press i to write.".to_owned(), th.dim)));
     }
     // Local echoes of messages on their way sit below the newest message.

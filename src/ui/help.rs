@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
 
 use crate::app::action::Action;
-use crate::app::keymap::{Context, Keymap};
+use crate::app::keymap::{Context, Key, Keymap};
 use crate::ui::text;
 use crate::ui::theme::Theme;
 
@@ -54,44 +54,108 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
 }
 
-/// Draw the help over `area`.
-pub fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, th: &Theme) {
+/// The help laid out for one area: the box, its columns and their width.
+struct Laid {
+    rect: Rect,
+    left: Vec<Line<'static>>,
+    right: Vec<Line<'static>>,
+    col_w: u16,
+}
+
+impl Laid {
+    /// Rows of text (the taller column).
+    fn rows(&self) -> usize {
+        self.left.len().max(self.right.len())
+    }
+
+    /// Rows visible inside the box.
+    fn visible(&self) -> usize {
+        self.rect.height.saturating_sub(2) as usize
+    }
+}
+
+/// Two columns when they fit side by side, else one; the box as tall as the text, or
+/// as `area` allows (then it scrolls).
+fn lay_out(keymap: &Keymap, area: Rect, th: &Theme) -> Laid {
     let secs = sections(keymap);
     let key_w =
         secs.iter().flat_map(|(_, r)| r.iter().map(|(k, _)| text::width(k))).max().unwrap_or(4).min(18);
     let col_w = key_w + 20;
     let two_cols = area.width as usize >= col_w * 2 + 5;
-    let (left, right): (Vec<Line>, Vec<Line>) = if two_cols {
-        let mut l = Vec::new();
-        let mut r = Vec::new();
-        for (i, (t, rows)) in secs.iter().enumerate() {
-            let target = if i == 0 { &mut l } else { &mut r };
-            if !target.is_empty() {
-                target.push(Line::default());
-            }
-            target.extend(section_lines(t, rows, th, key_w));
+    let mut left: Vec<Line<'static>> = Vec::new();
+    let mut right: Vec<Line<'static>> = Vec::new();
+    for (i, (t, rows)) in secs.iter().enumerate() {
+        let target = if two_cols && i > 0 { &mut right } else { &mut left };
+        if !target.is_empty() {
+            target.push(Line::default());
         }
-        (l, r)
-    } else {
-        let mut l = Vec::new();
-        for (t, rows) in &secs {
-            if !l.is_empty() {
-                l.push(Line::default());
-            }
-            l.extend(section_lines(t, rows, th, key_w));
-        }
-        (l, Vec::new())
-    };
+        target.extend(section_lines(t, rows, th, key_w));
+    }
     let rows = left.len().max(right.len()) as u16;
     let width = if two_cols { col_w * 2 + 5 } else { col_w + 4 } as u16;
-    let rect = centered(area, width, rows + 2);
-    Clear.render(rect, buf);
-    let title = Line::from(th.title_span(format!("Keys {} any key closes", th.sym.dash)));
-    let inner = th.pane(buf, rect, title, true);
-    for (y, line) in left.iter().enumerate().take(inner.height as usize) {
-        buf.set_line(inner.x + 1, inner.y + y as u16, line, col_w as u16);
+    Laid { rect: centered(area, width, rows + 2), left, right, col_w: col_w as u16 }
+}
+
+/// The main area (all but the status bar) of a `w` x `h` screen, where the help goes.
+fn main_area((w, h): (u16, u16)) -> Rect {
+    Rect::new(0, 0, w, h.saturating_sub(1))
+}
+
+/// How far the help can scroll on a screen of `size`: rows of text past the box.
+pub fn max_top(keymap: &Keymap, size: (u16, u16)) -> usize {
+    // Styles do not change the layout, so any theme gives the same geometry.
+    let laid = lay_out(keymap, main_area(size), &Theme::new(Default::default()));
+    laid.rows().saturating_sub(laid.visible())
+}
+
+/// Rows one page of help scrolls on a screen of `size`.
+pub fn page(keymap: &Keymap, size: (u16, u16)) -> usize {
+    let laid = lay_out(keymap, main_area(size), &Theme::new(Default::default()));
+    laid.visible().saturating_sub(1).max(1)
+}
+
+/// The bottom-border label saying there is more above and/or below.
+fn more_label(keymap: &Keymap, top: usize, max: usize, th: &Theme) -> Option<String> {
+    let (up, down) = if th.ascii { ("^", "v") } else { ("↑", "↓") };
+    let key = |a: Action, fallback: &str| keymap.first_key(&a).unwrap_or_else(|| fallback.to_owned());
+    match (top > 0, top < max) {
+        (false, false) => None,
+        (false, true) => {
+            Some(format!(" {down} more: {}/{} ", key(Action::Down, "down"), key(Action::PageDown, "pgdn")))
+        }
+        (true, false) => Some(format!(" {up} more: {}/{} ", key(Action::Up, "up"), key(Action::Top, "top"))),
+        (true, true) => {
+            Some(format!(" {up}{down} more: {}/{} ", key(Action::Up, "up"), key(Action::Down, "down")))
+        }
     }
-    for (y, line) in right.iter().enumerate().take(inner.height as usize) {
-        buf.set_line(inner.x + col_w as u16 + 3, inner.y + y as u16, line, col_w as u16);
+}
+
+/// Draw the help over `area`, scrolled `top` rows down (clamped to what there is).
+pub fn render(keymap: &Keymap, top: usize, area: Rect, buf: &mut Buffer, th: &Theme) {
+    let laid = lay_out(keymap, area, th);
+    let max = laid.rows().saturating_sub(laid.visible());
+    let top = top.min(max);
+    Clear.render(laid.rect, buf);
+    // Ctrl-C quits even over the help, so it is not a way to close it.
+    let close = [Action::Help, Action::Cancel, Action::Quit]
+        .iter()
+        .filter_map(|a| keymap.bindings().iter().find(|b| &b.action == a && b.key != Key::ctrl('c')))
+        .map(|b| b.key.to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    let title = Line::from(th.title_span(format!("Keys {} {close} closes", th.sym.dash)));
+    let inner = th.pane(buf, laid.rect, title, true);
+    let col_w = laid.col_w;
+    for (x, column) in [(inner.x + 1, &laid.left), (inner.x + col_w + 3, &laid.right)] {
+        for (y, line) in column.iter().skip(top).take(inner.height as usize).enumerate() {
+            buf.set_line(x, inner.y + y as u16, line, col_w);
+        }
+    }
+    if let Some(label) = more_label(keymap, top, max, th) {
+        let w = text::width(&label) as u16;
+        let r = laid.rect;
+        if r.height >= 2 && w + 2 <= r.width {
+            buf.set_stringn(r.x + r.width - w - 1, r.y + r.height - 1, &label, w as usize, th.title);
+        }
     }
 }

@@ -68,7 +68,7 @@ pub fn draw(state: &State, area: Rect, buf: &mut Buffer) {
     status::render(state, areas.status, buf, &th);
     let main = Rect { height: area.height.saturating_sub(1), ..area };
     match &state.overlay {
-        Overlay::Help => help::render(&state.keymap, main, buf, &th),
+        Overlay::Help { top } => help::render(&state.keymap, *top, main, buf, &th),
         Overlay::Confirm(what) => overlay::render_confirm(what, main, buf, &th),
         Overlay::NewConversation { recipient, subject, field } => {
             overlay::render_new(state, recipient, subject, *field, main, buf, &th)

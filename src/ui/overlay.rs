@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
 
 use crate::app::state::{Confirm, NewField, Search, State};
+use crate::app::update::Recipient;
 use crate::ui::help::centered;
 use crate::ui::text;
 use crate::ui::theme::Theme;
@@ -68,9 +69,17 @@ pub fn render_new(
         .map(String::as_str)
         .take(5)
         .collect();
-    if inner.height > 3 && !matches.is_empty() {
-        let s = format!(" known: {}", matches.join(", "));
-        buf.set_stringn(inner.x, inner.y + 3, text::truncate(&s, w, th.ascii), w, th.dim);
+    // Said while the name is typed, before anything is written to them.
+    let (line, style) = match crate::app::update::check_recipient(state, recipient) {
+        _ if recipient.trim().is_empty() => (String::new(), th.dim),
+        Recipient::Me => (" that is you: pick someone else".to_owned(), th.error),
+        Recipient::Unknown if matches.is_empty() => {
+            (" not in your conversations: the server decides on send".to_owned(), th.dim)
+        }
+        _ => (format!(" known: {}", matches.join(", ")), th.dim),
+    };
+    if inner.height > 3 && !line.is_empty() {
+        buf.set_stringn(inner.x, inner.y + 3, text::truncate(&line, w, th.ascii), w, style);
     }
     if inner.height > 5 {
         let help = "Tab: complete / next   Enter: open   Esc: cancel";

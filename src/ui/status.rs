@@ -45,7 +45,7 @@ fn short_server(url: &str) -> &str {
 }
 
 /// Key hints for the focused pane, from the keymap (so they are always the real keys).
-fn hints(state: &State) -> Vec<(String, &'static str)> {
+fn hints(state: &State) -> Vec<(Action, String, &'static str)> {
     let actions: &[(Action, &'static str)] = match state.focus {
         Pane::Compose => &[(Action::Send, "send"), (Action::Newline, "newline"), (Action::Cancel, "back")],
         Pane::Conversation => &[
@@ -64,7 +64,10 @@ fn hints(state: &State) -> Vec<(String, &'static str)> {
             (Action::Quit, "quit"),
         ],
     };
-    actions.iter().filter_map(|(a, label)| state.keymap.first_key(a).map(|k| (k, *label))).collect()
+    actions
+        .iter()
+        .filter_map(|(a, label)| state.keymap.first_key(a).map(|k| (a.clone(), k, *label)))
+        .collect()
 }
 
 /// Draw the status bar (or the command line while it is open).
@@ -97,21 +100,41 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         }
     }
     let left = format!(" {}", left.join(th.sym.sep));
-    let left_w = text::width(&left);
-    buf.set_stringn(area.x, area.y, &left, w, th.status);
-    // As many hints as fit, most important first.
-    let mut right = String::new();
-    for (k, l) in hints(state) {
-        let more = format!("{k}:{l} ");
-        if left_w + text::width(&right) + text::width(&more) + 2 > w {
-            break;
-        }
-        right.push_str(&more);
-    }
+    let hints = hints(state);
+    let shown = fit_hints(&hints, w.saturating_sub(text::width(&left) + 2));
+    let right: String = hints
+        .iter()
+        .zip(&shown)
+        .filter(|(_, keep)| **keep)
+        .map(|((_, k, l), _)| format!("{k}:{l} "))
+        .collect();
     let rw = text::width(&right);
-    if rw > 0 {
+    // The left side gives way to the hints that must stay (`?:help`).
+    let left = text::truncate(&left, w.saturating_sub(rw + 1), th.ascii);
+    buf.set_stringn(area.x, area.y, &left, w, th.status);
+    if rw > 0 && rw <= w {
         buf.set_stringn(area.x + (w - rw) as u16, area.y, &right, rw, th.status);
     }
+}
+
+/// Which hints fit in `room` columns: the least important (last listed) go first, and
+/// the help hint goes last of all, shown even when the rest of the bar must shrink.
+fn fit_hints(hints: &[(Action, String, &'static str)], room: usize) -> Vec<bool> {
+    let width = |(_, k, l): &(Action, String, &str)| text::width(k) + text::width(l) + 2;
+    let is_help = |(a, _, _): &(Action, String, &str)| *a == Action::Help;
+    let mut keep: Vec<bool> = hints.iter().map(is_help).collect();
+    let mut used: usize = hints.iter().filter(|h| is_help(h)).map(width).sum();
+    for (i, h) in hints.iter().enumerate() {
+        if keep[i] {
+            continue;
+        }
+        if used + width(h) > room {
+            break;
+        }
+        used += width(h);
+        keep[i] = true;
+    }
+    keep
 }
 
 /// Draw the one-line notice.

@@ -82,12 +82,92 @@ fn help_overlay() {
     insta::assert_snapshot!("help_80x24", screen(&s));
 }
 
+/// Every row of the help, from the keymap itself: "keys what".
+fn help_rows(s: &State) -> Vec<String> {
+    super::help::sections(&s.keymap)
+        .into_iter()
+        .flat_map(|(title, rows)| {
+            std::iter::once(title.to_owned()).chain(rows.into_iter().map(|(k, w)| format!("{k} {w}")))
+        })
+        .collect()
+}
+
+/// The screen with runs of spaces squeezed to one, so "k/up    up" reads "k/up up".
+fn squeezed(out: &str) -> String {
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn help_is_reachable_in_full_at_every_supported_size() {
+    for (w, h) in [(80, 24), (50, 14), (40, 12), (60, 15), (120, 40)] {
+        let mut s = main_screen(w, h, Look::default());
+        keys(&mut s, &["?"]);
+        let mut seen = squeezed(&screen(&s));
+        // Scroll to the end one row at a time, collecting what shows.
+        for _ in 0..60 {
+            keys(&mut s, &["j"]);
+            seen.push_str(&squeezed(&screen(&s)));
+        }
+        for row in help_rows(&s) {
+            assert!(seen.contains(&row), "{w}x{h}: help row {row:?} never shows");
+        }
+        assert!(matches!(s.overlay, crate::app::state::Overlay::Help { .. }), "{w}x{h}: j closed it");
+    }
+}
+
+#[test]
+fn help_small_screens_scroll_and_say_there_is_more() {
+    for (w, h, name) in [(50, 14, "help_50x14"), (40, 12, "help_40x12")] {
+        let mut s = main_screen(w, h, Look::default());
+        keys(&mut s, &["?"]);
+        let out = screen(&s);
+        assert!(out.contains("↓ more"), "{w}x{h}: {out}");
+        insta::assert_snapshot!(name, out);
+        keys(&mut s, &["G"]);
+        let out = screen(&s);
+        assert!(out.contains("Anywhere") && out.contains("↑ more"), "{w}x{h}: {out}");
+        insta::assert_snapshot!(format!("{name}_end"), out);
+        keys(&mut s, &["pgup", "g"]);
+        assert!(screen(&s).contains("Browsing"), "{w}x{h}: g goes back to the top");
+    }
+}
+
+#[test]
+fn status_bar_keeps_the_help_hint_last() {
+    for (w, h) in [(80, 24), (50, 14), (40, 12)] {
+        let mut s = main_screen(w, h, Look::default());
+        keys(&mut s, &["shift-tab"]);
+        assert_eq!(s.focus, crate::app::state::Pane::Inbox);
+        let out = screen(&s);
+        let status = out.lines().last().unwrap_or_default().to_owned();
+        assert!(status.contains("?:help"), "{w}x{h}: {status}");
+        keys(&mut s, &["tab"]);
+        let status = screen(&s).lines().last().unwrap_or_default().to_owned();
+        assert!(status.contains("?:help"), "{w}x{h} conversation: {status}");
+    }
+    // With room to spare, the less important hints are kept as well, in their order.
+    let mut s = main_screen(120, 40, panes());
+    keys(&mut s, &["shift-tab"]);
+    let status = screen(&s).lines().last().unwrap_or_default().to_owned();
+    assert!(status.contains("enter:open c:new /:filter ?:help q:quit"), "{status}");
+}
+
+#[test]
+fn help_title_names_only_keys_that_close_it() {
+    let mut s = main_screen(80, 24, panes());
+    let o = std::collections::BTreeMap::from([("q".to_owned(), "none".to_owned())]);
+    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).unwrap().0;
+    keys(&mut s, &["?"]);
+    let out = screen(&s);
+    assert!(out.contains("Keys — ?/esc closes"), "ctrl-c quits, it does not close: {out}");
+}
+
 #[test]
 fn help_follows_keymap_overrides() {
     let mut s = main_screen(80, 24, panes());
     let mut o = std::collections::BTreeMap::new();
     o.insert("ctrl-o".to_owned(), "open_editor".to_owned());
-    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).0;
+    s.keymap = crate::app::keymap::Keymap::with_overrides(&o).unwrap().0;
     keys(&mut s, &["?"]);
     assert!(screen(&s).contains("ctrl-e/ctrl-o"));
 }
@@ -283,4 +363,43 @@ fn a_message_queued_behind_a_refused_one_says_what_it_waits_for() {
     keys(&mut s, &["enter"]);
     let out = screen(&s);
     assert!(out.contains("⏳ waits for the refused one above (e edit, D discard)"), "{out}");
+}
+
+#[test]
+fn no_messages_yet_never_shows_under_a_message_of_ours() {
+    let mut s = main_screen(80, 24, panes());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "new jo");
+    keys(&mut s, &["enter"]);
+    run(
+        &mut s,
+        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+            messages: Vec::new(),
+            participant_count: 2,
+            with_user: "jo".into(),
+        })],
+    );
+    assert!(screen(&s).contains("No messages yet"), "an empty conversation says so");
+    type_text(&mut s, "hello jo");
+    let fx = keys(&mut s, &["enter"]);
+    let Some(crate::app::Effect::Send { client_id, .. }) = fx.first().cloned() else { panic!("{fx:?}") };
+    let out = screen(&s);
+    assert!(out.contains("queued") && !out.contains("No messages yet"), "{out}");
+    run(&mut s, [Action::SendRefused { client_id, reason: "Recipient not found".into() }]);
+    let out = screen(&s);
+    assert!(out.contains("not sent") && !out.contains("No messages yet"), "{out}");
+}
+
+#[test]
+fn new_conversation_dialog_says_who_before_writing() {
+    let mut s = main_screen(80, 24, panes());
+    keys(&mut s, &["c"]);
+    type_text(&mut s, "alex");
+    assert!(screen(&s).contains("that is you"), "{}", screen(&s));
+    keys(&mut s, &["backspace"; 4]);
+    type_text(&mut s, "zed");
+    assert!(screen(&s).contains("not in your conversations"), "{}", screen(&s));
+    keys(&mut s, &["backspace"; 3]);
+    type_text(&mut s, "s");
+    assert!(screen(&s).contains("known: sam"), "{}", screen(&s));
 }

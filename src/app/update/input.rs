@@ -26,9 +26,8 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     }
     match state.overlay.clone() {
         Overlay::None => {}
-        Overlay::Help => {
-            state.overlay = Overlay::None;
-            state.dirty = true;
+        Overlay::Help { top } => {
+            help_key(state, key, top);
             return;
         }
         Overlay::Confirm(what) => {
@@ -62,6 +61,36 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     }
     if let Some(action) = state.keymap.lookup(key, Context::Normal).cloned() {
         super::command(state, action, fx);
+    }
+}
+
+/// Keys while the help is up: the browsing keys scroll it; help, back and quit close
+/// it; any other key does nothing (so a stray key cannot hide what is being read).
+fn help_key(state: &mut State, key: Key, top: usize) {
+    let max = crate::ui::help::max_top(&state.keymap, state.size);
+    let page = crate::ui::help::page(&state.keymap, state.size);
+    let top = top.min(max);
+    let new_top = match state.keymap.lookup(key, Context::Normal) {
+        Some(Action::Help | Action::Cancel | Action::Quit) => {
+            state.overlay = Overlay::None;
+            state.dirty = true;
+            return;
+        }
+        Some(Action::Up) => top.saturating_sub(1),
+        Some(Action::Down) => (top + 1).min(max),
+        Some(Action::PageUp) => top.saturating_sub(page),
+        Some(Action::PageDown) => (top + page).min(max),
+        Some(Action::Top) => 0,
+        Some(Action::Bottom) => max,
+        _ => match key.code {
+            KeyCode::Home => 0,
+            KeyCode::End => max,
+            _ => top,
+        },
+    };
+    if new_top != top {
+        state.overlay = Overlay::Help { top: new_top };
+        state.dirty = true;
     }
 }
 
@@ -172,29 +201,63 @@ fn command_key(state: &mut State, key: Key, mut line: String, fx: &mut Vec<Effec
     }
 }
 
+/// A `:` command: its name, its short form, and what it takes (for the hints).
+pub(crate) struct CommandSpec {
+    /// The full name (`open`).
+    pub name: &'static str,
+    /// The short form (`o`), if any.
+    pub short: Option<&'static str>,
+    /// What must follow the name, in words (`a user name`), if anything.
+    pub needs: Option<&'static str>,
+}
+
+/// Every `:` command. The unknown-command hint is made from this table, so it names
+/// every command there is.
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "open", short: Some("o"), needs: Some("a user name") },
+    CommandSpec { name: "new", short: Some("n"), needs: Some("a user name") },
+    CommandSpec { name: "search", short: Some("s"), needs: Some("some text") },
+    CommandSpec { name: "help", short: None, needs: None },
+    CommandSpec { name: "logout", short: None, needs: None },
+    CommandSpec { name: "quit", short: Some("q"), needs: None },
+];
+
+/// The commands as a hint: `:open, :new, …` (names only, to fit one line at 80 columns).
+fn commands_hint() -> String {
+    COMMANDS.iter().map(|c| format!(":{}", c.name)).collect::<Vec<_>>().join(", ")
+}
+
 /// Run a `:` command.
 pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
     let line = line.trim();
     let (cmd, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let arg = arg.trim();
-    match cmd {
-        "" => {}
-        "q" | "quit" => super::command(state, Action::Quit, fx),
-        "open" | "o" if !arg.is_empty() => super::open_conversation(state, arg, fx),
-        "new" | "n" if !arg.is_empty() => {
-            super::open_conversation(state, arg, fx);
-            state.focus = Pane::Compose;
+    if cmd.is_empty() {
+        return;
+    }
+    let Some(spec) = COMMANDS.iter().find(|c| c.name == cmd || c.short == Some(cmd)) else {
+        let other = crate::sanitize::sanitize_line(cmd);
+        state.notify(NoticeKind::Error, format!("unknown command :{other} (try {})", commands_hint()));
+        return;
+    };
+    if let (Some(what), true) = (spec.needs, arg.is_empty()) {
+        state.notify(NoticeKind::Error, format!(":{} needs {what}", spec.name));
+        return;
+    }
+    match spec.name {
+        "quit" => super::command(state, Action::Quit, fx),
+        "open" => super::open_conversation(state, arg, fx),
+        "new" => {
+            super::start_new_conversation(state, arg, "", fx);
         }
-        "open" | "o" | "new" | "n" => state.notify(NoticeKind::Error, format!(":{cmd} needs a user name")),
         "logout" => {
             super::save_current_draft(state, fx);
             fx.push(Effect::Logout);
         }
-        "search" | "s" if !arg.is_empty() => super::search::start(state, arg, None, fx),
-        "search" | "s" => state.notify(NoticeKind::Error, ":search needs some text"),
-        "help" => state.overlay = Overlay::Help,
-        other => state
-            .notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),
+        "search" => super::search::start(state, arg, None, fx),
+        "help" => state.overlay = Overlay::Help { top: 0 },
+        // Every name in the table has its arm above.
+        _ => {}
     }
 }
 
@@ -257,14 +320,10 @@ fn new_conv_key(
             if user.is_empty() {
                 return;
             }
-            state.overlay = Overlay::None;
-            super::open_conversation(state, &user, fx);
-            let subject = crate::sanitize::sanitize_line(subject.trim());
-            if let Some(c) = state.conv.as_mut() {
-                c.subject = (!subject.is_empty()).then_some(subject);
+            if super::start_new_conversation(state, &user, &subject, fx) {
+                state.overlay = Overlay::None;
+                return;
             }
-            state.focus = Pane::Compose;
-            return;
         }
         KeyCode::Tab if field == NewField::Recipient => match complete(state, &recipient) {
             Some(done) => recipient = done,

@@ -75,12 +75,12 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Quit => quit(state, fx),
         Action::Help => {
             state.overlay = match state.overlay {
-                crate::app::state::Overlay::Help => crate::app::state::Overlay::None,
-                _ => crate::app::state::Overlay::Help,
+                crate::app::state::Overlay::Help { .. } => crate::app::state::Overlay::None,
+                _ => crate::app::state::Overlay::Help { top: 0 },
             }
         }
-        Action::NextPane => cycle_pane(state, true),
-        Action::PrevPane => cycle_pane(state, false),
+        Action::NextPane => cycle_pane(state, true, fx),
+        Action::PrevPane => cycle_pane(state, false, fx),
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             conv::navigate(state, &action, fx)
         }
@@ -191,14 +191,21 @@ fn focus_compose(state: &mut State) {
     }
 }
 
-fn cycle_pane(state: &mut State, forward: bool) {
+/// Tab and Shift-Tab move between the panes one browses (inbox, conversation, pet),
+/// never into the compose box: keys typed after a Tab must not become a message.
+/// Writing takes a deliberate `i` or Enter.
+fn cycle_pane(state: &mut State, forward: bool, fx: &mut Vec<Effect>) {
     let mut order = vec![Pane::Inbox];
     if state.conv.is_some() {
         order.push(Pane::Conversation);
-        order.push(Pane::Compose);
     }
     if crate::ui::layout::pet_visible(state) {
         order.push(Pane::Pet);
+    }
+    if state.focus == Pane::Compose {
+        // Leaving the box by Tab keeps the draft as Esc does.
+        save_current_draft(state, fx);
+        state.focus = Pane::Conversation;
     }
     let at = order.iter().position(|p| *p == state.focus).unwrap_or(0);
     let n = order.len();
@@ -216,11 +223,14 @@ fn cancel(state: &mut State, fx: &mut Vec<Effect>) {
             state.inbox.filter.clear();
             state.inbox.selected = 0;
         }
-        // With one pane at a time, Esc goes back to the inbox.
-        Pane::Conversation
-            if !matches!(crate::ui::layout::mode_for(state, state.size), crate::ui::layout::Mode::Panes) =>
-        {
+        // With one pane at a time, Esc goes back to the inbox, and from the inbox
+        // (shown over the open conversation) back to the conversation.
+        Pane::Conversation if one_pane_at_a_time(state) => {
             state.focus = Pane::Inbox;
+            state.notice = None;
+        }
+        Pane::Inbox if state.conv.is_some() && one_pane_at_a_time(state) => {
+            state.focus = Pane::Conversation;
             state.notice = None;
         }
         _ => {
@@ -229,6 +239,68 @@ fn cancel(state: &mut State, fx: &mut Vec<Effect>) {
             }
         }
     }
+}
+
+/// What the new-conversation check says about `user` before anything is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// Someone in the inbox or the cache.
+    Known,
+    /// The logged-in user: the server refuses messages to yourself.
+    Me,
+    /// Nobody we have seen: the server decides on the first send.
+    Unknown,
+}
+
+/// Check a recipient against yourself and the people known from the inbox and cache.
+/// The API has no cheap "does this user exist" lookup (an unknown user's conversation
+/// is simply empty), so an unknown name is allowed, with a word that it is unknown.
+pub fn check_recipient(state: &State, user: &str) -> Recipient {
+    let user = user.trim();
+    if state.me.as_deref().is_some_and(|me| me.eq_ignore_ascii_case(user)) {
+        Recipient::Me
+    } else if state.known_users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
+        Recipient::Known
+    } else {
+        Recipient::Unknown
+    }
+}
+
+/// Start writing to `user` (with an optional subject for the first message); false when
+/// refused before anything is written (yourself).
+pub(crate) fn start_new_conversation(
+    state: &mut State,
+    user: &str,
+    subject: &str,
+    fx: &mut Vec<Effect>,
+) -> bool {
+    let user = sanitize_line(user).trim().to_owned();
+    let check = check_recipient(state, &user);
+    if check == Recipient::Me {
+        state.notify(
+            crate::app::state::NoticeKind::Error,
+            format!("{user} is you: messages go to someone else; pick another name"),
+        );
+        return false;
+    }
+    open_conversation(state, &user, fx);
+    let subject = sanitize_line(subject.trim());
+    if let Some(c) = state.conv.as_mut() {
+        c.subject = (!subject.is_empty()).then_some(subject);
+    }
+    state.focus = Pane::Compose;
+    if check == Recipient::Unknown {
+        state.notify(
+            crate::app::state::NoticeKind::Info,
+            format!("{user} is not in your conversations; the server decides when you send whether they can get it"),
+        );
+    }
+    true
+}
+
+/// The compact and single-pane layouts show the inbox or the conversation, not both.
+fn one_pane_at_a_time(state: &State) -> bool {
+    !matches!(crate::ui::layout::mode_for(state, state.size), crate::ui::layout::Mode::Panes)
 }
 
 /// Open the conversation with `user` (already sanitized) and fetch it.

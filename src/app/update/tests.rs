@@ -411,7 +411,7 @@ fn login_form_collects_fields_and_hides_secrets() {
 #[test]
 fn filter_then_enter_opens_first_match() {
     let mut s = main_screen(120, 40, Look::default());
-    keys(&mut s, &["tab", "tab"]);
+    keys(&mut s, &["tab"]);
     assert_eq!(s.focus, Pane::Pet);
     keys(&mut s, &["/"]);
     type_text(&mut s, "me");
@@ -427,7 +427,7 @@ fn filter_then_enter_opens_first_match() {
 #[test]
 fn unread_toggle_filters_and_refetches() {
     let mut s = main_screen(120, 40, Look::default());
-    let fx = keys(&mut s, &["tab", "tab", "tab", "u"]);
+    let fx = keys(&mut s, &["tab", "tab", "u"]);
     assert_eq!(s.focus, Pane::Inbox);
     assert!(fx.contains(&Effect::FetchInbox { page: 1, unread_only: true }));
     let names: Vec<&str> = s.inbox.visible().map(|e| e.with_user.as_str()).collect();
@@ -777,4 +777,132 @@ fn a_retrying_message_shows_the_failure_and_the_next_try() {
         limited.label(false)
     );
     assert_eq!(limited.mark(true), "..");
+}
+
+#[test]
+fn help_stays_up_for_stray_keys_and_closes_on_help_back_or_quit() {
+    for close in ["?", "esc", "q"] {
+        let mut s = main_screen(50, 14, Look::default());
+        keys(&mut s, &["?"]);
+        keys(&mut s, &["x", "enter", "i", "d"]);
+        assert_eq!(s.overlay, Overlay::Help { top: 0 }, "a stray key closed the help");
+        keys(&mut s, &["j", "j", "pgdn"]);
+        assert!(matches!(s.overlay, Overlay::Help { top } if top > 2), "{:?}", s.overlay);
+        keys(&mut s, &["k"]);
+        let fx = keys(&mut s, &[close]);
+        assert_eq!(s.overlay, Overlay::None, "{close} closes the help");
+        assert!(!s.quit && fx.is_empty(), "{close} only closes the help: {fx:?}");
+    }
+}
+
+#[test]
+fn tab_never_moves_into_compose_so_typed_text_is_never_sent() {
+    let panes = Look { layout: crate::app::state::LayoutPref::Panes, ..Look::default() };
+    for (w, h, look) in [(120, 40, panes), (80, 24, Look::default()), (40, 12, Look::default())] {
+        let mut s = main_screen(w, h, look);
+        keys(&mut s, &["i", "esc", "esc", "tab"]);
+        assert_ne!(s.focus, Pane::Compose, "{w}x{h}");
+        let mut fx = type_text(&mut s, "/dr");
+        fx.extend(keys(&mut s, &["esc", "enter"]));
+        assert!(!fx.iter().any(|f| matches!(f, Effect::Send { .. })), "{w}x{h}: sent {fx:?}");
+        // Round and round, both ways: never the compose box.
+        for key in ["tab", "shift-tab"] {
+            for _ in 0..6 {
+                keys(&mut s, &[key]);
+                assert_ne!(s.focus, Pane::Compose, "{w}x{h} {key}");
+            }
+        }
+    }
+}
+
+#[test]
+fn tab_out_of_compose_keeps_the_draft_and_i_goes_back_in() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "half");
+    let fx = keys(&mut s, &["tab"]);
+    assert_ne!(s.focus, Pane::Compose);
+    assert!(fx.contains(&Effect::SaveDraft { user: "dr_morgan".into(), text: "half".into() }), "{fx:?}");
+    keys(&mut s, &["shift-tab", "i"]);
+    assert_eq!(s.focus, Pane::Compose);
+    assert_eq!(s.current_draft().map(|d| d.text.as_str()), Some("half"));
+}
+
+#[test]
+fn esc_closes_the_compact_inbox_over_the_conversation() {
+    for (w, h) in [(80, 24), (40, 12)] {
+        let mut s = main_screen(w, h, Look::default());
+        assert_eq!(s.focus, Pane::Conversation);
+        keys(&mut s, &["esc"]);
+        assert_eq!(s.focus, Pane::Inbox, "{w}x{h}: Esc opens the inbox");
+        keys(&mut s, &["esc"]);
+        assert_eq!(s.focus, Pane::Conversation, "{w}x{h}: Esc closes the inbox again");
+        // A filter being typed is cleared first, then the inbox closes.
+        keys(&mut s, &["esc", "/"]);
+        type_text(&mut s, "sa");
+        keys(&mut s, &["esc"]);
+        assert_eq!(s.focus, Pane::Inbox);
+        keys(&mut s, &["esc"]);
+        assert_eq!(s.focus, Pane::Conversation, "{w}x{h}");
+    }
+}
+
+#[test]
+fn the_unknown_command_hint_names_every_command() {
+    let mut s = main_screen(80, 24, Look::default());
+    keys(&mut s, &[":"]);
+    type_text(&mut s, "serch week");
+    keys(&mut s, &["enter"]);
+    let notice = s.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+    for name in [":open", ":new", ":search", ":help", ":logout", ":quit"] {
+        assert!(notice.contains(name), "{name} missing: {notice}");
+    }
+    assert!(notice.chars().count() <= 76, "fits a notice line at 80 columns: {notice}");
+    for (line, says) in [("o", ":open needs a user name"), ("search ", ":search needs some text")] {
+        keys(&mut s, &[":"]);
+        type_text(&mut s, line);
+        keys(&mut s, &["enter"]);
+        assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some(says));
+    }
+}
+
+#[test]
+fn new_conversation_with_yourself_is_refused_before_anything_is_written() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["c"]);
+    type_text(&mut s, "Alex");
+    let fx = keys(&mut s, &["enter"]);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(s.overlay, Overlay::NewConversation { .. }), "the dialog stays for another name");
+    assert_eq!(s.conv.as_ref().map(|c| c.with_user.as_str()), Some("dr_morgan"));
+    let notice = s.notice.clone().unwrap();
+    assert_eq!(notice.kind, NoticeKind::Error);
+    assert!(notice.text.contains("is you"), "{notice:?}");
+    // `:new` checks the same way.
+    keys(&mut s, &["esc", "esc", ":"]);
+    type_text(&mut s, "new alex");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.conv.as_ref().map(|c| c.with_user.as_str()), Some("dr_morgan"));
+    assert!(s.notice.as_ref().is_some_and(|n| n.text.contains("is you")));
+}
+
+#[test]
+fn new_conversation_says_when_the_name_is_unknown_and_not_when_known() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["c"]);
+    type_text(&mut s, "nobody_here");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.conv.as_ref().map(|c| c.with_user.as_str()), Some("nobody_here"));
+    assert_eq!(s.focus, Pane::Compose);
+    let notice = s.notice.clone().unwrap();
+    assert_eq!(notice.kind, NoticeKind::Info);
+    assert!(
+        notice.text.contains("not in your conversations") && notice.text.contains("server"),
+        "{notice:?}"
+    );
+    keys(&mut s, &["esc", "c"]);
+    type_text(&mut s, "sam");
+    keys(&mut s, &["enter"]);
+    assert_eq!(s.conv.as_ref().map(|c| c.with_user.as_str()), Some("sam"));
+    assert_eq!(s.notice, None, "a known name needs no word");
 }
