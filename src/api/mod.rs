@@ -10,4 +10,8 @@ pub mod time;
 pub mod types;
 
 pub use client::{Client, ClientOptions, Fetched, SessionSaver};
+
+/// Conversations per inbox page (the server's maximum). The app and the live link ask
+/// for the same page, so either one's answer serves both.
+pub const INBOX_PAGE_LIMIT: u32 = 50;
 pub use error::ApiError;

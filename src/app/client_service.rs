@@ -15,8 +15,6 @@ use crate::store::session::Session;
 
 /// Messages asked for per conversation fetch (the server's maximum).
 const CONVERSATION_LIMIT: u32 = 200;
-/// Conversations per inbox page (the server's maximum).
-const INBOX_LIMIT: u32 = 50;
 
 /// A [`Client`] plus the ETags of its last fetches.
 #[derive(Clone)]
@@ -74,7 +72,8 @@ impl Service for ClientService {
     async fn inbox(&self, page: u32, unread_only: bool) -> Result<Option<InboxResponse>, ApiError> {
         let key = format!("inbox:{page}:{unread_only}");
         let tag = self.etag(&key);
-        let fetched = self.client.inbox(page, INBOX_LIMIT, unread_only, tag.as_deref()).await?;
+        let fetched =
+            self.client.inbox(page, crate::api::INBOX_PAGE_LIMIT, unread_only, tag.as_deref()).await?;
         Ok(self.fresh(key, fetched))
     }
 

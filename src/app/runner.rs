@@ -48,6 +48,9 @@ pub struct Runner<C: Connect> {
     keep: Arc<std::sync::atomic::AtomicBool>,
     /// Commands to the running live link, if any.
     link: Mutex<Option<mpsc::Sender<LiveCommand>>>,
+    /// A link just started: its first catch-up fetches inbox page 1, so the app's own
+    /// start-up fetch of it would be a second request on a limited route.
+    link_brings_inbox: std::sync::atomic::AtomicBool,
     link_config: LinkConfig,
     /// The conversation last reported to the link as on screen.
     open: Mutex<Option<String>>,
@@ -72,6 +75,7 @@ impl<C: Connect> Runner<C> {
             inflight: Mutex::new(HashMap::new()),
             poller: Mutex::new(None),
             link: Mutex::new(None),
+            link_brings_inbox: std::sync::atomic::AtomicBool::new(false),
             link_config: LinkConfig::default(),
             open: Mutex::new(None),
             store: Arc::default(),
@@ -197,6 +201,7 @@ impl<C: Connect> Runner<C> {
         });
         *lock(&self.open) = None;
         *lock(&self.link) = Some(ctx);
+        self.link_brings_inbox.store(true, std::sync::atomic::Ordering::SeqCst);
         // Aborting the forwarder drops the event channel, which ends the link too.
         let abort = forward.abort_handle();
         if let Some(old) = lock(&self.poller).replace(abort) {
@@ -384,6 +389,11 @@ impl<C: Connect> Runner<C> {
         let live = move |a: Action| if linked { vec![a] } else { vec![Action::ConnectionChanged(live), a] };
         match effect {
             Effect::FetchInbox { page, unread_only } => {
+                // Only the first fetch after the link started can be the one it brings.
+                let link_brings = self.link_brings_inbox.swap(false, std::sync::atomic::Ordering::SeqCst);
+                if linked && link_brings && page == 1 && !unread_only {
+                    return;
+                }
                 self.spawn_keyed(format!("inbox:{page}"), async move {
                     match svc.inbox(page, unread_only).await {
                         Ok(Some(r)) => {

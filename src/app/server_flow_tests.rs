@@ -14,11 +14,11 @@ use crate::app::action::Action;
 use crate::app::client_service::{ClientConnect, ClientService};
 use crate::app::effect::Effect;
 use crate::app::runner::Runner;
-use crate::server::{start, FailRoute, Profile, ServerOptions};
+use crate::server::{start, FailRoute, Profile, RouteLimit, ServerOptions};
 use crate::store::Store;
 
 /// The next action that `pick` accepts; others (status, sync) are skipped.
-async fn next<T>(rx: &mut UnboundedReceiver<Action>, pick: impl Fn(Action) -> Option<T>) -> T {
+async fn next<T>(rx: &mut UnboundedReceiver<Action>, mut pick: impl FnMut(Action) -> Option<T>) -> T {
     loop {
         let action = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await;
         if let Some(found) = pick(action.expect("no result within 30 s").expect("runner alive")) {
@@ -101,5 +101,47 @@ async fn a_conversation_answering_500_comes_back_as_a_failure_with_its_reason() 
     // `r` once the server is well again: the conversation loads.
     server.fail_routes(&[]);
     assert!(!fetch(&runner, &mut rx).await.is_empty());
+    server.shutdown().await;
+}
+
+/// Start-up asks for the inbox once: the live link's first catch-up brings it, so the
+/// app's own fetch is not sent too. One inbox request an hour is all this server
+/// allows; a second one would be refused (429) and reported.
+#[tokio::test]
+async fn start_up_fetches_the_inbox_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ServerOptions {
+        profile: Profile::Production,
+        route_limit: Some("1/h".parse::<RouteLimit>().unwrap()),
+        ..ServerOptions::local_demo(dir.path().join("db"))
+    };
+    let server = start(opts).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
+    let runner = Runner::new(connect, Some(ClientService::new(logged_in(&server.url()).await)), tx);
+    // As the app's loop does at login: the link first, then the login's effects.
+    let mut state = crate::app::fixture::fresh(100, 30, crate::app::state::Look::default());
+    runner.start_polling();
+    let login = Action::LoginSucceeded { username: "alex".into(), server: server.url() };
+    for fx in crate::app::update(&mut state, login) {
+        runner.run(fx);
+    }
+    let mut seen = Vec::new();
+    let inbox = next(&mut rx, |a| match a {
+        Action::InboxLoaded(r) => Some(r),
+        other => {
+            seen.push(format!("{other:?}"));
+            None
+        }
+    })
+    .await;
+    assert!(!inbox.conversations.is_empty());
+    // Whatever else start-up does in the next seconds, it is not a refused inbox.
+    let quiet = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Some(a)) = tokio::time::timeout_at(quiet, rx.recv()).await {
+        seen.push(format!("{a:?}"));
+    }
+    let refused = seen.iter().filter(|a| a.contains("RateLimited") || a.contains("rate-limited")).count();
+    assert_eq!(refused, 0, "a second inbox request at start-up: {seen:#?}");
     server.shutdown().await;
 }

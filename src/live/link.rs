@@ -460,7 +460,8 @@ impl Link {
 
     /// Fetch the inbox; returns whether the open conversation's summary changed.
     async fn fetch_inbox(&mut self) -> Result<bool, ApiError> {
-        let fetched = self.client.inbox(1, 20, false, self.inbox_etag.as_deref()).await?;
+        let fetched =
+            self.client.inbox(1, crate::api::INBOX_PAGE_LIMIT, false, self.inbox_etag.as_deref()).await?;
         let Fetched::Fresh { value, etag } = fetched else {
             return Ok(false);
         };

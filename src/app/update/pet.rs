@@ -32,7 +32,9 @@ fn within_budget(state: &mut State, at: chrono::DateTime<chrono::Utc>) -> bool {
     last_hour < REFRESHES_PER_HOUR && state.pet_refreshes.len() < REFRESHES_PER_DAY
 }
 
-/// `f`: open the shop, fetching its items the first time.
+/// `f`: open the shop, fetching its items the first time and the pet every time: the
+/// title shows the coins, which the pet pane's timed refresh may not have kept current
+/// (it pauses while the pane is hidden, and coins are earned elsewhere too).
 pub(crate) fn open_shop(state: &mut State, fx: &mut Vec<Effect>) {
     if state.pet == PetState::None {
         let hint = state.keymap.first_key(&Action::NewPet).unwrap_or_else(|| ":".into());
@@ -43,6 +45,7 @@ pub(crate) fn open_shop(state: &mut State, fx: &mut Vec<Effect>) {
     if state.shop.is_none() {
         fx.push(Effect::FetchShop);
     }
+    fx.push(Effect::FetchPet);
 }
 
 /// `n`: open the create-a-pet form, unless there is a pet already.
@@ -189,12 +192,33 @@ mod tests {
         items
     }
 
+    /// The title's coins are the server's: opening the shop fetches the pet, and its
+    /// answer redraws the title (the pane was hidden, so no timed refresh had run).
+    #[test]
+    fn shop_title_shows_the_servers_coins() {
+        let mut s = fixture::main_screen(80, 24, Look::default());
+        let mut poor = fixture::pet();
+        poor.coins = 0;
+        run(&mut s, [Action::PetLoaded(Some(poor))]);
+        keys(&mut s, &["esc"]);
+        let fx = keys(&mut s, &["f"]);
+        assert!(fx.contains(&Effect::FetchPet), "{fx:?}");
+        let mut rich = fixture::pet();
+        rich.coins = 30;
+        run(&mut s, [Action::PetLoaded(Some(rich))]);
+        assert!(s.dirty);
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| crate::ui::view(&s, f)).unwrap();
+        let screen = term.backend().to_string();
+        assert!(screen.contains("Pet shop") && screen.contains("30 coins"), "{screen}");
+    }
+
     #[test]
     fn shop_opens_selects_and_buys_then_refreshes() {
         let mut s = fixture::main_screen(120, 30, Look::default());
         keys(&mut s, &["esc"]);
         let fx = keys(&mut s, &["f"]);
-        assert_eq!(fx, vec![Effect::FetchShop]);
+        assert_eq!(fx, vec![Effect::FetchShop, Effect::FetchPet]);
         assert_eq!(s.pet_dialog, Some(PetDialog::Shop { selected: 0 }));
         // Enter before the items arrived buys nothing and keeps the shop up.
         assert!(keys(&mut s, &["enter"]).is_empty());
@@ -210,8 +234,8 @@ mod tests {
         assert_eq!(fx, vec![Effect::FetchPet]);
         let notice = s.notice.clone().unwrap();
         assert_eq!((notice.kind, notice.text.as_str()), (NoticeKind::Info, "Bought 🧁 Cupcake"));
-        // The shop is kept: opening it again fetches nothing.
-        assert!(keys(&mut s, &["f"]).is_empty());
+        // The shop is kept: opening it again fetches only the pet (for its coins).
+        assert_eq!(keys(&mut s, &["f"]), vec![Effect::FetchPet]);
         keys(&mut s, &["esc"]);
         assert_eq!(s.pet_dialog, None);
     }

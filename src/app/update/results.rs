@@ -292,6 +292,11 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::ConnectionChanged(c) => {
             state.dirty = state.connection != c;
+            // The link brings the start-up inbox; offline, it will not come for now.
+            if matches!(c, Connection::Offline { .. }) && state.inbox.loading {
+                state.inbox.loading = false;
+                state.dirty = true;
+            }
             state.connection = c;
         }
         Action::Unreachable => {
