@@ -598,6 +598,28 @@ mod cli {
         assert_eq!(written(&direct, "alex", "dr_morgan", seed_end).await, ["killed two"]);
     }
 
+    /// Issue 13, item 4: a message whose attempt is in doubt (the process died
+    /// mid-send) can be discarded: nobody is sending it now.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_message_in_doubt_can_be_discarded() {
+        let w = World::start(true).await;
+        let cli = Cli { w: &w };
+        let out = cli.run(&["login", "--server", &w.proxy.url(), "--username", "alex"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        w.proxy.stall(true);
+        cli.send_and_kill("sam", "never mind").await;
+        w.proxy.drop_connections();
+        w.proxy.stall(false);
+        assert_eq!(unsent(&w), [("never mind".to_string(), "sending".to_string())]);
+        let out = cli.run(&["outbox", "--json"]).await;
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = listed[0]["client_id"].as_str().unwrap().to_string();
+        let out = cli.run(&["outbox", "--discard", &id[..8]]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("it may have reached them already"), "{}", text(&out.stdout));
+        assert!(unsent(&w).is_empty());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_message_refused_in_a_later_flush_is_listed_until_discarded() {
         let w = World::start(false).await;
