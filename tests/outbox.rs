@@ -834,6 +834,52 @@ mod app_runner {
     }
 }
 
+/// The interactive client's sender against a server failing every send: the message's
+/// mark says why and when the next try is (issue 13, item 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_shows_a_failing_send_with_its_reason_and_next_try() {
+    use healing_tui::app::action::Action;
+    use healing_tui::app::client_service::{ClientConnect, ClientService};
+    use healing_tui::app::effect::Effect;
+    use healing_tui::app::runner::Runner;
+    use healing_tui::app::state::SendMark;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ServerOptions::local_demo(dir.path().join("server.db"));
+    opts.fail_routes = vec![server::FailRoute::Send];
+    let running = server::start(opts).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connect = ClientConnect { opts: options(), config_dir: dir.path().join("config") };
+    let runner = Runner::new(connect, Some(ClientService::new(login(&running.url(), "alex").await)), tx);
+    let store = Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store;
+    runner.set_store(Some(Arc::new(Mutex::new(store))));
+    let id = uuid::Uuid::new_v4().to_string();
+    runner.run(Effect::Send {
+        client_id: id.clone(),
+        recipient: "sam".into(),
+        content: "hello".into(),
+        subject: None,
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let mark = loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Action::SendProgress { client_id, mark: m @ SendMark::Retrying { .. } }))
+                if client_id == id =>
+            {
+                break m
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no retry mark within 15 s ({other:?})"),
+        }
+    };
+    let SendMark::Retrying { reason, at, limited } = &mark else { unreachable!() };
+    assert!(reason.starts_with("server error 500 (id "), "{reason}");
+    assert!(!limited);
+    assert!(*at > chrono::Utc::now() + chrono::Duration::seconds(50), "{at}");
+    assert!(mark.label(false).starts_with("✗ server error 500 (id "), "{}", mark.label(false));
+    running.shutdown().await;
+}
+
 /// A server that keeps failing sends (the failure switch, as production feb5 does):
 /// issue 13, items 3 and 4.
 mod failing {
