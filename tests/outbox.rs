@@ -700,6 +700,9 @@ mod shared {
         }
     }
 
+    /// Rounds of the race: the unguarded code sent duplicates in the first one.
+    const ROUNDS: usize = 6;
+
     fn finish(child: Child) -> Output {
         child.wait_with_output().unwrap()
     }
@@ -720,7 +723,7 @@ mod shared {
         let store_file = healing_tui::store::store_path(&base.join("data"), &served.url, "alex");
         let mut expected: [(&str, Vec<String>); 2] = [("sam", Vec::new()), ("dr_morgan", Vec::new())];
 
-        for round in 0..4 {
+        for round in 0..ROUNDS {
             served.signal("-STOP");
             {
                 let mut store = Store::open(&store_file, "alex").unwrap().store;
@@ -763,7 +766,7 @@ mod shared {
             let queued: Vec<&String> = got.iter().filter(|t| t.contains(" queued ")).collect();
             assert_eq!(queued, list.iter().collect::<Vec<_>>(), "alex → {with}: once each, in order");
         }
-        for round in 0..4 {
+        for round in 0..ROUNDS {
             for i in 0..4 {
                 let text = format!("round {round} one-liner {i}");
                 let copies = sent.iter().filter(|t| **t == text).count();
