@@ -598,6 +598,28 @@ mod cli {
         assert_eq!(written(&direct, "alex", "dr_morgan", seed_end).await, ["killed two"]);
     }
 
+    /// Issue 13, item 4: a message whose attempt is in doubt (the process died
+    /// mid-send) can be discarded: nobody is sending it now.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_message_in_doubt_can_be_discarded() {
+        let w = World::start(true).await;
+        let cli = Cli { w: &w };
+        let out = cli.run(&["login", "--server", &w.proxy.url(), "--username", "alex"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        w.proxy.stall(true);
+        cli.send_and_kill("sam", "never mind").await;
+        w.proxy.drop_connections();
+        w.proxy.stall(false);
+        assert_eq!(unsent(&w), [("never mind".to_string(), "sending".to_string())]);
+        let out = cli.run(&["outbox", "--json"]).await;
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = listed[0]["client_id"].as_str().unwrap().to_string();
+        let out = cli.run(&["outbox", "--discard", &id[..8]]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("it may have reached them already"), "{}", text(&out.stdout));
+        assert!(unsent(&w).is_empty());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_message_refused_in_a_later_flush_is_listed_until_discarded() {
         let w = World::start(false).await;
@@ -678,6 +700,9 @@ mod shared {
         }
     }
 
+    /// Rounds of the race: the unguarded code sent duplicates in the first one.
+    const ROUNDS: usize = 6;
+
     fn finish(child: Child) -> Output {
         child.wait_with_output().unwrap()
     }
@@ -698,7 +723,7 @@ mod shared {
         let store_file = healing_tui::store::store_path(&base.join("data"), &served.url, "alex");
         let mut expected: [(&str, Vec<String>); 2] = [("sam", Vec::new()), ("dr_morgan", Vec::new())];
 
-        for round in 0..4 {
+        for round in 0..ROUNDS {
             served.signal("-STOP");
             {
                 let mut store = Store::open(&store_file, "alex").unwrap().store;
@@ -741,7 +766,7 @@ mod shared {
             let queued: Vec<&String> = got.iter().filter(|t| t.contains(" queued ")).collect();
             assert_eq!(queued, list.iter().collect::<Vec<_>>(), "alex → {with}: once each, in order");
         }
-        for round in 0..4 {
+        for round in 0..ROUNDS {
             for i in 0..4 {
                 let text = format!("round {round} one-liner {i}");
                 let copies = sent.iter().filter(|t| **t == text).count();
@@ -810,6 +835,52 @@ mod app_runner {
         let got = written(&client, "alex", "sam", 0).await;
         assert_eq!(got.last().map(String::as_str), Some("queued behind the refused one"));
     }
+}
+
+/// The interactive client's sender against a server failing every send: the message's
+/// mark says why and when the next try is (issue 13, item 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_shows_a_failing_send_with_its_reason_and_next_try() {
+    use healing_tui::app::action::Action;
+    use healing_tui::app::client_service::{ClientConnect, ClientService};
+    use healing_tui::app::effect::Effect;
+    use healing_tui::app::runner::Runner;
+    use healing_tui::app::state::SendMark;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ServerOptions::local_demo(dir.path().join("server.db"));
+    opts.fail_routes = vec![server::FailRoute::Send];
+    let running = server::start(opts).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connect = ClientConnect { opts: options(), config_dir: dir.path().join("config") };
+    let runner = Runner::new(connect, Some(ClientService::new(login(&running.url(), "alex").await)), tx);
+    let store = Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store;
+    runner.set_store(Some(Arc::new(Mutex::new(store))));
+    let id = uuid::Uuid::new_v4().to_string();
+    runner.run(Effect::Send {
+        client_id: id.clone(),
+        recipient: "sam".into(),
+        content: "hello".into(),
+        subject: None,
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let mark = loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Action::SendProgress { client_id, mark: m @ SendMark::Retrying { .. } }))
+                if client_id == id =>
+            {
+                break m
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no retry mark within 15 s ({other:?})"),
+        }
+    };
+    let SendMark::Retrying { reason, at, limited } = &mark else { unreachable!() };
+    assert!(reason.starts_with("server error 500 (id "), "{reason}");
+    assert!(!limited);
+    assert!(*at > chrono::Utc::now() + chrono::Duration::seconds(50), "{at}");
+    assert!(mark.label(false).starts_with("✗ server error 500 (id "), "{}", mark.label(false));
+    running.shutdown().await;
 }
 
 /// A server that keeps failing sends (the failure switch, as production feb5 does):

@@ -645,7 +645,7 @@ fn pending(e: OutboxEntry) -> Pending {
         subject: e.message.subject,
         mark: match e.state {
             OutboxState::Queued | OutboxState::Sending { .. } if e.retry_at.is_some() => SendMark::Retrying {
-                limited: e.last_error.as_deref() == Some(sender::RATE_LIMITED),
+                limited: e.last_error.as_deref().is_some_and(sender::is_wait),
                 reason: e.last_error.unwrap_or_default(),
                 at: e.retry_at.unwrap_or_default(),
             },

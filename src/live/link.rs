@@ -687,7 +687,7 @@ impl Link {
                 let wait = chrono::Duration::from_std(at.saturating_duration_since(now)).unwrap_or_default();
                 LinkState::RateLimited { until: chrono::Utc::now() + wait }
             } else {
-                LinkState::Polling { interval: p.plan.cadence_interval(now) }
+                LinkState::Polling { interval: p.plan.period(at, now) }
             };
             if !self.emit(LiveEvent::State(state)).await {
                 return Stop::Finish;

@@ -121,6 +121,17 @@ impl PollPlan {
         }
     }
 
+    /// The real gap between checks that a check planned for `at` makes: from the last
+    /// check to `at` (the budgets may stretch it well past the cadence: three routes
+    /// at production's limits give about one check a minute, not every 15 s). Before
+    /// the first check, or when the user asked for one now, the cadence's interval.
+    pub fn period(&self, at: Instant, now: Instant) -> Duration {
+        match self.last_check {
+            Some(last) if !self.check_now => at.saturating_duration_since(last),
+            _ => self.cadence_interval(now),
+        }
+    }
+
     /// The user pressed a key: back to the active cadence.
     pub fn user_input(&mut self, now: Instant) {
         self.last_input = now;
@@ -255,6 +266,29 @@ mod tests {
         assert_eq!(p.next_check(later).0, later + secs(60));
         p.user_input(later);
         assert_eq!(p.next_check(later).0, later + secs(15));
+    }
+
+    /// Issue 13, item 9: with production's budgets the checks are far apart than the
+    /// 15 s cadence, and the period said is the real one.
+    #[test]
+    fn the_period_is_the_real_gap_between_checks() {
+        let t0 = Instant::now();
+        let mut p = PollPlan::new(Cadence::default(), Limits::PRODUCTION, t0);
+        assert_eq!(p.period(t0, t0), secs(15), "before the first check: the cadence");
+        let mut now = t0;
+        let mut gaps = Vec::new();
+        for _ in 0..9 {
+            let (at, probe) = p.next_check(now);
+            if now > t0 {
+                assert_eq!(p.period(at, now), at - now, "said = planned gap");
+                gaps.push(((at - now).as_secs(), p.cadence_interval(now).as_secs()));
+            }
+            now = at;
+            p.sent(probe, now);
+        }
+        // Each route may go once per 189 s (190 a day over 10 h): the budgets, not the
+        // cadence, set some of the gaps.
+        assert!(gaps.iter().any(|(gap, cadence)| gap > cadence), "{gaps:?}");
     }
 
     #[test]

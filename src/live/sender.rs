@@ -76,6 +76,13 @@ pub const CLAIM_WAIT: Duration = Duration::from_secs(45);
 const CLAIM_POLL: Duration = Duration::from_millis(100);
 /// The reason a message waits out a 429, as its mark says it.
 pub const RATE_LIMITED: &str = "rate-limited by the server";
+/// The reason a message waits for its routes' budget, as its mark says it.
+pub const BUDGET_WAIT: &str = "keeping within the server's request limits";
+
+/// Whether a stored retry reason is a wait (429 or budget) rather than a failure.
+pub fn is_wait(reason: &str) -> bool {
+    reason == RATE_LIMITED || reason == BUDGET_WAIT
+}
 /// The longest wait between retries of a message the server keeps failing.
 pub const RETRY_CAP: Duration = Duration::from_secs(15 * 60);
 
@@ -469,7 +476,7 @@ impl Flusher<'_> {
         }
         let in_doubt = matches!(entry.state, OutboxState::Sending { .. });
         if let Some(at) = self.budget.wait(in_doubt) {
-            return self.later(&entry, "keeping within the server's request limits", at, false);
+            return self.later(&entry, BUDGET_WAIT, at, true);
         }
         if in_doubt {
             self.budget.record(Route::Sent);
