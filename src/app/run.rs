@@ -572,10 +572,12 @@ where
         };
         let mut effects = update(state, action);
         if let Some((server, username)) = account {
-            runner.start_polling();
             let (saved, note) = host.drafts.open(&server, &username);
-            // Before the effects below run: the cache shows before the first fetch.
+            // Before the effects below run: the cache shows before the first fetch. And
+            // before the link starts: its first catch-up brings the inbox, which must
+            // reach the cache too.
             runner.set_store(host.drafts.shared());
+            runner.start_polling();
             effects.extend(update(state, Action::DraftsLoaded(saved)));
             if let Some(note) = note {
                 effects.extend(update(state, Action::Info(note)));
