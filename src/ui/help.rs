@@ -54,6 +54,22 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
 }
 
+/// Clear `rect` for an overlay. A wide character that starts left of `rect` and reaches
+/// into it is blanked as well: left alone it would still cover the overlay's first column
+/// (its border) on the terminal, while the frame says the border is there.
+pub fn clear_under(rect: Rect, buf: &mut Buffer) {
+    Clear.render(rect, buf);
+    let rect = rect.intersection(buf.area);
+    for y in rect.top()..rect.bottom() {
+        for x in rect.x.saturating_sub(3).max(buf.area.x)..rect.x {
+            let reaches = x + text::width(buf[(x, y)].symbol()) as u16 > rect.x;
+            if reaches {
+                buf[(x, y)].set_symbol(" ");
+            }
+        }
+    }
+}
+
 /// The help laid out for one area: the box, its columns and their width.
 struct Laid {
     rect: Rect,
@@ -135,7 +151,7 @@ pub fn render(keymap: &Keymap, top: usize, area: Rect, buf: &mut Buffer, th: &Th
     let laid = lay_out(keymap, area, th);
     let max = laid.rows().saturating_sub(laid.visible());
     let top = top.min(max);
-    Clear.render(laid.rect, buf);
+    clear_under(laid.rect, buf);
     // Ctrl-C quits even over the help, so it is not a way to close it.
     let close = [Action::Help, Action::Cancel, Action::Quit]
         .iter()

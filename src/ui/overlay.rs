@@ -4,11 +4,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Widget};
 
 use crate::app::state::{Confirm, NewField, Search, State};
 use crate::app::update::Recipient;
-use crate::ui::help::centered;
+use crate::ui::help::{centered, clear_under};
 use crate::ui::text;
 use crate::ui::theme::Theme;
 
@@ -19,7 +18,7 @@ pub fn render_confirm(what: &Confirm, area: Rect, buf: &mut Buffer, th: &Theme) 
         Confirm::Discard(_) => "Discard this unsent message?",
     };
     let rect = centered(area, (text::width(question) as u16 + 6).max(24), 4);
-    Clear.render(rect, buf);
+    clear_under(rect, buf);
     let inner = th.pane(buf, rect, Line::from(th.title_span("Confirm".to_owned())), true);
     if inner.height >= 1 {
         buf.set_stringn(inner.x + 1, inner.y, question, inner.width as usize, Style::new());
@@ -40,7 +39,7 @@ pub fn render_new(
     th: &Theme,
 ) {
     let rect = centered(area, 50, 8);
-    Clear.render(rect, buf);
+    clear_under(rect, buf);
     let inner = th.pane(buf, rect, Line::from(th.title_span("New conversation".to_owned())), true);
     let w = inner.width as usize;
     let label_w = 9;
@@ -96,7 +95,7 @@ pub fn render_new(
 /// Draw the search box and its results (newest first; the selected one highlighted).
 pub fn render_search(state: &State, search: &Search, area: Rect, buf: &mut Buffer, th: &Theme) {
     let rect = centered(area, area.width.saturating_sub(4).max(20), area.height.saturating_sub(2).max(6));
-    Clear.render(rect, buf);
+    clear_under(rect, buf);
     let title = match &search.scope {
         Some(user) => format!("Search {user}"),
         None => "Search all messages".to_owned(),

@@ -5,11 +5,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Widget};
 
 use crate::api::types::KNOWN_SPECIES;
 use crate::app::state::{PetDialog, PetState, State};
-use crate::ui::help::centered;
+use crate::ui::help::{centered, clear_under};
 use crate::ui::text;
 use crate::ui::theme::Theme;
 
@@ -28,7 +27,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
 fn render_shop(state: &State, selected: usize, area: Rect, buf: &mut Buffer, th: &Theme) {
     let rows = state.shop.as_ref().map_or(1, |items| (items.len() as u16).clamp(1, SHOP_ROWS));
     let rect = centered(area, 64, rows + 4);
-    Clear.render(rect, buf);
+    clear_under(rect, buf);
     let title = match &state.pet {
         PetState::Some(p) => format!("Pet shop {} {} coins", th.sym.dash, p.coins),
         _ => "Pet shop".to_owned(),
@@ -54,7 +53,7 @@ fn render_shop(state: &State, selected: usize, area: Rect, buf: &mut Buffer, th:
 
 fn render_create(name: &str, species: usize, area: Rect, buf: &mut Buffer, th: &Theme) {
     let rect = centered(area, 52, 6);
-    Clear.render(rect, buf);
+    clear_under(rect, buf);
     let inner = th.pane(buf, rect, Line::from(th.title_span("New pet".to_owned())), true);
     let w = inner.width as usize;
     let label_w = 9;
