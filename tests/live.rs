@@ -348,6 +348,17 @@ async fn production_route_limits_are_kept_and_429_recovered() {
         watch.states
     );
     assert!(!watch.expired);
+    // The period the status bar shows is the real one: the budgets (4 per 10 s per
+    // route) stretch the 0.5 s cadence, and that is what is said (issue 13, item 9).
+    let periods: Vec<Duration> = watch
+        .states
+        .iter()
+        .filter_map(|(_, s)| match s {
+            LinkState::Polling { interval } => Some(*interval),
+            _ => None,
+        })
+        .collect();
+    assert!(periods.iter().any(|p| *p >= Duration::from_millis(900)), "{periods:?}");
     watch.stop().await;
 
     // Per route, never more than LIMIT of the link's requests in any WINDOW.

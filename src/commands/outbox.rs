@@ -305,7 +305,7 @@ where
     }
     let mut out = String::new();
     let id_len = unique_prefix_len(entries.iter().map(|e| e.message.client_id.to_string()).collect());
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         let state = match e.state {
             OutboxState::Sending { .. } => "in doubt",
             ref other => other.name(),
@@ -325,6 +325,14 @@ where
         if let (Some(why), Some(at)) = (&e.last_error, e.retry_at) {
             let at = at.with_timezone(tz).format("%H:%M");
             out.push_str(&format!("          {} · retry {at}\n", sanitize_line(why)));
+        }
+        let refused_before = entries[..i].iter().any(|b| {
+            b.message.recipient == e.message.recipient && matches!(b.state, OutboxState::Failed { .. })
+        });
+        if e.state == OutboxState::Queued && refused_before {
+            out.push_str(
+                "          waits for the refused message above: edit it in the app, or --discard it\n",
+            );
         }
     }
     out
@@ -363,6 +371,15 @@ mod tests {
         );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
+        let held = render_outbox(
+            &[entry(OutboxState::Failed { reason: "no".into() }, "a"), entry(OutboxState::Queued, "b")],
+            now,
+            &Utc,
+        );
+        assert!(
+            held.ends_with("waits for the refused message above: edit it in the app, or --discard it\n"),
+            "{held}"
+        );
         assert!(lines[0].starts_with("queued    12345678  dr_morgan"), "{text}");
         assert!(!text.contains('\x1b'), "sanitized: {text:?}");
         assert!(lines[1].starts_with("failed    12345678"), "{text}");

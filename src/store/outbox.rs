@@ -25,6 +25,11 @@
 //!    pure [`find_echo`]): found → [`Store::mark_sent`] with its id; not found → send
 //!    again. A `sending` entry found at start-up is exactly this case (the process died
 //!    mid-attempt) and is resolved the same way.
+//! 5. Do steps 2–4 holding the conversation's claim ([`Store::try_claim`]) and read the
+//!    head again under it ([`Store::head_for`]): several processes may share the outbox.
+//! 6. A failure worth waiting out (5xx, 429) is written on the message with
+//!    [`Store::set_retry`] (reason and next try); skip it until then.
+//!    [`Store::retry_now`] forgets those waits when the user asks.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use rusqlite::{params, OptionalExtension, Row};
