@@ -241,6 +241,11 @@ pub enum Action {
         /// Why, in the client's words (status, server text, error id).
         reason: String,
     },
+    /// A notice's time is up: the run loop's timer fired
+    /// [`crate::app::state::NOTICE_LIFETIME`] after the notice with this number was
+    /// set. Clears it if it is still that one.
+    #[serde(skip)]
+    NoticeExpired(u64),
     /// Time to check for news (from the poller, or `R`).
     #[serde(skip)]
     PollDue,

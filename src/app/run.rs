@@ -25,7 +25,7 @@ use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
 use crate::app::runner::Runner;
 use crate::app::service::{Connect, Service};
-use crate::app::state::{LayoutPref, Look, State, ThemeKind};
+use crate::app::state::{LayoutPref, Look, State, ThemeKind, NOTICE_LIFETIME};
 use crate::app::{drafts, update};
 use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
 use chrono::Offset;
@@ -502,6 +502,8 @@ where
         Duration::from_secs(60),
     );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The notice on screen (its number) and when it goes if no key clears it first.
+    let mut notice_timer: Option<(u64, tokio::time::Instant)> = None;
     tokio::pin!(shutdown);
     // What the terminal shows (as last drawn); `None`: unknown, repaint in full.
     let mut shown: Option<Buffer> = None;
@@ -526,6 +528,9 @@ where
         if state.quit {
             break;
         }
+        if state.notice.is_some() && notice_timer.is_none_or(|(seq, _)| seq != state.notice_seq) {
+            notice_timer = Some((state.notice_seq, tokio::time::Instant::now() + NOTICE_LIFETIME));
+        }
         let next = async {
             match input.as_mut() {
                 Some(i) => i.next().await,
@@ -544,6 +549,7 @@ where
                 Some(a) = rx.recv() => Ok(Some(a)),
                 ev = next => input_of(ev),
                 _ = tick.tick(), if !state.look.quiet_clock => Ok(Some(Action::Tick(chrono::Utc::now()))),
+                () = notice_sleep(notice_timer) => Ok(notice_timer.take().map(|(seq, _)| Action::NoticeExpired(seq))),
             },
         };
         let action = match event {
@@ -624,6 +630,14 @@ where
     host.drafts.save_all(state);
     runner.persist();
     failure.map_or(Ok(()), Err)
+}
+
+/// Resolves when the notice's time is up; never without a notice.
+async fn notice_sleep(timer: Option<(u64, tokio::time::Instant)>) {
+    match timer {
+        Some((_, at)) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 #[cfg(test)]

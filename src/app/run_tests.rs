@@ -130,22 +130,22 @@ fn typed(s: &str) -> Vec<Event> {
 }
 
 async fn drive(state: &mut State, fake: &Fake, events: Vec<Event>) -> Terminal<TestBackend> {
-    drive_with(state, fake, events, None, std::future::pending()).await
+    drive_with(state, fake, script(events), None, std::future::pending()).await
 }
 
 async fn drive_with(
     state: &mut State,
     fake: &Fake,
-    events: Vec<Event>,
+    input: BoxStream<'static, io::Result<Event>>,
     data_dir: Option<std::path::PathBuf>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Terminal<TestBackend> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(FakeConnect(fake.clone()), None, tx);
     let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
-    let mut events = Some(events);
+    let mut input = Some(input);
     let mut host = Host {
-        new_input: Box::new(move || script(events.take().unwrap_or_default())),
+        new_input: Box::new(move || input.take().unwrap_or_else(|| script(Vec::new()))),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
         drafts: crate::app::drafts::Drafts::new(data_dir),
         notify: None,
@@ -219,6 +219,45 @@ async fn refusal_keeps_text_and_wrong_password_shows_in_place() {
     // e puts it back into the box.
     let _ = drive(&mut state, &fake, vec![key(C::Esc), key(C::Char('e'))]).await;
     assert_eq!(state.current_draft().unwrap().text, "hi there");
+}
+
+/// An error notice goes by itself after a while with no key pressed, and the screen
+/// is redrawn without it (it once stayed 24 minutes).
+#[tokio::test(start_paused = true)]
+async fn a_notice_clears_itself_with_no_key() {
+    let fake = Fake::default();
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    // Log in, then write to someone a patient may not write to first: refused.
+    let events: Vec<Event> = ["alex", "\t", "pw", "\t", "1234", "\n", ":new mei", "\n", "hi there", "\n"]
+        .into_iter()
+        .flat_map(|t| match t {
+            "\t" => vec![key(C::Tab)],
+            "\n" => vec![key(C::Enter)],
+            text => typed(text),
+        })
+        .collect();
+    let notice = "not sent: Users may only reply";
+    let terminal = drive(&mut state, &fake, events).await;
+    assert!(terminal.backend().to_string().contains(notice));
+    // Then nobody types: a run that ends before the lifetime is up still shows it,
+    // one that lasts past it does not.
+    // (Each run starts on a fresh terminal, which it must draw once.)
+    let idle = |state: &mut State, secs: u64| {
+        state.dirty = true;
+        let stop = tokio::time::sleep(std::time::Duration::from_secs(secs));
+        (script(Vec::new()).chain(stream::pending()).boxed(), stop)
+    };
+    let lifetime = crate::app::state::NOTICE_LIFETIME.as_secs();
+    let (input, stop) = idle(&mut state, lifetime - 2);
+    let terminal = drive_with(&mut state, &fake, input, None, stop).await;
+    assert!(terminal.backend().to_string().contains(notice));
+    let (input, stop) = idle(&mut state, lifetime + 2);
+    let terminal = drive_with(&mut state, &fake, input, None, stop).await;
+    assert!(state.notice.is_none(), "{:?}", state.notice);
+    let screen = terminal.backend().to_string();
+    assert!(!screen.contains(notice), "{screen}");
+    assert!(screen.contains("hi there"), "the refused text itself stays: {screen}");
 }
 
 #[tokio::test]

@@ -358,6 +358,9 @@ pub enum Overlay {
     },
 }
 
+/// How long a notice stays when no key is pressed (a key clears it at once).
+pub const NOTICE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// How serious a notice is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
@@ -468,6 +471,8 @@ pub struct State {
     pub overlay: Overlay,
     /// The one-line notice.
     pub notice: Option<Notice>,
+    /// Counts notices set, so an expiry meant for an older one leaves a newer one be.
+    pub notice_seq: u64,
     /// The live link.
     pub connection: Connection,
     /// When the last successful sync with the server finished.
@@ -556,6 +561,7 @@ impl State {
             focus: Pane::Inbox,
             overlay: Overlay::None,
             notice: None,
+            notice_seq: 0,
             connection: Connection::Unknown,
             last_sync: None,
             pet: PetState::Unknown,
@@ -587,5 +593,6 @@ impl State {
     /// Set a notice.
     pub fn notify(&mut self, kind: NoticeKind, text: impl AsRef<str>) {
         self.notice = Some(Notice { text: crate::sanitize::sanitize_line(text.as_ref()), kind });
+        self.notice_seq += 1;
     }
 }

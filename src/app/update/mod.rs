@@ -29,6 +29,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             conv::reanchor(state);
             state.dirty = true;
         }
+        Action::NoticeExpired(seq) => {
+            if state.notice_seq == seq && state.notice.take().is_some() {
+                state.dirty = true;
+            }
+        }
         Action::Tick(now) => {
             // Labels only change when the local day does; otherwise draw nothing.
             let tz = state.tz;

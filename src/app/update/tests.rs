@@ -224,6 +224,23 @@ fn a_conversation_that_failed_to_load_says_so_and_r_retries() {
     assert!(!screen_text(&s).contains("Could not load"));
 }
 
+/// An expiry clears only the notice it was meant for, and asks for a redraw.
+#[test]
+fn a_notice_expires_only_if_it_is_still_the_same_one() {
+    let mut s = main_screen(120, 40, Look::default());
+    s.notify(NoticeKind::Error, "first");
+    let first = s.notice_seq;
+    s.notify(NoticeKind::Error, "second");
+    s.dirty = false;
+    run(&mut s, [Action::NoticeExpired(first)]);
+    assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some("second"));
+    assert!(!s.dirty);
+    let second = s.notice_seq;
+    run(&mut s, [Action::NoticeExpired(second)]);
+    assert!(s.notice.is_none());
+    assert!(s.dirty, "the cleared notice must be drawn away");
+}
+
 #[test]
 fn send_refused_keeps_text_and_says_why() {
     let mut s = main_screen(120, 40, Look::default());
