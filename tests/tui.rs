@@ -442,3 +442,36 @@ fn a_printable_key_bound_to_an_action_still_types_in_compose_and_the_client_says
     assert!(tui.wait_exit(WAIT), "ctrl-c quits");
     rt.block_on(server.shutdown());
 }
+
+/// A long paste into compose is drawn to its end at once, without another key: once
+/// as a terminal with bracketed paste sends it, once as plain typed keys (a terminal
+/// without it, or a slow link splitting it), in one write each.
+#[test]
+fn a_long_paste_is_drawn_whole_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &[], 100, 30);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("alex@", WAIT);
+    tui.wait_for("sam", WAIT);
+    tui.keys(&[b"\r", b"i"]);
+    tui.wait_for("Message", WAIT);
+    let body = "breathe in for four, hold for seven, out for eight. ".repeat(40);
+    for (how, end) in [("bracketed", "firstpasteends"), ("typed", "secondpasteends")] {
+        let text = format!("{body}{end}");
+        assert!(text.len() > 2000);
+        let bytes = match how {
+            "bracketed" => format!("\x1b[200~{text}\x1b[201~"),
+            _ => text.clone(),
+        };
+        tui.send(bytes.as_bytes());
+        // No key after the paste: its end must show by itself, and soon.
+        tui.wait_for(end, Duration::from_secs(10));
+        tui.wait_quiet(Duration::from_secs(1), WAIT);
+    }
+    tui.keys(&[b"\x1b", b"q"]);
+    assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    rt.block_on(server.shutdown());
+}

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::task::Poll;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
@@ -430,20 +429,39 @@ fn input_of(ev: Option<io::Result<Event>>) -> Next {
     }
 }
 
-/// The next input event if it is already there, without waiting. Polled with the loop's
-/// own waker, so a stream that had nothing still wakes the loop when something comes.
-async fn ready_input<I>(input: &mut Option<I>) -> Option<Next>
+/// How long the loop waits for more input before drawing: keys of a paste (or typed
+/// ahead on a slow link) come a few microseconds apart, a person's keys many
+/// milliseconds apart, so a frame per key of a paste is avoided at no visible cost.
+const TYPEAHEAD: Duration = Duration::from_millis(3);
+
+/// What comes next if it comes within [`TYPEAHEAD`]: a result (first, as in the loop)
+/// or an input event. `None`: time to draw.
+async fn ready_soon<I>(input: &mut Option<I>, rx: &mut UnboundedReceiver<Action>) -> Option<Next>
 where
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
-    let i = input.as_mut()?;
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match i.poll_next_unpin(cx) {
-            Poll::Ready(ev) => Some(input_of(ev)),
-            Poll::Pending => None,
-        })
+    let next = async {
+        match input.as_mut() {
+            // `next` is cancel-safe: an event that comes after the wait stays in the stream.
+            Some(i) => input_of(i.next().await),
+            None => std::future::pending().await,
+        }
+    };
+    let result = async {
+        match rx.recv().await {
+            Some(a) => Ok(Some(a)),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::time::timeout(TYPEAHEAD, async {
+        tokio::select! {
+            biased;
+            r = result => r,
+            ev = next => ev,
+        }
     })
     .await
+    .ok()
 }
 
 /// Draw `state` when the screen it makes differs from what the terminal shows. Frames
@@ -510,14 +528,16 @@ where
     // Input events taken without drawing in between (a paste typed key by key).
     let mut drained = 0usize;
     loop {
-        // Results and input already waiting are applied before drawing: one frame for a
-        // burst, and no login form flashing up before a saved session's `LoginSucceeded`.
+        // Results and input waiting (or coming within `TYPEAHEAD`) are applied before
+        // drawing: one frame for a burst or a paste, and no login form flashing up before
+        // a saved session's `LoginSucceeded`.
         let mut ready = None;
         if rx.is_empty() {
-            if drained < MAX_UNDRAWN_EVENTS {
-                ready = ready_input(&mut input).await;
+            if drained < MAX_UNDRAWN_EVENTS && !state.quit {
+                ready = ready_soon(&mut input, rx).await;
             }
-            if ready.is_none() {
+            // Before waiting, and before leaving when the input ends.
+            if !matches!(ready, Some(Ok(_))) {
                 if let Err(e) = show(terminal, state, &mut shown) {
                     failure = Some(draw_err(e));
                     break;

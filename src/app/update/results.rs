@@ -353,6 +353,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::Paste(_)
         | Action::Resize(..)
         | Action::Tick(_)
+        | Action::NoticeExpired(_)
         | Action::ShopLoaded(_)
         | Action::PetBought(_)
         | Action::PetCreated
