@@ -443,10 +443,12 @@ where
         };
         let mut effects = update(state, action);
         if let Some((server, username)) = account {
-            runner.start_polling();
             let (saved, note) = host.drafts.open(&server, &username);
             // Before the effects below run: the cache shows before the first fetch.
             runner.set_store(host.drafts.shared());
+            // After the store: the link's first catch-up brings the start-up inbox,
+            // which must be kept for the next (perhaps offline) start.
+            runner.start_polling();
             effects.extend(update(state, Action::DraftsLoaded(saved)));
             if let Some(note) = note {
                 effects.extend(update(state, Action::Info(note)));
