@@ -1,6 +1,7 @@
 //! The interactive client end to end, in a real pseudo-terminal, against the reference
 //! server in-process: log in, filter to a user, open, type, send; the server holds
-//! exactly one copy. Then an idle client writes nothing to its terminal for 10 s.
+//! exactly one copy. Then an idle client writes nothing to its terminal for 10 s. A
+//! conversation the server fails to send says so in its pane.
 
 #![cfg(feature = "server")]
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
-use healing_tui::server::{start, ServerOptions};
+use healing_tui::server::{start, FailRoute, Profile, ServerOptions};
 use support::pty::{as_strs, client_args, PtySession};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -271,6 +272,37 @@ fn a_refused_message_stays_marked_until_discarded_and_stays_discarded() {
     tui.run_command("open nobody_at_all", WAIT);
     tui.wait_quiet(Duration::from_millis(500), WAIT);
     assert!(!tui.screen_text().contains("not sent"), "{}", tui.screen_text());
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
+
+/// A conversation the server fails to send (feb5 answers 500 to every one) says in its
+/// pane that it could not load, why, and that `r` retries; `r` once the server is well
+/// loads it.
+#[test]
+fn a_conversation_that_fails_to_load_says_so_and_r_retries() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ServerOptions {
+        profile: Profile::Production,
+        fail_routes: vec![FailRoute::Conversation],
+        ..ServerOptions::local_demo(dir.path().join("db.sqlite"))
+    };
+    let server = rt.block_on(start(opts)).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &[], 100, 30);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("sam", WAIT);
+    tui.run_command("open dr_morgan", WAIT);
+    tui.wait_for("Could not load this conversation", WAIT);
+    tui.wait_for("server error 500", WAIT);
+    tui.wait_for("r to retry", WAIT);
+    assert!(!tui.screen_text().contains("No messages yet"));
+    server.fail_routes(&[]);
+    tui.keys(&[b"r"]);
+    tui.wait_for("wind-down routine", WAIT);
+    assert!(!tui.screen_text().contains("Could not load"));
     tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
