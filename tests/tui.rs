@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
-use healing_tui::server::{start, Profile, ServerOptions};
+use healing_tui::server::{start, FailRoute, Profile, ServerOptions};
 use support::pty::{as_strs, client_args, PtySession};
 use support::tmux::{wait_gone, TmuxPane};
 
@@ -473,5 +473,36 @@ fn a_long_paste_is_drawn_whole_at_once() {
     }
     tui.keys(&[b"\x1b", b"q"]);
     assert!(tui.wait_exit(WAIT), "the client did not quit on q");
+    rt.block_on(server.shutdown());
+}
+
+/// A conversation the server fails to send (feb5 answers 500 to every one) says in its
+/// pane that it could not load, why, and that `r` retries; `r` once the server is well
+/// loads it.
+#[test]
+fn a_conversation_that_fails_to_load_says_so_and_r_retries() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ServerOptions {
+        profile: Profile::Production,
+        fail_routes: vec![FailRoute::Conversation],
+        ..ServerOptions::local_demo(dir.path().join("db.sqlite"))
+    };
+    let server = rt.block_on(start(opts)).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    let mut tui = PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &as_strs(&owned), &[], 100, 30);
+    tui.log_in_on_form("alex", false, WAIT);
+    tui.wait_for("sam", WAIT);
+    tui.run_command("open dr_morgan", WAIT);
+    tui.wait_for("Could not load this conversation", WAIT);
+    tui.wait_for("server error 500", WAIT);
+    tui.wait_for("r to retry", WAIT);
+    assert!(!tui.screen_text().contains("No messages yet"));
+    server.fail_routes(&[]);
+    tui.keys(&[b"r"]);
+    tui.wait_for("wind-down routine", WAIT);
+    assert!(!tui.screen_text().contains("Could not load"));
+    tui.keys(&[b"q"]);
+    assert!(tui.wait_exit(WAIT));
     rt.block_on(server.shutdown());
 }
