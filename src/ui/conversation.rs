@@ -151,7 +151,8 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
         }
     }
     if !c.messages.is_empty() {
-        let mut i = c.bottom.min(c.messages.len() - 1);
+        let bottom = c.bottom.min(c.messages.len() - 1);
+        let mut i = bottom;
         loop {
             let mut lines = message_lines(state, c, i, w, th);
             lines.append(&mut rows);
@@ -160,6 +161,18 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
                 break;
             }
             i -= 1;
+        }
+        // Everything up to the oldest message fits with room to spare: what follows
+        // (a message too tall to fit whole) fills it, cut at the bottom. Blank rows
+        // there would make the conversation look finished.
+        if rows.len() < h {
+            for next in bottom + 1..c.messages.len() {
+                rows.extend(message_lines(state, c, next, w, th));
+                if rows.len() >= h {
+                    break;
+                }
+            }
+            rows.truncate(h);
         }
     }
     let skip = rows.len().saturating_sub(h);

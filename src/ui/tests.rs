@@ -403,3 +403,63 @@ fn new_conversation_dialog_says_who_before_writing() {
     type_text(&mut s, "s");
     assert!(screen(&s).contains("known: sam"), "{}", screen(&s));
 }
+
+/// Three short messages, then one of ~2,000 characters, then a short one the next day.
+fn long_message_after_short_ones() -> State {
+    let mut s = fresh(100, 30, panes());
+    run(
+        &mut s,
+        [
+            Action::LoginSucceeded { username: "alex".into(), server: "http://127.0.0.1:8700".into() },
+            Action::InboxLoaded(inbox()),
+        ],
+    );
+    keys(&mut s, &["enter"]);
+    let long =
+        format!("Longstart of a long letter. {}", "I kept a diary this week as you asked. ".repeat(52));
+    assert!(long.chars().count() >= 2000);
+    let messages = vec![
+        msg(20, "dr_morgan", "alex", "Good morning", 60 * 50),
+        msg(21, "alex", "dr_morgan", "Morning", 60 * 49),
+        msg(22, "dr_morgan", "alex", "How did the week go?", 60 * 48),
+        msg(23, "alex", "dr_morgan", &long, 60 * 47),
+        msg(24, "dr_morgan", "alex", "Thank you for writing all that", 60),
+    ];
+    run(
+        &mut s,
+        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+            messages,
+            participant_count: 2,
+            with_user: "dr_morgan".into(),
+        })],
+    );
+    s
+}
+
+#[test]
+fn top_shows_the_start_of_a_long_message_cut_at_the_bottom() {
+    let mut s = long_message_after_short_ones();
+    keys(&mut s, &["g"]);
+    let out = screen(&s);
+    assert!(out.contains("Good morning") && out.contains("Longstart"), "{out}");
+    insta::assert_snapshot!("long_message_at_top", out);
+}
+
+#[test]
+fn a_search_result_opens_with_the_long_message_below_it() {
+    let mut s = long_message_after_short_ones();
+    keys(&mut s, &["/"]);
+    type_text(&mut s, "week");
+    keys(&mut s, &["enter"]);
+    run(
+        &mut s,
+        [Action::SearchResults {
+            query: "week".into(),
+            messages: vec![msg(22, "dr_morgan", "alex", "How did the week go?", 60 * 48)],
+        }],
+    );
+    keys(&mut s, &["enter"]);
+    let out = screen(&s);
+    assert!(out.contains("How did the week go?") && out.contains("Longstart"), "{out}");
+    insta::assert_snapshot!("long_message_below_search_hit", out);
+}
