@@ -97,9 +97,12 @@ async fn buy_from_the_shop(profile: Profile) {
 
     // Enter buys it; the pet is fetched again and shows the new coins.
     let enter = Action::Key(Key::parse("enter").unwrap());
-    let spent = |s: &State| pet(s).is_some_and(|p| p.coins < before.coins);
-    settle(&mut state, &runner, &mut rx, vec![enter.clone()], spent).await;
     let bought = format!("bought apple · {} coins left", before.coins - cost);
+    // Both: a pet refresh can bring the new coins before the purchase's own answer.
+    let spent = |s: &State| {
+        pet(s).is_some_and(|p| p.coins < before.coins) && s.notice.as_ref().is_some_and(|n| n.text == bought)
+    };
+    settle(&mut state, &runner, &mut rx, vec![enter.clone()], spent).await;
     assert!(
         state.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Info && n.text == bought),
         "{:?}",
