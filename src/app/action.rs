@@ -77,6 +77,8 @@ pub enum Action {
     Refresh,
     /// Show only conversations with unread messages, or all.
     ToggleUnread,
+    /// Order the inbox by who has waited longest, or by the newest message.
+    ToggleSort,
     /// Filter conversations by name as you type.
     Filter,
     /// Start a new conversation.
@@ -250,6 +252,14 @@ pub enum Action {
     /// A pet request was refused or failed ("Not enough coins"), for people.
     #[serde(skip)]
     PetActionFailed(String),
+    /// The logged-in user's role as the server names it (`user`, `clinician`): sets
+    /// the inbox order unless the user chose one.
+    #[serde(skip)]
+    RoleKnown(String),
+    /// What the cache says about who wrote last in each conversation (see
+    /// `crate::api::waiting`), read once after login.
+    #[serde(skip)]
+    WaitHintsLoaded(Vec<(String, crate::api::waiting::WaitHint)>),
     /// Time to refresh the pet (every 60 s, at this time; the server applies decay).
     #[serde(skip)]
     PetRefreshDue(chrono::DateTime<chrono::Utc>),
@@ -281,6 +291,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Refresh => "refresh",
             Action::ToggleUnread => "toggle_unread",
+            Action::ToggleSort => "toggle_sort",
             Action::Filter => "filter",
             Action::NewConversation => "new_conversation",
             Action::CommandLine => "command_line",
@@ -324,6 +335,7 @@ impl Action {
             Action::Delete => "delete message",
             Action::Refresh => "refresh",
             Action::ToggleUnread => "unread only",
+            Action::ToggleSort => "waiting / recent",
             Action::Filter => "filter / search",
             Action::NewConversation => "new conversation",
             Action::CommandLine => "command line",

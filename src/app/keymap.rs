@@ -237,6 +237,7 @@ fn defaults() -> Vec<Binding> {
         (c('r'), A::Refresh, Normal),
         (c('R'), A::Reconnect, Normal),
         (c('u'), A::ToggleUnread, Normal),
+        (c('s'), A::ToggleSort, Normal),
         (c('/'), A::Filter, Normal),
         (c(':'), A::CommandLine, Normal),
         (c('p'), A::TogglePet, Normal),

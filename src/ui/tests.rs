@@ -265,3 +265,16 @@ fn search_results_overlay() {
     keys(&mut s, &["j"]);
     insta::assert_snapshot!("search_results", screen(&s));
 }
+
+#[test]
+fn waiting_inbox_80x24() {
+    let mut s = clinician(80, 24, Look::default());
+    let out = screen(&s);
+    assert!(out.contains("waiting 2d") && out.contains("waiting 3h") && out.contains("waiting 25m"), "{out}");
+    assert!(out.contains("3 waiting"), "status bar count: {out}");
+    insta::assert_snapshot!("waiting_inbox_80x24", out);
+    keys(&mut s, &["s"]);
+    let out = screen(&s);
+    assert!(!out.contains("waiting 2d") && !out.contains("3 waiting"), "{out}");
+    insta::assert_snapshot!("recent_inbox_80x24", out);
+}

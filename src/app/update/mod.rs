@@ -129,6 +129,17 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.inbox.selected = 0;
             fetch_inbox(state, 1, fx);
         }
+        Action::ToggleSort => {
+            state.inbox.sort = state.inbox.sort.toggled();
+            state.inbox.sort_chosen = true;
+            let me = state.me.clone().unwrap_or_default();
+            state.inbox.resort(&me);
+            let label = match state.inbox.sort {
+                crate::api::waiting::SortMode::Waiting => "waiting first (longest wait at the top)",
+                crate::api::waiting::SortMode::Recent => "newest first",
+            };
+            state.notify(crate::app::state::NoticeKind::Info, format!("inbox: {label}"));
+        }
         Action::Filter if state.focus == Pane::Conversation && state.conv.is_some() => {
             // `/` inside a conversation searches it.
             let scope = state.conv.as_ref().map(|c| c.with_user.clone());
@@ -360,5 +371,7 @@ fn send(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+#[cfg(test)]
+mod caseload_tests;
 #[cfg(test)]
 mod tests;
