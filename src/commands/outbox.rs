@@ -53,7 +53,7 @@ fn message_text(args: &SendArgs) -> Result<String, Failure> {
 }
 
 /// The account's store, for the logged-in user.
-fn open_store(ctx: &Ctx, client: &Client) -> Result<Mutex<Store>, Failure> {
+pub(super) fn open_store(ctx: &Ctx, client: &Client) -> Result<Mutex<Store>, Failure> {
     let username =
         client.username().ok_or_else(|| Failure::new(EXIT_AUTH, "not logged in (run: healing-tui login)"))?;
     let opened = Store::open_account(&ctx.paths.data_dir, client.server_url().as_str(), &username)
