@@ -69,6 +69,8 @@ pub enum Action {
     Newline,
     /// Edit the compose box in `$EDITOR`.
     OpenEditor,
+    /// Pick a quick reply (`[snippets]` in config.toml) to insert at the cursor.
+    Snippet,
     /// Close the overlay, leave compose (keeping the draft) or clear the filter.
     Cancel,
     /// Delete the selected message (asks first).
@@ -287,6 +289,7 @@ impl Action {
             Action::Send => "send",
             Action::Newline => "newline",
             Action::OpenEditor => "open_editor",
+            Action::Snippet => "snippet",
             Action::Cancel => "cancel",
             Action::Delete => "delete",
             Action::Refresh => "refresh",
@@ -331,6 +334,7 @@ impl Action {
             Action::Send => "send",
             Action::Newline => "new line",
             Action::OpenEditor => "edit in $EDITOR",
+            Action::Snippet => "quick reply",
             Action::Cancel => "back (keeps draft)",
             Action::Delete => "delete message",
             Action::Refresh => "refresh",

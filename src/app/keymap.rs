@@ -248,6 +248,7 @@ fn defaults() -> Vec<Binding> {
         (Key { code: K::Enter, ctrl: false, alt: true }, A::Newline, Compose),
         (Key::ctrl('j'), A::Newline, Compose),
         (Key::ctrl('e'), A::OpenEditor, Compose),
+        (Key::ctrl('t'), A::Snippet, Compose),
     ]
     .into_iter()
     .map(|(key, action, context)| Binding { key, action, context })

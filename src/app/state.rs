@@ -360,6 +360,16 @@ pub struct Search {
     pub searched: bool,
 }
 
+/// The quick-reply picker: typing filters, Enter inserts the selected snippet at the
+/// compose cursor (never sends).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SnippetPicker {
+    /// What has been typed to filter by.
+    pub filter: String,
+    /// Selected row among the matches.
+    pub selected: usize,
+}
+
 /// Something drawn over the panes, taking the keys while it is up.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Overlay {
@@ -376,6 +386,8 @@ pub enum Overlay {
     Filter,
     /// Search and its results.
     Search(Box<Search>),
+    /// The quick-reply picker (over the compose box).
+    Snippets(SnippetPicker),
     /// The new-conversation dialog.
     NewConversation {
         /// Recipient typed so far.
@@ -585,6 +597,22 @@ impl State {
     /// The draft for the open conversation.
     pub fn current_draft(&self) -> Option<&Draft> {
         self.conv.as_ref().and_then(|c| self.drafts.get(&c.with_user))
+    }
+
+    /// Snippets whose name or text contains `filter` (any case), names first, each
+    /// group in name order.
+    pub fn snippet_matches(&self, filter: &str) -> Vec<(&str, &str)> {
+        let needle = filter.to_lowercase();
+        let (mut by_name, mut by_text) = (Vec::new(), Vec::new());
+        for (name, text) in &self.snippets {
+            if name.to_lowercase().contains(&needle) {
+                by_name.push((name.as_str(), text.as_str()));
+            } else if text.to_lowercase().contains(&needle) {
+                by_text.push((name.as_str(), text.as_str()));
+            }
+        }
+        by_name.extend(by_text);
+        by_name
     }
 
     /// Set a notice.

@@ -1,5 +1,7 @@
 //! The help overlay, generated from the live keymap so it cannot disagree with the keys.
 
+use std::collections::BTreeMap;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -54,8 +56,41 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
 }
 
-/// Draw the help over `area`.
-pub fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, th: &Theme) {
+/// The quick replies as help lines: how to insert them, then each name and its start.
+fn snippet_lines(
+    keymap: &Keymap,
+    snippets: &BTreeMap<String, String>,
+    th: &Theme,
+    key_w: usize,
+    col_w: usize,
+) -> Vec<Line<'static>> {
+    if snippets.is_empty() {
+        return Vec::new();
+    }
+    let key = keymap.first_key(&Action::Snippet).map(|k| format!("{k} or ")).unwrap_or_default();
+    let mut out = vec![Line::from(vec![
+        Span::styled("Quick replies".to_owned(), th.title),
+        Span::styled(format!(" ({key}:snippet NAME)"), th.dim),
+    ])];
+    for (name, body) in snippets {
+        let name = crate::sanitize::sanitize_line(name);
+        let body = crate::sanitize::sanitize_line(body);
+        out.push(Line::from(vec![
+            Span::styled(format!(" {}", text::pad(&text::truncate(&name, key_w, th.ascii), key_w)), th.info),
+            Span::raw(format!(" {}", text::truncate(&body, col_w.saturating_sub(key_w + 2), th.ascii))),
+        ]));
+    }
+    out
+}
+
+/// Draw the help over `area`, with the quick replies when there are any.
+pub fn render(
+    keymap: &Keymap,
+    snippets: &BTreeMap<String, String>,
+    area: Rect,
+    buf: &mut Buffer,
+    th: &Theme,
+) {
     let secs = sections(keymap);
     let key_w =
         secs.iter().flat_map(|(_, r)| r.iter().map(|(k, _)| text::width(k))).max().unwrap_or(4).min(18);
@@ -82,6 +117,13 @@ pub fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, th: &Theme) {
         }
         (l, Vec::new())
     };
+    let (mut left, mut right) = (left, right);
+    let extra = snippet_lines(keymap, snippets, th, key_w, col_w);
+    if !extra.is_empty() {
+        let target = if two_cols { &mut right } else { &mut left };
+        target.push(Line::default());
+        target.extend(extra);
+    }
     let rows = left.len().max(right.len()) as u16;
     let width = if two_cols { col_w * 2 + 5 } else { col_w + 4 } as u16;
     let rect = centered(area, width, rows + 2);

@@ -51,6 +51,10 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             new_conv_key(state, key, recipient, subject, field, fx);
             return;
         }
+        Overlay::Snippets(picker) => {
+            super::snippets::key(state, key, picker);
+            return;
+        }
     }
     if state.focus == Pane::Compose {
         if let Some(action) = state.keymap.lookup(key, Context::Compose).cloned() {
@@ -193,8 +197,11 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
         "search" | "s" if !arg.is_empty() => super::search::start(state, arg, None, fx),
         "search" | "s" => state.notify(NoticeKind::Error, ":search needs some text"),
         "help" => state.overlay = Overlay::Help,
-        other => state
-            .notify(NoticeKind::Error, format!("unknown command :{other} (try :open, :new, :logout, :quit)")),
+        "snippet" | "sn" => super::snippets::by_name(state, arg),
+        other => state.notify(
+            NoticeKind::Error,
+            format!("unknown command :{other} (try :open, :new, :snippet, :logout, :quit)"),
+        ),
     }
 }
 
@@ -302,6 +309,10 @@ pub(crate) fn paste(state: &mut State, text: &str) {
     match &mut state.overlay {
         Overlay::Command(l) => l.push_str(&line),
         Overlay::Filter => state.inbox.filter.push_str(&line),
+        Overlay::Snippets(picker) => {
+            picker.filter.push_str(&line);
+            picker.selected = 0;
+        }
         Overlay::NewConversation { recipient, subject, field } => match field {
             NewField::Recipient => recipient.push_str(line.trim()),
             NewField::Subject => subject.push_str(&line),

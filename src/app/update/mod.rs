@@ -7,6 +7,7 @@ mod input;
 mod pet;
 mod results;
 mod search;
+mod snippets;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
@@ -14,6 +15,7 @@ use crate::app::state::{Conversation, Pane, State};
 use crate::sanitize::sanitize_line;
 
 pub use conv::{ensure_visible, merge_messages};
+pub use snippets::expand as expand_snippet;
 
 /// Apply one action; return the I/O it calls for.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -108,6 +110,7 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 fx.push(Effect::OpenEditor { user, text });
             }
         }
+        Action::Snippet => snippets::open(state),
         Action::Cancel => cancel(state, fx),
         Action::Delete => {
             let id = state.conv.as_ref().and_then(|c| c.messages.get(c.selected)).map(|m| m.id);
@@ -373,5 +376,7 @@ fn send(state: &mut State, fx: &mut Vec<Effect>) {
 
 #[cfg(test)]
 mod caseload_tests;
+#[cfg(test)]
+mod snippet_tests;
 #[cfg(test)]
 mod tests;
