@@ -27,7 +27,9 @@ use crate::sanitize::sanitize_line;
 use crate::store::session::Session;
 
 mod outbox;
+pub mod watch;
 pub use outbox::{outbox, send, OutboxArgs};
+pub use watch::{watch, WatchArgs};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;

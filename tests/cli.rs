@@ -367,6 +367,73 @@ mod messages {
         assert!(out.stderr.is_empty(), "{out:?}");
     }
 
+    /// A running `watch --json` child; its stderr is read by a thread, its stdout is
+    /// left to the test.
+    struct Watching {
+        child: std::process::Child,
+        stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    }
+
+    fn start_watch(w: &World, who: &str) -> Watching {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config-dir").arg(w.config_dir(who)).arg("--data-dir").arg(w.data_dir(who));
+        cmd.args(["watch", "--json"]).env_remove("RUST_LOG");
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (err, sink) = (child.stderr.take().unwrap(), stderr.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(err)).map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !stderr.lock().unwrap().contains("live (push)") {
+            assert!(std::time::Instant::now() < deadline, "never live: {}", stderr.lock().unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Watching { child, stderr }
+    }
+
+    fn wait_exit(child: &mut std::process::Child) -> i32 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(std::time::Instant::now() < deadline, "still running");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn watch_prints_json_lines_and_ends_cleanly_on_sigterm_and_closed_stdout() {
+        let w = World::new();
+        w.login("dr_morgan");
+        w.login("alex");
+        let mut watching = start_watch(&w, "dr_morgan");
+        let out = w.run("alex", &["send", "dr_morgan", "a line for the watch"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let mut stdout = std::io::BufReader::new(watching.child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["type"], "message.new", "{line}");
+        assert_eq!(v["message"]["content"], "a line for the watch");
+        assert_eq!(v["message"]["sender"], "alex");
+        let kill = Command::new("kill").args(["-TERM", &watching.child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        assert_eq!(wait_exit(&mut watching.child), 0, "stderr: {}", watching.stderr.lock().unwrap());
+
+        // The reader goes away: the watch ends at once, quietly, without waiting for news.
+        let mut watching = start_watch(&w, "dr_morgan");
+        drop(watching.child.stdout.take());
+        assert_eq!(wait_exit(&mut watching.child), 0, "stderr: {}", watching.stderr.lock().unwrap());
+        let err = watching.stderr.lock().unwrap().clone();
+        assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{err}");
+    }
+
     #[test]
     fn read_marks_read_and_limits() {
         let w = World::new();

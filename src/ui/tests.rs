@@ -282,7 +282,8 @@ fn waiting_inbox_80x24() {
 #[test]
 fn snippet_picker_and_help_80x24() {
     let mut s = main_screen(80, 24, Look::default());
-    s.snippets.insert("checkin".into(), "Thanks for letting me know, {name}. How are you feeling now?".into());
+    s.snippets
+        .insert("checkin".into(), "Thanks for letting me know, {name}. How are you feeling now?".into());
     s.snippets.insert("breathing".into(), "Try the 4-7-8 breathing exercise.".into());
     keys(&mut s, &["i", "ctrl-t"]);
     type_text(&mut s, "in");
