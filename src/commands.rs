@@ -26,8 +26,10 @@ use crate::config::{Config, Paths};
 use crate::sanitize::sanitize_line;
 use crate::store::session::Session;
 
+pub mod chat;
 mod outbox;
 pub mod watch;
+pub use chat::{chat, ChatArgs};
 pub use outbox::{outbox, send, OutboxArgs};
 pub use watch::{watch, WatchArgs};
 

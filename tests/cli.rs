@@ -435,6 +435,30 @@ mod messages {
     }
 
     #[test]
+    fn chat_with_stdin_not_a_terminal_sends_each_line_once() {
+        let w = World::new();
+        w.login("alex");
+        let out = w.run("alex", &["chat", "sam", "--history", "2"], Some("first line\n\nsecond line\n"), &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "two of history, then the two sent: {out:?}");
+        assert!(lines[0].ends_with("you: Will do 🙂"), "{out:?}");
+        assert!(lines[1].contains("sam: Did you try the breathing exercise"), "{out:?}");
+        assert!(lines[2].ends_with("you: first line") && lines[3].ends_with("you: second line"), "{out:?}");
+        assert!(!out.stdout.contains("> "), "no prompt without a terminal: {out:?}");
+        let out = w.run("alex", &["read", "sam", "--json"], None, &[]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let texts: Vec<&str> =
+            v["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+        assert_eq!(texts.iter().filter(|t| **t == "first line").count(), 1, "{texts:?}");
+        assert_eq!(
+            &texts[texts.len() - 2..],
+            ["first line", "second line"],
+            "in order, the empty line not sent"
+        );
+    }
+
+    #[test]
     fn read_marks_read_and_limits() {
         let w = World::new();
         w.login("alex");
