@@ -108,11 +108,7 @@ impl Store {
         }
         // Only trust "this is everything" when the server said so explicitly: a missing
         // total (read as 0) must not wipe the cached inbox.
-        let len = page.conversations.len() as u64;
-        let complete = page.page <= 1
-            && ((page.total_conversations > 0 && len >= u64::from(page.total_conversations))
-                || (page.page_size > 0 && len < u64::from(page.page_size)));
-        if complete {
+        if page.is_complete_list() {
             let keep: Vec<&str> = page.conversations.iter().map(|c| c.with_user.as_str()).collect();
             let mut all = tx.prepare("SELECT with_user FROM conversations")?;
             let stale: Vec<String> = all

@@ -141,3 +141,70 @@ fn an_opened_conversation_teaches_the_start_of_the_wait() {
     run(&mut s, [Action::ConversationLoaded(conv)]);
     assert_eq!(waited_mins(&s, "alex"), None);
 }
+
+/// Page `page` of an inbox of `total` patients, `size` a page, newest first; every
+/// patient wrote last.
+fn page_of(total: usize, page: usize, size: usize) -> crate::api::types::InboxResponse {
+    let conversations = (0..total)
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|i| crate::api::types::ConversationSummary {
+            with_user: format!("p{i:03}"),
+            last_message: "hello".into(),
+            last_message_time: ago(i as i64 + 1),
+            last_sender: Some(format!("p{i:03}")),
+            ..Default::default()
+        })
+        .collect();
+    crate::api::types::InboxResponse {
+        conversations,
+        total_unread: 0,
+        page: page as u32,
+        page_size: size as u32,
+        total_conversations: total as u32,
+    }
+}
+
+fn inbox_fetches(fx: &[crate::app::Effect]) -> Vec<u32> {
+    fx.iter()
+        .filter_map(|e| match e {
+            crate::app::Effect::FetchInbox { page, .. } => Some(*page),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_waiting_order_loads_every_page_once_and_a_first_page_refresh_keeps_them() {
+    let mut s = fresh(80, 24, Look::default());
+    run(
+        &mut s,
+        [
+            Action::LoginSucceeded { username: "dr_morgan".into(), server: "http://x".into() },
+            Action::RoleKnown("clinician".into()),
+        ],
+    );
+    let fx = run(&mut s, [Action::InboxLoaded(page_of(120, 1, 50))]);
+    assert_eq!(inbox_fetches(&fx), [2], "the longest wait may be on a later page");
+    let fx = run(&mut s, [Action::InboxLoaded(page_of(120, 2, 50))]);
+    assert_eq!(inbox_fetches(&fx), [3]);
+    let fx = run(&mut s, [Action::InboxLoaded(page_of(120, 3, 50))]);
+    assert_eq!(inbox_fetches(&fx), Vec::<u32>::new(), "all there");
+    assert_eq!(s.inbox.entries.len(), 120);
+    assert_eq!(s.inbox.entries[0].with_user, "p119", "the longest wait first, from the last page");
+    // The live link refreshes the first 20: the rest stay, and nothing more is fetched.
+    let fx = run(&mut s, [Action::InboxLoaded(page_of(120, 1, 20))]);
+    assert_eq!(s.inbox.entries.len(), 120);
+    assert_eq!(inbox_fetches(&fx), Vec::<u32>::new());
+}
+
+#[test]
+fn the_recent_order_loads_more_only_when_scrolled_to() {
+    let mut s = fresh(80, 24, Look::default());
+    run(&mut s, [Action::LoginSucceeded { username: "alex".into(), server: "http://x".into() }]);
+    let fx = run(&mut s, [Action::RoleKnown("user".into()), Action::InboxLoaded(page_of(120, 1, 50))]);
+    assert_eq!(inbox_fetches(&fx), Vec::<u32>::new());
+    // A complete first page (the whole list) still replaces what was there.
+    run(&mut s, [Action::InboxLoaded(page_of(3, 1, 50))]);
+    assert_eq!(s.inbox.entries.len(), 3);
+}

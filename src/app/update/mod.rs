@@ -137,6 +137,7 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.inbox.sort_chosen = true;
             let me = state.me.clone().unwrap_or_default();
             state.inbox.resort(&me);
+            walk_inbox(state, fx);
             let label = match state.inbox.sort {
                 crate::api::waiting::SortMode::Waiting => "waiting first (longest wait at the top)",
                 crate::api::waiting::SortMode::Recent => "newest first",
@@ -276,6 +277,29 @@ pub(crate) fn fetch_inbox(state: &mut State, page: u32, fx: &mut Vec<Effect>) {
     }
     state.inbox.loading = true;
     fx.push(Effect::FetchInbox { page, unread_only: state.inbox.unread_only });
+}
+
+/// Most inbox pages (of 50) loaded on their own for the waiting order: 1,000
+/// conversations in at most 19 requests beyond the first, once per login (after that
+/// a conversation with news comes back on the first page), inside production's 50
+/// requests per hour on the inbox route. Beyond that, scrolling loads more.
+pub(crate) const WALK_PAGES: u32 = 20;
+
+/// In the waiting order every conversation counts (the longest wait may be on the last
+/// page): ask for the next page while some are missing, one request at a time.
+pub(crate) fn walk_inbox(state: &mut State, fx: &mut Vec<Effect>) {
+    let inbox = &state.inbox;
+    let missing = (inbox.entries.len() as u32) < inbox.total_conversations;
+    let next = inbox.pages_loaded + 1;
+    if inbox.sort == crate::api::waiting::SortMode::Waiting
+        && missing
+        && !inbox.loading
+        && !inbox.unread_only
+        && inbox.pages_loaded >= 1
+        && next <= WALK_PAGES
+    {
+        fetch_inbox(state, next, fx);
+    }
 }
 
 fn refresh(state: &mut State, fx: &mut Vec<Effect>) {

@@ -79,6 +79,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::InboxLoaded(resp) => {
             let before = state.inbox.clone();
             inbox_loaded(state, resp);
+            super::walk_inbox(state, fx);
             state.dirty = state.inbox != before;
         }
         Action::CacheLoaded(resp) => {
@@ -291,6 +292,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 state.inbox.sort = sort;
                 let me = state.me.clone().unwrap_or_default();
                 state.inbox.resort(&me);
+                super::walk_inbox(state, fx);
             }
         }
         Action::WaitHintsLoaded(hints) => {
@@ -381,7 +383,11 @@ fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
     inbox.loading = false;
     let selected_user = inbox.selected_entry().map(|e| e.with_user.clone());
     let page = resp.page.max(1);
-    if page <= 1 {
+    // A first page that is the whole list replaces it; a first page of a longer list
+    // (the live link's refresh) only updates what it holds, so the pages loaded after
+    // it stay (a conversation with news comes back to the first page anyway).
+    let complete = resp.is_complete_list();
+    if complete {
         inbox.entries.clear();
     }
     for s in resp.conversations {
@@ -415,7 +421,7 @@ fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
     if page <= 1 {
         inbox.total_unread = resp.total_unread.saturating_sub(open_unread);
     }
-    inbox.pages_loaded = page;
+    inbox.pages_loaded = if complete { 1 } else { inbox.pages_loaded.max(page) };
     inbox.total_conversations = resp.total_conversations.max(inbox.entries.len() as u32);
     if let Some(user) = selected_user {
         let found = inbox.visible().position(|e| e.with_user == user);
