@@ -107,6 +107,10 @@ pub enum Command {
     Outbox(crate::commands::OutboxArgs),
     /// Show your pet
     Pet(crate::commands::PetArgs),
+    /// A conversation in line mode: plain lines and a prompt (screen readers, dumb terminals, slow links)
+    Chat(crate::commands::ChatArgs),
+    /// Print one line per event (new message, read, deleted) as it happens; --json for scripts
+    Watch(crate::commands::WatchArgs),
 }
 
 /// Entry point: parse, dispatch, and turn the outcome into an exit code.
@@ -135,6 +139,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Send(args)) => crate::commands::send(&global, args),
         Some(Command::Outbox(args)) => crate::commands::outbox(&global, args),
         Some(Command::Pet(args)) => crate::commands::pet(&global, args),
+        Some(Command::Watch(args)) => crate::commands::watch(&global, args),
+        Some(Command::Chat(args)) => crate::commands::chat(&global, args),
         None => crate::app::run::run_tui(&global, &look),
     }
 }

@@ -5,6 +5,7 @@
 //! a documented code ([`EXIT_OK`] … [`EXIT_LOCAL`]). Plain output is for people
 //! (aligned, local relative times, sanitized); `--json` prints the API's own shapes.
 
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
@@ -14,17 +15,23 @@ use unicode_width::UnicodeWidthStr;
 use zeroize::Zeroizing;
 
 use crate::api::client::parse_server_url;
+use crate::api::time::Timestamp;
 use crate::api::types::{
     ConversationResponse, ConversationSummary, InboxResponse, LoginRequest, Message, Pet, PetStatusResponse,
 };
+use crate::api::waiting::{self, SortMode, WaitHint};
 use crate::api::{ApiError, Client, ClientOptions, Fetched};
 use crate::cli::GlobalOpts;
 use crate::config::{Config, Paths};
 use crate::sanitize::sanitize_line;
 use crate::store::session::Session;
 
+pub mod chat;
 mod outbox;
+pub mod watch;
+pub use chat::{chat, ChatArgs};
 pub use outbox::{outbox, send, OutboxArgs};
+pub use watch::{watch, WatchArgs};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -69,6 +76,9 @@ pub struct InboxArgs {
     /// Only conversations with unread messages
     #[arg(long)]
     pub unread: bool,
+    /// Only conversations waiting for your answer (the other person wrote last), longest wait first
+    #[arg(long)]
+    pub waiting: bool,
     /// Machine-readable output
     #[arg(long)]
     pub json: bool,
@@ -421,45 +431,149 @@ fn logout_inner(global: &GlobalOpts, args: LogoutArgs) -> Outcome {
     Ok(())
 }
 
-/// Most inbox pages to walk for one `inbox` command (50 conversations a page); keeps a
-/// script well inside production's 50 requests per hour per route.
-const MAX_INBOX_PAGES: u32 = 4;
+/// Most inbox pages to walk for one `inbox` command (50 conversations a page, so 2,000
+/// conversations): one run stays well inside production's 50 requests per hour per route.
+const MAX_INBOX_PAGES: u32 = 40;
+
+/// Conversations per inbox page (the server's maximum).
+const INBOX_PAGE: u32 = 50;
+
+/// The whole inbox, page by page: stops at the server's total, at a short page, at a
+/// page that brings nothing new (a server ignoring `page`), or at [`MAX_INBOX_PAGES`]
+/// (then `complete` is false).
+pub async fn fetch_all_inbox(client: &Client, unread_only: bool) -> Result<(InboxResponse, bool), ApiError> {
+    let mut all: Option<InboxResponse> = None;
+    for page in 1..=MAX_INBOX_PAGES {
+        let Fetched::Fresh { value, .. } = client.inbox(page, INBOX_PAGE, unread_only, None).await? else {
+            return Err(ApiError::Protocol { detail: "304 without an ETag".into() });
+        };
+        let got = value.conversations.len();
+        let acc = all.get_or_insert_with(|| InboxResponse { conversations: Vec::new(), ..value.clone() });
+        let before = acc.conversations.len();
+        for c in value.conversations {
+            if !acc.conversations.iter().any(|known| known.with_user == c.with_user) {
+                acc.conversations.push(c);
+            }
+        }
+        let added = acc.conversations.len() - before;
+        if got < INBOX_PAGE as usize
+            || added == 0
+            || acc.conversations.len() >= value.total_conversations as usize
+        {
+            return Ok((all.unwrap_or_default(), true));
+        }
+    }
+    Ok((all.unwrap_or_default(), false))
+}
+
+/// One `inbox --json` row: the server's summary plus when it began waiting for an answer.
+#[derive(Debug, serde::Serialize)]
+struct CaseloadRow {
+    #[serde(flatten)]
+    summary: ConversationSummary,
+    /// When the other person's unanswered message(s) began; `null` when not waiting.
+    waiting_since: Option<Timestamp>,
+}
+
+/// `inbox --json`: the API's inbox shape with `waiting_since` on every conversation.
+#[derive(Debug, serde::Serialize)]
+struct CaseloadJson {
+    conversations: Vec<CaseloadRow>,
+    total_unread: u32,
+    page: u32,
+    page_size: u32,
+    total_conversations: u32,
+}
+
+/// What the cache says about who wrote last, when the server's inbox does not say
+/// (feb5 has no `last_sender`); empty when every row says, or the store cannot open.
+fn cache_hints(ctx: &Ctx, client: &Client, rows: &[ConversationSummary]) -> HashMap<String, WaitHint> {
+    if rows.iter().all(|c| c.last_sender.as_deref().is_some_and(|s| !s.trim().is_empty())) {
+        return HashMap::new();
+    }
+    let hints = outbox::open_store(ctx, client).and_then(|store| {
+        let store = store.into_inner().unwrap_or_else(|e| e.into_inner());
+        store.wait_hints().map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))
+    });
+    hints.unwrap_or_else(|f| {
+        eprintln!("healing-tui: warning: no cache to tell who wrote last: {}", sanitize_line(&f.message));
+        HashMap::new()
+    })
+}
 
 /// `healing-tui inbox`.
 pub fn inbox(global: &GlobalOpts, args: InboxArgs) -> anyhow::Result<ExitCode> {
-    let unread = args.unread;
-    with_client(
-        global,
-        "inbox",
-        async move |client: &Client| {
-            let mut all: Option<InboxResponse> = None;
-            for page in 1..=MAX_INBOX_PAGES {
-                let Fetched::Fresh { value, .. } = client.inbox(page, 50, unread, None).await? else {
-                    return Err(ApiError::Protocol { detail: "304 without an ETag".into() });
-                };
-                let got = value.conversations.len();
-                let acc =
-                    all.get_or_insert_with(|| InboxResponse { conversations: Vec::new(), ..value.clone() });
-                acc.conversations.extend(value.conversations);
-                if got < 50 || acc.conversations.len() >= value.total_conversations as usize {
-                    break;
-                }
-            }
-            Ok(all.unwrap_or_default())
-        },
-        |mut inbox| {
-            // feb5 ignores unread_only, so filter here too.
-            if unread {
-                inbox.conversations.retain(|c| c.unread_count > 0);
-            }
-            if args.json {
-                print_json(&inbox)
-            } else {
-                print!("{}", render_inbox(&inbox.conversations, Utc::now(), &chrono::Local));
-                Ok(())
-            }
-        },
-    )
+    finish(inbox_inner(global, &args))
+}
+
+fn inbox_inner(global: &GlobalOpts, args: &InboxArgs) -> Outcome {
+    let ctx = setup(global, "inbox")?;
+    let client = resume(&ctx, global)?;
+    let result = ctx.rt.block_on(fetch_all_inbox(&client, args.unread));
+    let saved = save_session(&ctx, &client);
+    let (mut inbox, complete) = result.map_err(Failure::from_client(&client))?;
+    saved?;
+    if !complete {
+        eprintln!(
+            "healing-tui: warning: only the first {} conversations were fetched (the server's per-route \
+             limit); run again later for the rest",
+            inbox.conversations.len()
+        );
+    }
+    // feb5 ignores unread_only, so filter here too.
+    if args.unread {
+        inbox.conversations.retain(|c| c.unread_count > 0);
+    }
+    let me = client.username().unwrap_or_default();
+    let hints = cache_hints(&ctx, &client, &inbox.conversations);
+    let mut rows: Vec<CaseloadRow> = std::mem::take(&mut inbox.conversations)
+        .into_iter()
+        .map(|c| {
+            let summary = waiting::Summary {
+                last_sender: c.last_sender.as_deref(),
+                last_time: c.last_message_time.map(|t| t.utc()),
+                unread: c.unread_count,
+            };
+            let since = waiting::waiting_since(&me, summary, hints.get(&c.with_user));
+            CaseloadRow { summary: c, waiting_since: since.map(Timestamp) }
+        })
+        .collect();
+    if args.waiting {
+        rows.retain(|r| r.waiting_since.is_some());
+        waiting::sort_rows(&mut rows, SortMode::Waiting, |r| {
+            (r.waiting_since.map(|t| t.utc()), r.summary.last_message_time.map(|t| t.utc()))
+        });
+    }
+    if args.json {
+        return print_json(&CaseloadJson {
+            conversations: rows,
+            total_unread: inbox.total_unread,
+            page: inbox.page,
+            page_size: inbox.page_size,
+            total_conversations: inbox.total_conversations,
+        });
+    }
+    let now = Utc::now();
+    let (summaries, whens): (Vec<ConversationSummary>, Vec<String>) = rows
+        .into_iter()
+        .map(|r| {
+            let when = match (args.waiting, r.waiting_since) {
+                (true, Some(since)) => format!("waiting {}", waiting::wait_label(since.utc(), now)),
+                _ => r
+                    .summary
+                    .last_message_time
+                    .map(|t| relative_time(t.utc(), now, &chrono::Local))
+                    .unwrap_or_default(),
+            };
+            (r.summary, when)
+        })
+        .unzip();
+    if args.waiting && summaries.is_empty() {
+        println!("Nobody is waiting for an answer.");
+        return Ok(());
+    }
+    print!("{}", render_rows(&summaries, &whens));
+    Ok(())
 }
 
 /// `healing-tui read`.
@@ -601,23 +715,29 @@ fn cut(text: &str, max: usize) -> String {
 /// Width plain output aims for (previews are cut to fit).
 const LINE_WIDTH: usize = 80;
 
+#[cfg(test)]
 fn render_inbox<Tz: TimeZone>(rows: &[ConversationSummary], now: DateTime<Utc>, tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
+    let whens: Vec<String> = rows
+        .iter()
+        .map(|c| c.last_message_time.map(|t| relative_time(t.utc(), now, tz)).unwrap_or_default())
+        .collect();
+    render_rows(rows, &whens)
+}
+
+/// Inbox rows, aligned: unread badge, name, `whens` (one per row), preview.
+fn render_rows(rows: &[ConversationSummary], whens: &[String]) -> String {
     if rows.is_empty() {
         return "No conversations.\n".to_string();
     }
     let names: Vec<String> = rows.iter().map(|c| sanitize_line(&c.with_user)).collect();
     let name_w = names.iter().map(|n| n.width()).max().unwrap_or(0).min(24);
-    let whens: Vec<String> = rows
-        .iter()
-        .map(|c| c.last_message_time.map(|t| relative_time(t.utc(), now, tz)).unwrap_or_default())
-        .collect();
     let when_w = whens.iter().map(|w| w.width()).max().unwrap_or(0);
     let mut out = String::new();
     let mut total = 0;
-    for ((c, name), when) in rows.iter().zip(&names).zip(&whens) {
+    for ((c, name), when) in rows.iter().zip(&names).zip(whens) {
         total += c.unread_count;
         let badge = if c.unread_count > 0 { format!("({})", c.unread_count) } else { String::new() };
         let prefix = format!("{:>5}  {}  {}  ", badge, pad(&cut(name, name_w), name_w), pad(when, when_w));

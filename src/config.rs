@@ -119,6 +119,15 @@ pub struct PetConfig {
     pub animate: bool,
 }
 
+/// The inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(default)]
+pub struct InboxConfig {
+    /// `waiting` (longest wait first) or `recent` (newest first); unset: `waiting` for
+    /// clinicians, `recent` for patients.
+    pub sort: Option<crate::api::waiting::SortMode>,
+}
+
 /// The settings in `config.toml`. Every field is optional in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(default)]
@@ -141,6 +150,11 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Pet pane.
     pub pet: PetConfig,
+    /// The inbox's order.
+    pub inbox: InboxConfig,
+    /// Named quick replies for the compose box (`{name}` becomes the other person's
+    /// username).
+    pub snippets: BTreeMap<String, String>,
     /// Key string → action name; interpreted by the TUI's keymap.
     pub keys: BTreeMap<String, String>,
 }
@@ -201,11 +215,24 @@ struct KeysAt {
     keys: BTreeMap<String, toml::Spanned<String>>,
 }
 
-const TOP_KEYS: &[&str] =
-    &["server", "theme", "ascii", "layout", "quiet_clock", "mouse", "poll", "notify", "pet", "keys"];
+const TOP_KEYS: &[&str] = &[
+    "server",
+    "theme",
+    "ascii",
+    "layout",
+    "quiet_clock",
+    "mouse",
+    "poll",
+    "notify",
+    "pet",
+    "keys",
+    "inbox",
+    "snippets",
+];
 const POLL_KEYS: &[&str] = &["active_secs", "idle_secs", "budget_per_hour", "budget_per_day"];
 const NOTIFY_KEYS: &[&str] = &["bell", "desktop", "show_content", "title_unread"];
 const PET_KEYS: &[&str] = &["animate"];
+const INBOX_KEYS: &[&str] = &["sort"];
 
 fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let v = i64::deserialize(d)?;
@@ -257,6 +284,7 @@ impl Config {
                 "poll" => POLL_KEYS,
                 "notify" => NOTIFY_KEYS,
                 "pet" => PET_KEYS,
+                "inbox" => INBOX_KEYS,
                 k if TOP_KEYS.contains(&k) => continue,
                 _ => {
                     unknown.push(key.clone());
@@ -412,6 +440,17 @@ j = "down"
         assert_eq!(loaded.keys_at.get("ctrl-s"), Some(&(3, 12)));
         let err = loaded.key_error("j", "unknown action");
         assert_eq!(err.to_string(), "/cfg/config.toml:4:7: unknown action");
+    }
+
+    #[test]
+    fn inbox_sort_and_snippets() {
+        let text = "[inbox]\nsort = \"waiting\"\n[snippets]\ncheckin = \"Hi {name}\"\n";
+        let loaded = parse(text).unwrap();
+        assert_eq!(loaded.config.inbox.sort, Some(crate::api::waiting::SortMode::Waiting));
+        assert_eq!(loaded.config.snippets.get("checkin").map(String::as_str), Some("Hi {name}"));
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let err = parse("[inbox]\nsort = \"alphabetical\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
     }
 
     #[test]

@@ -123,6 +123,29 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// `n` patients (`patient000`…) who each wrote one message to `clinician`, straight
+/// into the server's database (logging in as each would take minutes of hashing).
+fn add_patients_who_wrote(w: &World, clinician: &str, n: usize) {
+    let db = rusqlite::Connection::open(w.dir.path().join("server.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let to: i64 =
+        db.query_row("SELECT id FROM users WHERE username = ?1", [clinician], |r| r.get(0)).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    for i in 0..n {
+        db.execute(
+            "INSERT INTO users (username, password_hash, pin_hash, role, created_at) VALUES (?1, 'x', 'x', 'user', ?2)",
+            rusqlite::params![format!("patient{i:03}"), now],
+        )
+        .unwrap();
+        let from = db.last_insert_rowid();
+        db.execute(
+            "INSERT INTO messages (sender_id, recipient_id, content, sent_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![from, to, format!("message {i}"), now - 60 * i as i64],
+        )
+        .unwrap();
+    }
+}
+
 fn session_json(w: &World, who: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(w.session_file(who)).unwrap()).unwrap()
 }
@@ -270,6 +293,169 @@ mod messages {
         let users: Vec<&str> =
             v["conversations"].as_array().unwrap().iter().map(|c| c["with_user"].as_str().unwrap()).collect();
         assert_eq!(users, ["sam"]);
+    }
+
+    #[test]
+    fn inbox_waiting_lists_who_wrote_last_longest_wait_first() {
+        let w = World::new();
+        for who in ["dr_morgan", "alex", "sam"] {
+            w.login(who);
+        }
+        // The seed: dr_morgan wrote last to alex, so nobody waits.
+        let out = w.run("dr_morgan", &["inbox", "--waiting", "--json"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["conversations"].as_array().unwrap().len(), 0, "{v}");
+        let out = w.run("dr_morgan", &["inbox", "--waiting"], None, &[]);
+        assert_eq!(out.stdout, "Nobody is waiting for an answer.\n", "{out:?}");
+
+        let send = |who: &str, to: &str, text: &str| {
+            let out = w.run(who, &["send", to, text], None, &[]);
+            assert_eq!(out.code, 0, "{out:?}");
+        };
+        send("alex", "dr_morgan", "I had a hard night");
+        send("dr_morgan", "sam", "Hello Sam, I'm your new clinician");
+        // Times are in whole seconds: let sam's reply come clearly later than alex's.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        send("sam", "dr_morgan", "Hi, thanks");
+
+        let out = w.run("dr_morgan", &["inbox", "--waiting", "--json"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let convs = v["conversations"].as_array().unwrap();
+        let users: Vec<&str> = convs.iter().map(|c| c["with_user"].as_str().unwrap()).collect();
+        assert_eq!(users, ["alex", "sam"], "longest wait first: {v}");
+        for c in convs {
+            assert!(c["waiting_since"].is_string(), "{c}");
+            assert_eq!(c["waiting_since"], c["last_message_time"], "{c}");
+            assert_eq!(c["last_sender"], c["with_user"], "the API's own fields stay: {c}");
+        }
+        let out = w.run("dr_morgan", &["inbox", "--waiting"], None, &[]);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert!(lines[0].contains("alex") && lines[0].contains("waiting now"), "{out:?}");
+        assert!(lines[1].contains("sam"), "{out:?}");
+
+        // Once answered, alex no longer waits; the full list still says so with null.
+        send("dr_morgan", "alex", "I'm sorry to hear that. Can we talk at 10?");
+        let out = w.run("dr_morgan", &["inbox", "--json"], None, &[]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let alex = v["conversations"].as_array().unwrap().iter().find(|c| c["with_user"] == "alex").unwrap();
+        assert!(alex["waiting_since"].is_null(), "{alex}");
+        let out = w.run("dr_morgan", &["inbox", "--waiting", "--json"], None, &[]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let users: Vec<&str> =
+            v["conversations"].as_array().unwrap().iter().map(|c| c["with_user"].as_str().unwrap()).collect();
+        assert_eq!(users, ["sam"]);
+    }
+
+    #[test]
+    fn inbox_json_returns_every_conversation_of_a_large_caseload() {
+        // Production's limits: the walk over the pages must fit in them.
+        let w = World::with(|o| o.profile = Profile::Production);
+        w.login("dr_morgan");
+        add_patients_who_wrote(&w, "dr_morgan", 260);
+        let out = w.run("dr_morgan", &["inbox", "--json"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let convs = v["conversations"].as_array().unwrap();
+        // 260 new patients plus alex from the seed.
+        assert_eq!(convs.len(), 261, "stderr: {}", out.stderr);
+        let mut users: Vec<&str> = convs.iter().map(|c| c["with_user"].as_str().unwrap()).collect();
+        users.sort_unstable();
+        users.dedup();
+        assert_eq!(users.len(), 261, "no conversation twice");
+        assert!(out.stderr.is_empty(), "{out:?}");
+    }
+
+    /// A running `watch --json` child; its stderr is read by a thread, its stdout is
+    /// left to the test.
+    struct Watching {
+        child: std::process::Child,
+        stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    }
+
+    fn start_watch(w: &World, who: &str) -> Watching {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config-dir").arg(w.config_dir(who)).arg("--data-dir").arg(w.data_dir(who));
+        cmd.args(["watch", "--json"]).env_remove("RUST_LOG");
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (err, sink) = (child.stderr.take().unwrap(), stderr.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(err)).map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !stderr.lock().unwrap().contains("live (push)") {
+            assert!(std::time::Instant::now() < deadline, "never live: {}", stderr.lock().unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Watching { child, stderr }
+    }
+
+    fn wait_exit(child: &mut std::process::Child) -> i32 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(std::time::Instant::now() < deadline, "still running");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn watch_prints_json_lines_and_ends_cleanly_on_sigterm_and_closed_stdout() {
+        let w = World::new();
+        w.login("dr_morgan");
+        w.login("alex");
+        let mut watching = start_watch(&w, "dr_morgan");
+        let out = w.run("alex", &["send", "dr_morgan", "a line for the watch"], None, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let mut stdout = std::io::BufReader::new(watching.child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["type"], "message.new", "{line}");
+        assert_eq!(v["message"]["content"], "a line for the watch");
+        assert_eq!(v["message"]["sender"], "alex");
+        let kill = Command::new("kill").args(["-TERM", &watching.child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        assert_eq!(wait_exit(&mut watching.child), 0, "stderr: {}", watching.stderr.lock().unwrap());
+
+        // The reader goes away: the watch ends at once, quietly, without waiting for news.
+        let mut watching = start_watch(&w, "dr_morgan");
+        drop(watching.child.stdout.take());
+        assert_eq!(wait_exit(&mut watching.child), 0, "stderr: {}", watching.stderr.lock().unwrap());
+        let err = watching.stderr.lock().unwrap().clone();
+        assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{err}");
+    }
+
+    #[test]
+    fn chat_with_stdin_not_a_terminal_sends_each_line_once() {
+        let w = World::new();
+        w.login("alex");
+        let out = w.run("alex", &["chat", "sam", "--history", "2"], Some("first line\n\nsecond line\n"), &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "two of history, then the two sent: {out:?}");
+        assert!(lines[0].ends_with("you: Will do 🙂"), "{out:?}");
+        assert!(lines[1].contains("sam: Did you try the breathing exercise"), "{out:?}");
+        assert!(lines[2].ends_with("you: first line") && lines[3].ends_with("you: second line"), "{out:?}");
+        assert!(!out.stdout.contains("> "), "no prompt without a terminal: {out:?}");
+        let out = w.run("alex", &["read", "sam", "--json"], None, &[]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let texts: Vec<&str> =
+            v["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+        assert_eq!(texts.iter().filter(|t| **t == "first line").count(), 1, "{texts:?}");
+        assert_eq!(
+            &texts[texts.len() - 2..],
+            ["first line", "second line"],
+            "in order, the empty line not sent"
+        );
     }
 
     #[test]

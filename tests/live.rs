@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use healing_tui::api::types::{LoginRequest, Message, SendRequest, WsEvent};
 use healing_tui::api::{ApiError, Client, ClientOptions};
+use healing_tui::commands::watch;
 use healing_tui::live::budget::{Limits, Windows};
 use healing_tui::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
 use healing_tui::live::plan::Cadence;
@@ -296,29 +297,43 @@ async fn polling_makes_no_conversation_request_when_nothing_changed() {
     server.shutdown().await;
 }
 
-/// Production profile with a small route limit: the link's requests per route stay
-/// within it, a 429 (another client on the same IP ate the budget) is waited out, and
-/// every message is delivered.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn production_route_limits_are_kept_and_429_recovered() {
-    const WINDOW: Duration = Duration::from_secs(10);
-    const LIMIT: usize = 5;
-    let (_dir, db) = tempdb();
-    let server = start_server(&db, any_port(), |o| {
+/// The production-profile tests' window and per-route limit (`5/10s`).
+const WINDOW: Duration = Duration::from_secs(10);
+const LIMIT: usize = 5;
+
+/// A production-profile server limited to [`LIMIT`] requests per route per [`WINDOW`],
+/// and a proxy in front of it that records requests.
+async fn limited_production_server(db: &Path) -> (RunningServer, Proxy) {
+    let server = start_server(db, any_port(), |o| {
         o.profile = Profile::Production;
         o.route_limit = Some("5/10s".parse::<RouteLimit>().expect("limit"));
     })
     .await;
     let proxy = Proxy::start(server.addr()).await;
-    let a = login(&server.url(), "dr_morgan").await;
-    let b = login(&proxy.url(), "alex").await;
-    let c = login(&server.url(), "sam").await;
-    let config = LinkConfig {
+    (server, proxy)
+}
+
+/// A link budget below [`limited_production_server`]'s limit, over its window.
+fn limited_config() -> LinkConfig {
+    LinkConfig {
         // Automatic: the server offers no ETag and no websocket, so this budget applies.
         auto_budget: Limits { per_hour: 4, per_day: 0 },
         budget_windows: Windows { hour: WINDOW, day: Duration::from_secs(240) },
         ..fast_config()
-    };
+    }
+}
+
+/// Production profile with a small route limit: the link's requests per route stay
+/// within it, a 429 (another client on the same IP ate the budget) is waited out, and
+/// every message is delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_route_limits_are_kept_and_429_recovered() {
+    let (_dir, db) = tempdb();
+    let (server, proxy) = limited_production_server(&db).await;
+    let a = login(&server.url(), "dr_morgan").await;
+    let b = login(&proxy.url(), "alex").await;
+    let c = login(&server.url(), "sam").await;
+    let config = limited_config();
     let mut watch = Watch::start(b, config, "dr_morgan");
     let polling = |w: &Watch| matches!(w.state(), Some(LinkState::Polling { .. }));
     assert!(watch.until(Duration::from_secs(10), polling).await, "state {:?}", watch.state());
@@ -361,7 +376,12 @@ async fn production_route_limits_are_kept_and_429_recovered() {
     assert!(periods.iter().any(|p| *p >= Duration::from_millis(900)), "{periods:?}");
     watch.stop().await;
 
-    // Per route, never more than LIMIT of the link's requests in any WINDOW.
+    assert_route_limits(&proxy, WINDOW, LIMIT);
+    server.shutdown().await;
+}
+
+/// Per route, never more than `limit` of the requests through `proxy` in any `window`.
+fn assert_route_limits(proxy: &Proxy, window: Duration, limit: usize) {
     let mut by_route: HashMap<String, Vec<Instant>> = HashMap::new();
     for r in proxy.requests() {
         let route = if r.path.starts_with("/api/messages/conversation/") {
@@ -373,10 +393,140 @@ async fn production_route_limits_are_kept_and_429_recovered() {
     }
     for (route, times) in &by_route {
         for (i, t) in times.iter().enumerate() {
-            let in_window = times[..=i].iter().filter(|s| t.duration_since(**s) < WINDOW).count();
-            assert!(in_window <= LIMIT, "{route}: {in_window} requests within {WINDOW:?}");
+            let in_window = times[..=i].iter().filter(|s| t.duration_since(**s) < window).count();
+            assert!(in_window <= limit, "{route}: {in_window} requests within {window:?}");
         }
     }
+}
+
+/// `watch --json`'s stream: lines written by the stream task, read by the test.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn json(&self) -> Vec<serde_json::Value> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+    }
+
+    /// Wait until a line satisfies `ok`; false after `within`.
+    async fn until(&self, within: Duration, ok: impl Fn(&serde_json::Value) -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.json().iter().any(&ok) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
+/// `watch --json`'s stream running for a client: its lines, the states it reported,
+/// and how to stop it.
+struct Streaming {
+    lines: Lines,
+    states: std::sync::Arc<std::sync::Mutex<Vec<LinkState>>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<watch::Ending>,
+}
+
+impl Streaming {
+    fn start(client: Client, config: LinkConfig) -> Streaming {
+        let lines = Lines::default();
+        let states = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (mut out, seen) = (lines.clone(), states.clone());
+        let task = tokio::spawn(async move {
+            let on_state = move |s: &LinkState| seen.lock().unwrap().push(s.clone());
+            let stop = async move {
+                let _ = stop_rx.await;
+            };
+            watch::stream(client, config, true, &mut out, on_state, stop).await
+        });
+        Streaming { lines, states, stop, task }
+    }
+
+    /// Wait until a reported state satisfies `ok`.
+    async fn reached(&self, ok: impl Fn(&LinkState) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.states.lock().unwrap().iter().any(&ok) {
+            assert!(Instant::now() < deadline, "states so far: {:?}", self.states.lock().unwrap());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stop it; it must end as asked. Returns the states it reported.
+    async fn stop(self) -> Vec<LinkState> {
+        self.stop.send(()).unwrap();
+        let ending = tokio::time::timeout(Duration::from_secs(5), self.task).await.unwrap().unwrap();
+        assert_eq!(ending, watch::Ending::Stopped);
+        self.states.lock().unwrap().clone()
+    }
+}
+
+fn is_message(v: &serde_json::Value, via: &str, text: &str) -> bool {
+    v["type"] == "message.new" && v["via"] == via && v["message"]["content"] == text
+}
+
+/// `watch --json` prints a message pushed over the websocket, with its id, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_prints_a_pushed_message() {
+    let (_dir, db) = tempdb();
+    let server = start_server(&db, any_port(), |_| {}).await;
+    let a = login(&server.url(), "alex").await;
+    let me = login(&server.url(), "dr_morgan").await;
+    let watching = Streaming::start(me, fast_config());
+    watching.reached(|s| *s == LinkState::Live).await;
+    let id = send(&a, "dr_morgan", "pushed to the watch").await;
+    let lines = watching.lines.clone();
+    assert!(lines.until(Duration::from_secs(10), |v| is_message(v, "push", "pushed to the watch")).await);
+    watching.stop().await;
+    let got = lines.json();
+    let line = got.iter().find(|v| is_message(v, "push", "pushed to the watch")).unwrap();
+    assert_eq!(
+        (line["message"]["id"].as_i64(), line["message"]["sender"].as_str()),
+        (Some(id), Some("alex"))
+    );
+    assert_eq!(got.len(), 1, "nothing from before the start, nothing twice: {got:?}");
+    server.shutdown().await;
+}
+
+/// In the production profile (no push, per-route limits) `watch --json` prints a message
+/// seen by polling, its requests stay within every route's limit, and it fetches no
+/// conversation (that would mark messages read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_prints_a_polled_message_within_production_limits() {
+    let (_dir, db) = tempdb();
+    let (server, proxy) = limited_production_server(&db).await;
+    let a = login(&server.url(), "alex").await;
+    let me = login(&proxy.url(), "dr_morgan").await;
+    let watching = Streaming::start(me, limited_config());
+    watching.reached(|s| matches!(s, LinkState::Polling { .. })).await;
+    send(&a, "dr_morgan", "seen by polling").await;
+    let lines = watching.lines.clone();
+    let printed = lines.until(Duration::from_secs(25), |v| is_message(v, "poll", "seen by polling")).await;
+    let states = watching.stop().await;
+    assert!(printed, "not printed: {:?}; states {states:?}", lines.json());
+    let got = lines.json();
+    let line = got.iter().find(|v| is_message(v, "poll", "seen by polling")).unwrap();
+    assert_eq!(line["message"]["sender"], "alex", "the inbox's last_sender: {line}");
+    assert_eq!(line["preview"], true);
+    assert!(!states.iter().any(|s| matches!(s, LinkState::RateLimited { .. })), "refused: {states:?}");
+    let fetched =
+        proxy.requests().iter().filter(|r| r.path.starts_with("/api/messages/conversation/")).count();
+    assert_eq!(fetched, 0, "no conversation fetched (it would mark messages read)");
+    assert_route_limits(&proxy, WINDOW, LIMIT);
     server.shutdown().await;
 }
 

@@ -563,6 +563,30 @@ mod cache {
         assert_eq!(s.apply_deleted(999).unwrap(), None);
         assert_eq!(s.apply_read(999, None).unwrap(), None);
     }
+
+    #[test]
+    fn wait_hints_say_who_wrote_last_and_since_when() {
+        let (_dir, path) = fresh();
+        let mut s = open(&path);
+        s.merge_messages(&[
+            msg(1, "sam", ME, "hello"),
+            msg(2, ME, "sam", "hi sam"),
+            msg(3, "sam", ME, "can we talk"),
+            msg(4, "sam", ME, "today?"),
+            msg(5, "mei", ME, "thanks"),
+            msg(6, ME, "mei", "any time"),
+            msg(7, "jo", ME, "first contact"),
+        ])
+        .unwrap();
+        let hints = s.wait_hints().unwrap();
+        let sam = &hints["sam"];
+        assert_eq!((sam.last_sender.as_str(), sam.last_time), ("sam", Some(t(4).utc())));
+        assert_eq!(sam.run_start, Some(t(3).utc()), "from the first message after my reply");
+        assert_eq!(hints["mei"].run_start, None, "I wrote last");
+        assert_eq!(hints["mei"].last_sender, ME);
+        assert_eq!(hints["jo"].run_start, Some(t(7).utc()), "never answered: from the first");
+        assert_eq!(hints.len(), 3);
+    }
 }
 
 mod search {

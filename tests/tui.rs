@@ -16,15 +16,46 @@ use support::tmux::{wait_gone, TmuxPane};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-#[test]
-fn log_in_filter_open_type_send_then_idle() {
+/// A demo server on loopback and client arguments with their own config and data
+/// directories (inside the returned temporary directory).
+fn demo() -> (tokio::runtime::Runtime, tempfile::TempDir, healing_tui::server::RunningServer, Vec<String>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = rt.block_on(start(ServerOptions::local_demo(dir.path().join("db.sqlite")))).unwrap();
+    let owned = client_args(&server.url(), &dir.path().join("config"), &dir.path().join("data"));
+    (rt, dir, server, owned)
+}
+
+/// A client logged in as dr_morgan.
+async fn dr_morgan(url: &str) -> Client {
+    let opts = ClientOptions { allow_http: true, ..Default::default() };
+    let client = Client::new(url, &opts).unwrap();
+    let login = LoginRequest {
+        username: "dr_morgan".into(),
+        password: "healing-demo".into(),
+        pin: "1234".into(),
+        remember_me: None,
+    };
+    client.login(&login).await.unwrap();
+    client
+}
+
+/// As dr_morgan: how many copies of alex's `text` the server holds; then reply `reply`.
+async fn copies_then_reply(url: &str, text: &str, reply: &str) -> usize {
+    let client = dr_morgan(url).await;
+    let copies = match client.conversation("alex", 200, None, None).await.unwrap() {
+        Fetched::Fresh { value, .. } => value.messages.iter().filter(|m| m.content == text).count(),
+        Fetched::NotModified => 0,
+    };
+    let reply = SendRequest { recipient: "alex".into(), content: reply.into(), subject: None };
+    client.send(&reply, None).await.unwrap();
+    copies
+}
+
+#[test]
+fn log_in_filter_open_type_send_then_idle() {
+    let (rt, _dir, server, owned) = demo();
     let url = server.url();
-    let config = dir.path().join("config");
-    let data = dir.path().join("data");
-    let owned = client_args(&url, &config, &data);
     let args = as_strs(&owned);
     let mut tui =
         PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &[("EDITOR", "true".into())], 80, 24);
@@ -48,25 +79,8 @@ fn log_in_filter_open_type_send_then_idle() {
     std::thread::sleep(Duration::from_secs(10));
     assert_eq!(tui.byte_count() - before, 0, "an idle client wrote to its terminal");
 
-    let copies = rt.block_on(async {
-        let opts = ClientOptions { allow_http: true, ..Default::default() };
-        let client = Client::new(&url, &opts).unwrap();
-        let login = LoginRequest {
-            username: "dr_morgan".into(),
-            password: "healing-demo".into(),
-            pin: "1234".into(),
-            remember_me: None,
-        };
-        client.login(&login).await.unwrap();
-        let copies = match client.conversation("alex", 200, None, None).await.unwrap() {
-            Fetched::Fresh { value, .. } => value.messages.iter().filter(|m| m.content == text).count(),
-            Fetched::NotModified => 0,
-        };
-        // And news arrives without a key pressed.
-        let reply = SendRequest { recipient: "alex".into(), content: "got it, thanks".into(), subject: None };
-        client.send(&reply, None).await.unwrap();
-        copies
-    });
+    // And news arrives without a key pressed.
+    let copies = rt.block_on(copies_then_reply(&url, text, "got it, thanks"));
     assert_eq!(copies, 1, "the server holds exactly one copy");
     tui.wait_for("got it, thanks", WAIT);
 
@@ -201,15 +215,7 @@ fn a_message_written_offline_waits_in_the_outbox_and_goes_once_at_the_next_start
     let mut tui = PtySession::spawn(bin, &args, &[], 100, 30);
     tui.wait_for("alex@", WAIT);
     let copies = rt.block_on(async {
-        let opts = ClientOptions { allow_http: true, ..Default::default() };
-        let client = Client::new(&url, &opts).unwrap();
-        let login = LoginRequest {
-            username: "dr_morgan".into(),
-            password: "healing-demo".into(),
-            pin: "1234".into(),
-            remember_me: None,
-        };
-        client.login(&login).await.unwrap();
+        let client = dr_morgan(&url).await;
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let copies = match client.conversation("alex", 200, None, None).await.unwrap() {
@@ -504,5 +510,46 @@ fn a_conversation_that_fails_to_load_says_so_and_r_retries() {
     assert!(!tui.screen_text().contains("Could not load"));
     tui.keys(&[b"q"]);
     assert!(tui.wait_exit(WAIT));
+    rt.block_on(server.shutdown());
+}
+
+/// `chat USER` on a dumb terminal: the conversation as plain lines and a prompt; a typed
+/// line is sent once; a message from the other side appears above the prompt; no
+/// escape sequence is ever written.
+#[test]
+fn chat_line_mode_on_a_dumb_terminal() {
+    let (rt, _dir, server, owned) = demo();
+    let url = server.url();
+    let login = std::process::Command::new(env!("CARGO_BIN_EXE_healing-tui"))
+        .args(&owned)
+        .args(["login", "--username", "alex"])
+        .env("HEALING_PASSWORD", "healing-demo")
+        .env("HEALING_PIN", "1234")
+        .output()
+        .unwrap();
+    assert!(login.status.success(), "{login:?}");
+    let mut args = as_strs(&owned);
+    args.extend(["chat", "dr_morgan"]);
+    let mut chat =
+        PtySession::spawn(env!("CARGO_BIN_EXE_healing-tui"), &args, &[("TERM", "dumb".into())], 80, 24);
+    chat.wait_for("dr_morgan: That's progress", WAIT);
+    chat.wait_for("> ", WAIT);
+    let text = "hello from line mode";
+    chat.type_text(text);
+    chat.keys(&[b"\r"]);
+    chat.wait_for(&format!("you: {text}"), WAIT);
+    let copies = rt.block_on(copies_then_reply(&url, text, "reply in line mode"));
+    assert_eq!(copies, 1, "the server holds exactly one copy");
+    chat.wait_for("dr_morgan: reply in line mode", WAIT);
+    chat.wait_quiet(Duration::from_millis(500), WAIT);
+    let screen = chat.screen_text();
+    let rows: Vec<&str> = screen.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+    let at = rows.iter().position(|l| l.ends_with("dr_morgan: reply in line mode")).unwrap();
+    assert_eq!(rows[at + 1..], [">"], "the prompt comes back below the new message:\n{screen}");
+    assert_eq!(screen.matches(&format!("you: {text}")).count(), 1, "shown once:\n{screen}");
+    assert!(!chat.bytes().contains(&0x1b), "no escape sequences on a dumb terminal");
+
+    chat.keys(&[b"\x04"]);
+    assert!(chat.wait_exit(WAIT), "chat did not end at the end of input");
     rt.block_on(server.shutdown());
 }

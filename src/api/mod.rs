@@ -8,6 +8,7 @@ pub mod lenient;
 pub mod response;
 pub mod time;
 pub mod types;
+pub mod waiting;
 
 pub use client::{Client, ClientOptions, Fetched, SessionSaver};
 

@@ -212,6 +212,18 @@ pub struct InboxResponse {
     pub total_conversations: u32,
 }
 
+impl InboxResponse {
+    /// This is the whole list: the first page, holding every conversation the server
+    /// counts (or fewer than a page). Only trusted when the server said so: a missing
+    /// total (read as 0) does not make a page complete.
+    pub fn is_complete_list(&self) -> bool {
+        let len = self.conversations.len() as u64;
+        self.page <= 1
+            && ((self.total_conversations > 0 && len >= u64::from(self.total_conversations))
+                || (self.page_size > 0 && len < u64::from(self.page_size)))
+    }
+}
+
 /// One message as `conversation`, `search` and the websocket carry it.
 #[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq)]
 pub struct Message {

@@ -69,6 +69,8 @@ pub enum Action {
     Newline,
     /// Edit the compose box in `$EDITOR`.
     OpenEditor,
+    /// Pick a quick reply (`[snippets]` in config.toml) to insert at the cursor.
+    Snippet,
     /// Close the overlay, leave compose (keeping the draft) or clear the filter.
     Cancel,
     /// Delete the selected message (asks first).
@@ -77,6 +79,8 @@ pub enum Action {
     Refresh,
     /// Show only conversations with unread messages, or all.
     ToggleUnread,
+    /// Order the inbox by who has waited longest, or by the newest message.
+    ToggleSort,
     /// Filter conversations by name as you type.
     Filter,
     /// Start a new conversation.
@@ -266,6 +270,14 @@ pub enum Action {
     /// A pet request was refused or failed ("Not enough coins"), for people.
     #[serde(skip)]
     PetActionFailed(String),
+    /// The logged-in user's role as the server names it (`user`, `clinician`): sets
+    /// the inbox order unless the user chose one.
+    #[serde(skip)]
+    RoleKnown(String),
+    /// What the cache says about who wrote last in each conversation (see
+    /// `crate::api::waiting`), read once after login.
+    #[serde(skip)]
+    WaitHintsLoaded(Vec<(String, crate::api::waiting::WaitHint)>),
     /// Time to refresh the pet (every 60 s, at this time; the server applies decay).
     #[serde(skip)]
     PetRefreshDue(chrono::DateTime<chrono::Utc>),
@@ -293,10 +305,12 @@ impl Action {
             Action::Send => "send",
             Action::Newline => "newline",
             Action::OpenEditor => "open_editor",
+            Action::Snippet => "snippet",
             Action::Cancel => "cancel",
             Action::Delete => "delete",
             Action::Refresh => "refresh",
             Action::ToggleUnread => "toggle_unread",
+            Action::ToggleSort => "toggle_sort",
             Action::Filter => "filter",
             Action::NewConversation => "new_conversation",
             Action::CommandLine => "command_line",
@@ -336,10 +350,12 @@ impl Action {
             Action::Send => "send",
             Action::Newline => "new line",
             Action::OpenEditor => "edit in $EDITOR",
+            Action::Snippet => "quick reply",
             Action::Cancel => "back (keeps draft)",
             Action::Delete => "delete message",
             Action::Refresh => "refresh",
             Action::ToggleUnread => "unread only",
+            Action::ToggleSort => "waiting / recent",
             Action::Filter => "filter / search",
             Action::NewConversation => "new conversation",
             Action::CommandLine => "command line",

@@ -142,6 +142,10 @@ impl Service for ClientService {
         Some(self.client.clone())
     }
 
+    fn role(&self) -> Option<String> {
+        self.client.role()
+    }
+
     fn server(&self) -> String {
         self.client.server_url().to_string()
     }

@@ -61,6 +61,49 @@ pub fn inbox() -> InboxResponse {
     }
 }
 
+/// A clinician's (dr_morgan's) inbox as head sends it, with `last_sender`: mei has
+/// waited 2 days, alex 3 hours, jo 25 minutes; sam was answered; kit's summary does not
+/// say who wrote last.
+pub fn caseload() -> InboxResponse {
+    let conv = |with: &str, sender: Option<&str>, last: &str, mins: i64, unread: u32| ConversationSummary {
+        with_user: with.into(),
+        last_message: last.into(),
+        last_message_time: ago(mins),
+        unread_count: unread,
+        last_sender: sender.map(Into::into),
+        ..Default::default()
+    };
+    InboxResponse {
+        conversations: vec![
+            conv("sam", Some("dr_morgan"), "See you on Thursday, Sam.", 10, 0),
+            conv("jo", Some("jo"), "Is it normal to feel worse before better?", 25, 1),
+            conv("alex", Some("alex"), "I couldn't sleep again last night", 60 * 3, 2),
+            conv("kit", None, "ok", 60 * 5, 0),
+            conv("mei", Some("mei"), "Thank you. Can we move Friday's session?", 60 * 48, 0),
+        ],
+        total_unread: 3,
+        page: 1,
+        page_size: 50,
+        total_conversations: 5,
+    }
+}
+
+/// dr_morgan logged in as a clinician, with the [`caseload`] inbox.
+pub fn clinician(w: u16, h: u16, look: Look) -> State {
+    let mut s = fresh(w, h, look);
+    run(
+        &mut s,
+        [
+            Action::LoginSucceeded { username: "dr_morgan".into(), server: "http://127.0.0.1:8700".into() },
+            Action::RoleKnown("clinician".into()),
+            Action::InboxLoaded(caseload()),
+            Action::PetLoaded(None),
+            Action::ConnectionChanged(Connection::Live),
+        ],
+    );
+    s
+}
+
 /// The conversation with dr_morgan.
 pub fn conversation() -> ConversationResponse {
     let mut first = msg(10, "dr_morgan", "alex", "Hi Alex, how has this week been?", 60 * 25);

@@ -246,6 +246,7 @@ fn defaults() -> Vec<Binding> {
         (c('r'), A::Refresh, Normal),
         (c('R'), A::Reconnect, Normal),
         (c('u'), A::ToggleUnread, Normal),
+        (c('s'), A::ToggleSort, Normal),
         (c('/'), A::Filter, Normal),
         (c(':'), A::CommandLine, Normal),
         (c('p'), A::TogglePet, Normal),
@@ -256,6 +257,7 @@ fn defaults() -> Vec<Binding> {
         (Key { code: K::Enter, ctrl: false, alt: true }, A::Newline, Compose),
         (Key::ctrl('j'), A::Newline, Compose),
         (Key::ctrl('e'), A::OpenEditor, Compose),
+        (Key::ctrl('t'), A::Snippet, Compose),
     ]
     .into_iter()
     .map(|(key, action, context)| Binding { key, action, context })

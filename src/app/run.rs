@@ -81,6 +81,8 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         link: crate::live::link::LinkConfig::from_config(&config.poll),
         notify: notify_config(&config.notify),
         pet_animate: config.pet.animate,
+        inbox_sort: config.inbox.sort,
+        snippets: config.snippets.clone(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -131,6 +133,8 @@ pub async fn run_demo(
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
         notify: notify_config(&config.config.notify),
         pet_animate: config.config.pet.animate,
+        inbox_sort: config.config.inbox.sort,
+        snippets: config.config.snippets.clone(),
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -178,6 +182,10 @@ pub struct Start<C: Connect> {
     pub notify: crate::live::notify::NotifyConfig,
     /// Animate the pet (`[pet] animate` in `config.toml`; off: an idle client draws nothing).
     pub pet_animate: bool,
+    /// The inbox order chosen in `config.toml` (`inbox.sort`); `None`: by role.
+    pub inbox_sort: Option<crate::api::waiting::SortMode>,
+    /// Quick replies (`[snippets]` in `config.toml`).
+    pub snippets: std::collections::BTreeMap<String, String>,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -192,6 +200,11 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     if state.login.server.is_empty() {
         state.login.focus = crate::app::state::LoginField::Server;
     }
+    if let Some(sort) = start.inbox_sort {
+        state.inbox.sort = sort;
+        state.inbox.sort_chosen = true;
+    }
+    state.snippets = start.snippets;
     if let Some(w) = start.warnings.first() {
         state.notify(crate::app::state::NoticeKind::Error, w);
     } else if let Some(n) = start.notes.first() {
@@ -200,6 +213,9 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let service = start.service.map(|(svc, user)| {
         let _ = tx.send(Action::LoginSucceeded { username: user.clone(), server: svc.server() });
+        if let Some(role) = svc.role() {
+            let _ = tx.send(Action::RoleKnown(role));
+        }
         state.login.username = user;
         svc
     });

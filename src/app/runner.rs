@@ -291,6 +291,9 @@ impl<C: Connect> Runner<C> {
                     if let Some(inbox) = local::cached_inbox(&store) {
                         let _ = tx.send(Action::CacheLoaded(inbox));
                     }
+                    if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()) {
+                        let _ = tx.send(Action::WaitHintsLoaded(hints.into_iter().collect()));
+                    }
                     if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()) {
                         if !entries.is_empty() {
                             let _ = tx.send(Action::OutboxLoaded(entries.into_iter().map(pending).collect()));
@@ -343,6 +346,9 @@ impl<C: Connect> Runner<C> {
                             connect.persist(&svc);
                         }
                         let _ = poll_tx.send(Action::LoginSucceeded { username: name, server: svc.server() });
+                        if let Some(role) = svc.role() {
+                            let _ = poll_tx.send(Action::RoleKnown(role));
+                        }
                     }
                     Err(ApiError::SessionExpired) => {
                         let _ = tx.send(Action::LoginFailed(

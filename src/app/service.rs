@@ -58,6 +58,11 @@ pub trait Service: Clone + Send + Sync + 'static {
         let _ = (name, species);
         async { Err(ApiError::NotFound("no pets here".into())) }
     }
+    /// The logged-in user's role as the server named it (`user`, `clinician`), when
+    /// known; it sets the inbox's default order.
+    fn role(&self) -> Option<String> {
+        None
+    }
     /// The API client for the live link (`crate::live::link`); `None` (test fakes) keeps
     /// the runner's plain poller.
     fn live_client(&self) -> Option<crate::api::Client> {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::api::types::{Message, Pet, ShopItem};
+use crate::api::waiting::{self, SortMode, WaitHint};
 use crate::app::action::Connection;
 use crate::app::keymap::Keymap;
 
@@ -136,6 +137,10 @@ pub struct InboxEntry {
     pub unread: u32,
     /// Subject, when the server sends one.
     pub subject: Option<String>,
+    /// Who sent the newest message, when known (head's inbox, or a message seen here).
+    pub last_sender: Option<String>,
+    /// Since when the other person has been waiting for an answer (`None`: not waiting).
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 /// The inbox pane.
@@ -157,9 +162,57 @@ pub struct Inbox {
     pub total_conversations: u32,
     /// A fetch is in flight.
     pub loading: bool,
+    /// The order of the rows.
+    pub sort: SortMode,
+    /// The user chose the order (`inbox.sort` in config.toml, or the key): the role's
+    /// default no longer applies.
+    pub sort_chosen: bool,
+    /// What the cache and the messages seen here say about who wrote last, per
+    /// conversation (decides "waiting" where the inbox has no `last_sender`).
+    pub hints: BTreeMap<String, WaitHint>,
 }
 
 impl Inbox {
+    /// An empty inbox (another account, or logged out) that keeps the chosen order.
+    pub fn cleared(&self) -> Inbox {
+        Inbox { sort: self.sort, sort_chosen: self.sort_chosen, ..Default::default() }
+    }
+
+    /// How many conversations are waiting for an answer.
+    pub fn waiting_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.waiting_since.is_some()).count()
+    }
+
+    /// Work out who is waiting (for `me`) and order the rows by [`Inbox::sort`],
+    /// keeping the selected conversation selected.
+    pub fn resort(&mut self, me: &str) {
+        let selected = self.selected_entry().map(|e| e.with_user.clone());
+        self.order_rows(me);
+        self.select_user(selected.as_deref());
+    }
+
+    /// Select the row of `user` when it is visible.
+    pub fn select_user(&mut self, user: Option<&str>) {
+        let found = user.and_then(|user| self.visible().position(|e| e.with_user == user));
+        if let Some(i) = found {
+            self.selected = i;
+        }
+    }
+
+    /// Work out who is waiting and order the rows, leaving the selection index alone
+    /// (for callers that re-select themselves).
+    pub fn order_rows(&mut self, me: &str) {
+        for e in &mut self.entries {
+            let summary = waiting::Summary {
+                last_sender: e.last_sender.as_deref(),
+                last_time: e.last_time,
+                unread: e.unread,
+            };
+            e.waiting_since = waiting::waiting_since(me, summary, self.hints.get(&e.with_user));
+        }
+        waiting::sort_rows(&mut self.entries, self.sort, |e| (e.waiting_since, e.last_time));
+    }
+
     /// The entries the pane shows, after the unread and name filters.
     pub fn visible(&self) -> impl Iterator<Item = &InboxEntry> {
         let needle = self.filter.to_lowercase();
@@ -328,6 +381,16 @@ pub struct Search {
     pub searched: bool,
 }
 
+/// The quick-reply picker: typing filters, Enter inserts the selected snippet at the
+/// compose cursor (never sends).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SnippetPicker {
+    /// What has been typed to filter by.
+    pub filter: String,
+    /// Selected row among the matches.
+    pub selected: usize,
+}
+
 /// Something drawn over the panes, taking the keys while it is up.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Overlay {
@@ -347,6 +410,8 @@ pub enum Overlay {
     Filter,
     /// Search and its results.
     Search(Box<Search>),
+    /// The quick-reply picker (over the compose box).
+    Snippets(SnippetPicker),
     /// The new-conversation dialog.
     NewConversation {
         /// Recipient typed so far.
@@ -518,6 +583,8 @@ pub struct State {
     pub pet_ticks: u8,
     /// When the timed pet refreshes of the last day went out (the route's budget).
     pub pet_refreshes: Vec<DateTime<Utc>>,
+    /// Quick replies by name (`[snippets]` in config.toml).
+    pub snippets: BTreeMap<String, String>,
 }
 
 impl State {
@@ -582,12 +649,29 @@ impl State {
             pet_frame: 0,
             pet_ticks: 0,
             pet_refreshes: Vec::new(),
+            snippets: BTreeMap::new(),
         }
     }
 
     /// The draft for the open conversation.
     pub fn current_draft(&self) -> Option<&Draft> {
         self.conv.as_ref().and_then(|c| self.drafts.get(&c.with_user))
+    }
+
+    /// Snippets whose name or text contains `filter` (any case), names first, each
+    /// group in name order.
+    pub fn snippet_matches(&self, filter: &str) -> Vec<(&str, &str)> {
+        let needle = filter.to_lowercase();
+        let (mut by_name, mut by_text) = (Vec::new(), Vec::new());
+        for (name, text) in &self.snippets {
+            if name.to_lowercase().contains(&needle) {
+                by_name.push((name.as_str(), text.as_str()));
+            } else if text.to_lowercase().contains(&needle) {
+                by_text.push((name.as_str(), text.as_str()));
+            }
+        }
+        by_name.extend(by_text);
+        by_name
     }
 
     /// Set a notice.

@@ -56,7 +56,7 @@ fn message_text(args: &SendArgs) -> Result<String, Failure> {
 }
 
 /// The account's store, for the logged-in user.
-fn open_store(ctx: &Ctx, client: &Client) -> Result<Mutex<Store>, Failure> {
+pub(super) fn open_store(ctx: &Ctx, client: &Client) -> Result<Mutex<Store>, Failure> {
     let username =
         client.username().ok_or_else(|| Failure::new(EXIT_AUTH, "not logged in (run: healing-tui login)"))?;
     let opened = Store::open_account(&ctx.paths.data_dir, client.server_url().as_str(), &username)
@@ -67,13 +67,13 @@ fn open_store(ctx: &Ctx, client: &Client) -> Result<Mutex<Store>, Failure> {
     Ok(Mutex::new(opened.store))
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+pub(super) fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     // Each store write commits on its own: a poisoned lock still guards consistent data.
     store.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Why messages are still waiting after a flush, as an exit code and a line.
-fn blocked_failure(blocked: &Blocked, what: &str) -> Failure {
+pub(super) fn blocked_failure(blocked: &Blocked, what: &str) -> Failure {
     match blocked {
         Blocked::Offline(why) => Failure::new(
             EXIT_OFFLINE,

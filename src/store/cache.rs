@@ -13,6 +13,7 @@ use super::db::{from_micros, to_micros, write_tx, Store};
 use super::error::Result;
 use crate::api::time::Timestamp;
 use crate::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, WsEvent};
+use crate::api::waiting::WaitHint;
 
 /// Longest inbox preview kept (the server's limit).
 const PREVIEW_CHARS: usize = 100;
@@ -107,11 +108,7 @@ impl Store {
         }
         // Only trust "this is everything" when the server said so explicitly: a missing
         // total (read as 0) must not wipe the cached inbox.
-        let len = page.conversations.len() as u64;
-        let complete = page.page <= 1
-            && ((page.total_conversations > 0 && len >= u64::from(page.total_conversations))
-                || (page.page_size > 0 && len < u64::from(page.page_size)));
-        if complete {
+        if page.is_complete_list() {
             let keep: Vec<&str> = page.conversations.iter().map(|c| c.with_user.as_str()).collect();
             let mut all = tx.prepare("SELECT with_user FROM conversations")?;
             let stale: Vec<String> = all
@@ -158,6 +155,33 @@ impl Store {
             None => conversations.iter().map(|c| c.unread_count).sum(),
         };
         Ok(CachedInbox { conversations, total_unread })
+    }
+
+    /// Per conversation, who wrote the newest cached message and when the other
+    /// person's unanswered run began ([`crate::api::waiting::WaitHint`]): what decides
+    /// "waiting" when the server's inbox has no `last_sender` (feb5). One pass over
+    /// the messages, no network.
+    pub fn wait_hints(&self) -> Result<HashMap<String, WaitHint>> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH ends AS (
+                 SELECT peer, max(id) AS last_id,
+                        max(CASE WHEN sender = ?1 COLLATE NOCASE THEN id END) AS mine
+                 FROM messages GROUP BY peer)
+             SELECT e.peer, m.sender, m.sent_at,
+                    CASE WHEN m.sender = ?1 COLLATE NOCASE THEN NULL ELSE
+                        (SELECT x.sent_at FROM messages x
+                         WHERE x.peer = e.peer AND x.id > coalesce(e.mine, 0) ORDER BY x.id LIMIT 1)
+                    END
+             FROM ends e JOIN messages m ON m.id = e.last_id",
+        )?;
+        let rows = stmt.query_map([&self.me], |r| {
+            let at = |i: usize| r.get::<_, Option<i64>>(i).map(|v| v.and_then(from_micros));
+            Ok((
+                r.get::<_, String>(0)?,
+                WaitHint { last_sender: r.get(1)?, last_time: at(2)?, run_start: at(3)? },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
     }
 
     // ----- ETags -----

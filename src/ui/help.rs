@@ -1,5 +1,7 @@
 //! The help overlay, generated from the live keymap so it cannot disagree with the keys.
 
+use std::collections::BTreeMap;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -90,9 +92,36 @@ impl Laid {
     }
 }
 
+/// The quick replies as help lines: how to insert them, then each name and its start.
+fn snippet_lines(
+    keymap: &Keymap,
+    snippets: &BTreeMap<String, String>,
+    th: &Theme,
+    key_w: usize,
+    col_w: usize,
+) -> Vec<Line<'static>> {
+    if snippets.is_empty() {
+        return Vec::new();
+    }
+    let key = keymap.first_key(&Action::Snippet).map(|k| format!("{k} or ")).unwrap_or_default();
+    let mut out = vec![Line::from(vec![
+        Span::styled("Quick replies".to_owned(), th.title),
+        Span::styled(format!(" ({key}:snippet NAME)"), th.dim),
+    ])];
+    for (name, body) in snippets {
+        let name = crate::sanitize::sanitize_line(name);
+        let body = crate::sanitize::sanitize_line(body);
+        out.push(Line::from(vec![
+            Span::styled(format!(" {}", text::pad(&text::truncate(&name, key_w, th.ascii), key_w)), th.info),
+            Span::raw(format!(" {}", text::truncate(&body, col_w.saturating_sub(key_w + 2), th.ascii))),
+        ]));
+    }
+    out
+}
+
 /// Two columns when they fit side by side, else one; the box as tall as the text, or
 /// as `area` allows (then it scrolls).
-fn lay_out(keymap: &Keymap, area: Rect, th: &Theme) -> Laid {
+fn lay_out(keymap: &Keymap, snippets: &BTreeMap<String, String>, area: Rect, th: &Theme) -> Laid {
     let secs = sections(keymap);
     let key_w =
         secs.iter().flat_map(|(_, r)| r.iter().map(|(k, _)| text::width(k))).max().unwrap_or(4).min(18);
@@ -107,6 +136,12 @@ fn lay_out(keymap: &Keymap, area: Rect, th: &Theme) -> Laid {
         }
         target.extend(section_lines(t, rows, th, key_w));
     }
+    let extra = snippet_lines(keymap, snippets, th, key_w, col_w);
+    if !extra.is_empty() {
+        let target = if two_cols { &mut right } else { &mut left };
+        target.push(Line::default());
+        target.extend(extra);
+    }
     let rows = left.len().max(right.len()) as u16;
     let width = if two_cols { col_w * 2 + 5 } else { col_w + 4 } as u16;
     Laid { rect: centered(area, width, rows + 2), left, right, col_w: col_w as u16 }
@@ -118,15 +153,15 @@ fn main_area((w, h): (u16, u16)) -> Rect {
 }
 
 /// How far the help can scroll on a screen of `size`: rows of text past the box.
-pub fn max_top(keymap: &Keymap, size: (u16, u16)) -> usize {
+pub fn max_top(keymap: &Keymap, snippets: &BTreeMap<String, String>, size: (u16, u16)) -> usize {
     // Styles do not change the layout, so any theme gives the same geometry.
-    let laid = lay_out(keymap, main_area(size), &Theme::new(Default::default()));
+    let laid = lay_out(keymap, snippets, main_area(size), &Theme::new(Default::default()));
     laid.rows().saturating_sub(laid.visible())
 }
 
 /// Rows one page of help scrolls on a screen of `size`.
-pub fn page(keymap: &Keymap, size: (u16, u16)) -> usize {
-    let laid = lay_out(keymap, main_area(size), &Theme::new(Default::default()));
+pub fn page(keymap: &Keymap, snippets: &BTreeMap<String, String>, size: (u16, u16)) -> usize {
+    let laid = lay_out(keymap, snippets, main_area(size), &Theme::new(Default::default()));
     laid.visible().saturating_sub(1).max(1)
 }
 
@@ -146,9 +181,17 @@ fn more_label(keymap: &Keymap, top: usize, max: usize, th: &Theme) -> Option<Str
     }
 }
 
-/// Draw the help over `area`, scrolled `top` rows down (clamped to what there is).
-pub fn render(keymap: &Keymap, top: usize, area: Rect, buf: &mut Buffer, th: &Theme) {
-    let laid = lay_out(keymap, area, th);
+/// Draw the help over `area` (with the quick replies when there are any), scrolled `top`
+/// rows down (clamped to what there is).
+pub fn render(
+    keymap: &Keymap,
+    snippets: &BTreeMap<String, String>,
+    top: usize,
+    area: Rect,
+    buf: &mut Buffer,
+    th: &Theme,
+) {
+    let laid = lay_out(keymap, snippets, area, th);
     let max = laid.rows().saturating_sub(laid.visible());
     let top = top.min(max);
     clear_under(laid.rect, buf);

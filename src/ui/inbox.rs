@@ -7,7 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::app::state::{Overlay, Pane, State};
+use crate::api::waiting::{wait_label, SortMode};
+use crate::app::state::{InboxEntry, Overlay, Pane, State};
 use crate::ui::layout::{self, INBOX_ENTRY_ROWS};
 use crate::ui::text;
 use crate::ui::theme::Theme;
@@ -24,6 +25,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     })];
     if inbox.unread_only {
         title.push(Span::styled("unread ".to_owned(), th.dim));
+    }
+    if inbox.sort == SortMode::Waiting {
+        title.push(Span::styled("waiting first ".to_owned(), th.dim));
     }
     let filtering = state.overlay == Overlay::Filter;
     if filtering || !inbox.filter.is_empty() {
@@ -55,7 +59,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         let y = inner.y + (row * INBOX_ENTRY_ROWS) as u16;
         let is_sel = i == selected;
         let base = if is_sel && (focused || filtering) { th.selected } else { Style::new() };
-        let time = e.last_time.map(|t| time_fmt::relative(t, state.now, state.tz)).unwrap_or_default();
+        let time = row_time(state, e, w);
         let badge = if e.unread > 0 { format!(" {} ", e.unread) } else { String::new() };
         let right_w = text::width(&time) + text::width(&badge) + 1;
         let name_w = w.saturating_sub(right_w + 1);
@@ -75,5 +79,17 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
             buf.set_style(Rect::new(inner.x, y + 1, inner.width, 1), base);
             buf.set_stringn(inner.x + 2, y + 1, &preview, w.saturating_sub(2), base.patch(prev_style));
         }
+    }
+}
+
+/// The right-hand time of a row: how long it has waited (`waiting 3h`, or `3h` when
+/// narrow) in the waiting order, else when the newest message came.
+fn row_time(state: &State, e: &InboxEntry, width: usize) -> String {
+    match (state.inbox.sort, e.waiting_since) {
+        (SortMode::Waiting, Some(since)) if width >= 28 => {
+            format!("waiting {}", wait_label(since, state.now))
+        }
+        (SortMode::Waiting, Some(since)) => wait_label(since, state.now),
+        _ => e.last_time.map(|t| time_fmt::relative(t, state.now, state.tz)).unwrap_or_default(),
     }
 }

@@ -68,12 +68,13 @@ pub fn draw(state: &State, area: Rect, buf: &mut Buffer) {
     status::render(state, areas.status, buf, &th);
     let main = Rect { height: area.height.saturating_sub(1), ..area };
     match &state.overlay {
-        Overlay::Help { top } => help::render(&state.keymap, *top, main, buf, &th),
+        Overlay::Help { top } => help::render(&state.keymap, &state.snippets, *top, main, buf, &th),
         Overlay::Confirm(what) => overlay::render_confirm(what, main, buf, &th),
         Overlay::NewConversation { recipient, subject, field } => {
             overlay::render_new(state, recipient, subject, *field, main, buf, &th)
         }
         Overlay::Search(search) => overlay::render_search(state, search, main, buf, &th),
+        Overlay::Snippets(picker) => overlay::render_snippets(state, picker, main, buf, &th),
         Overlay::None | Overlay::Command(_) | Overlay::Filter => {}
     }
     pet_dialog::render(state, main, buf, &th);

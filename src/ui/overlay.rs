@@ -1,11 +1,12 @@
-//! Small dialogs over the panes: the y/n question and the new-conversation form.
+//! Small dialogs over the panes: the y/n question, the new-conversation form and the
+//! quick-reply picker.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::app::state::{Confirm, NewField, Search, State};
+use crate::app::state::{Confirm, NewField, Search, SnippetPicker, State};
 use crate::app::update::Recipient;
 use crate::ui::help::{centered, clear_under};
 use crate::ui::text;
@@ -133,6 +134,48 @@ pub fn render_search(state: &State, search: &Search, area: Rect, buf: &mut Buffe
         }
     }
     if inner.height >= 2 {
+        let y = inner.y + inner.height - 1;
+        buf.set_stringn(inner.x + 1, y, text::truncate(help, w.saturating_sub(1), th.ascii), w, th.dim);
+    }
+}
+
+/// Draw the quick-reply picker: the filter, the matching snippets (name and the text as
+/// it would be inserted), and its keys.
+pub fn render_snippets(state: &State, picker: &SnippetPicker, area: Rect, buf: &mut Buffer, th: &Theme) {
+    let matches = state.snippet_matches(&picker.filter);
+    let rows = matches.len().clamp(1, 8) as u16;
+    let rect = centered(area, 64, rows + 5);
+    clear_under(rect, buf);
+    let inner = th.pane(buf, rect, Line::from(th.title_span("Quick replies".to_owned())), true);
+    let w = inner.width as usize;
+    if inner.height == 0 {
+        return;
+    }
+    let filter = format!(" / {}{}", picker.filter, th.sym.cursor);
+    buf.set_stringn(inner.x, inner.y, text::truncate(&filter, w, th.ascii), w, th.info);
+    let with = state.conv.as_ref().map(|c| c.with_user.as_str()).unwrap_or("");
+    let name_w = matches.iter().map(|(n, _)| text::width(n)).max().unwrap_or(0).clamp(4, 16);
+    let list_h = inner.height.saturating_sub(3) as usize;
+    let first = (picker.selected + 1).saturating_sub(list_h.max(1));
+    if matches.is_empty() {
+        buf.set_stringn(inner.x + 1, inner.y + 1, "no matches", w.saturating_sub(1), th.dim);
+    }
+    for (row, (i, (name, body))) in matches.iter().enumerate().skip(first).take(list_h).enumerate() {
+        let style = if i == picker.selected { th.selected } else { Style::new() };
+        let y = inner.y + 1 + row as u16;
+        buf.set_style(Rect::new(inner.x, y, inner.width, 1), style);
+        let preview = crate::sanitize::sanitize_line(&crate::app::update::expand_snippet(body, with));
+        let line = Line::from(vec![
+            Span::styled(
+                format!(" {} ", text::pad(&text::truncate(name, name_w, th.ascii), name_w)),
+                style.patch(th.title),
+            ),
+            Span::styled(text::truncate(&preview, w.saturating_sub(name_w + 3), th.ascii), style),
+        ]);
+        buf.set_line(inner.x, y, &line, inner.width);
+    }
+    if inner.height >= 3 {
+        let help = "type: filter   Enter: insert (edit, then send)   Esc: cancel";
         let y = inner.y + inner.height - 1;
         buf.set_stringn(inner.x + 1, y, text::truncate(help, w.saturating_sub(1), th.ascii), w, th.dim);
     }

@@ -93,6 +93,10 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     if state.inbox.total_unread > 0 {
         left.push(format!("{} unread", state.inbox.total_unread));
     }
+    let waiting = state.inbox.waiting_count();
+    if state.inbox.sort == crate::api::waiting::SortMode::Waiting && waiting > 0 {
+        left.push(format!("{waiting} waiting"));
+    }
     if let PetState::Some(pet) = &state.pet {
         if !crate::ui::layout::pet_visible(state) {
             let look = crate::ui::pet_look(th);

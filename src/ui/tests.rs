@@ -463,3 +463,32 @@ fn a_search_result_opens_with_the_long_message_below_it() {
     assert!(out.contains("How did the week go?") && out.contains("Longstart"), "{out}");
     insta::assert_snapshot!("long_message_below_search_hit", out);
 }
+
+#[test]
+fn waiting_inbox_80x24() {
+    let mut s = clinician(80, 24, Look::default());
+    let out = screen(&s);
+    assert!(out.contains("waiting 2d") && out.contains("waiting 3h") && out.contains("waiting 25m"), "{out}");
+    assert!(out.contains("3 waiting"), "status bar count: {out}");
+    insta::assert_snapshot!("waiting_inbox_80x24", out);
+    keys(&mut s, &["s"]);
+    let out = screen(&s);
+    assert!(!out.contains("waiting 2d") && !out.contains("3 waiting"), "{out}");
+    insta::assert_snapshot!("recent_inbox_80x24", out);
+}
+
+#[test]
+fn snippet_picker_and_help_80x24() {
+    let mut s = main_screen(80, 24, Look::default());
+    s.snippets
+        .insert("checkin".into(), "Thanks for letting me know, {name}. How are you feeling now?".into());
+    s.snippets.insert("breathing".into(), "Try the 4-7-8 breathing exercise.".into());
+    keys(&mut s, &["i", "ctrl-t"]);
+    type_text(&mut s, "in");
+    let out = screen(&s);
+    assert!(out.contains("Thanks for letting me know, dr_morgan."), "{{name}} shown expanded: {out}");
+    insta::assert_snapshot!("snippet_picker_80x24", out);
+    keys(&mut s, &["esc", "esc", "?"]);
+    let out = screen(&s);
+    assert!(out.contains("quick reply") && out.contains("checkin"), "{out}");
+}

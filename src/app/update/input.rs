@@ -50,6 +50,10 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             new_conv_key(state, key, recipient, subject, field, fx);
             return;
         }
+        Overlay::Snippets(picker) => {
+            super::snippets::key(state, key, picker);
+            return;
+        }
     }
     if state.focus == Pane::Compose {
         if let Some(action) = state.keymap.lookup(key, Context::Compose).cloned() {
@@ -67,8 +71,8 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
 /// Keys while the help is up: the browsing keys scroll it; help, back and quit close
 /// it; any other key does nothing (so a stray key cannot hide what is being read).
 fn help_key(state: &mut State, key: Key, top: usize) {
-    let max = crate::ui::help::max_top(&state.keymap, state.size);
-    let page = crate::ui::help::page(&state.keymap, state.size);
+    let max = crate::ui::help::max_top(&state.keymap, &state.snippets, state.size);
+    let page = crate::ui::help::page(&state.keymap, &state.snippets, state.size);
     let top = top.min(max);
     let new_top = match state.keymap.lookup(key, Context::Normal) {
         Some(Action::Help | Action::Cancel | Action::Quit) => {
@@ -217,6 +221,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "open", short: Some("o"), needs: Some("a user name") },
     CommandSpec { name: "new", short: Some("n"), needs: Some("a user name") },
     CommandSpec { name: "search", short: Some("s"), needs: Some("some text") },
+    CommandSpec { name: "snippet", short: Some("sn"), needs: None },
     CommandSpec { name: "help", short: None, needs: None },
     CommandSpec { name: "logout", short: None, needs: None },
     CommandSpec { name: "quit", short: Some("q"), needs: None },
@@ -256,6 +261,7 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
         }
         "search" => super::search::start(state, arg, None, fx),
         "help" => state.overlay = Overlay::Help { top: 0 },
+        "snippet" => super::snippets::by_name(state, arg),
         // Every name in the table has its arm above.
         _ => {}
     }
@@ -361,6 +367,10 @@ pub(crate) fn paste(state: &mut State, text: &str) {
     match &mut state.overlay {
         Overlay::Command(l) => l.push_str(&line),
         Overlay::Filter => state.inbox.filter.push_str(&line),
+        Overlay::Snippets(picker) => {
+            picker.filter.push_str(&line);
+            picker.selected = 0;
+        }
         Overlay::NewConversation { recipient, subject, field } => match field {
             NewField::Recipient => recipient.push_str(line.trim()),
             NewField::Subject => subject.push_str(&line),

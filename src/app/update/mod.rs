@@ -8,6 +8,7 @@ mod input;
 mod pet;
 mod results;
 mod search;
+mod snippets;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
@@ -15,6 +16,7 @@ use crate::app::state::{Conversation, Pane, State};
 use crate::sanitize::sanitize_line;
 
 pub use conv::{ensure_visible, merge_messages};
+pub use snippets::expand as expand_snippet;
 
 /// Apply one action; return the I/O it calls for.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -116,6 +118,7 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 fx.push(Effect::OpenEditor { user, text });
             }
         }
+        Action::Snippet => snippets::open(state),
         Action::Cancel => cancel(state, fx),
         Action::Delete => {
             let id = state.conv.as_ref().and_then(|c| c.messages.get(c.selected)).map(|m| m.id);
@@ -136,6 +139,18 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.inbox.unread_only = !state.inbox.unread_only;
             state.inbox.selected = 0;
             fetch_inbox(state, 1, fx);
+        }
+        Action::ToggleSort => {
+            state.inbox.sort = state.inbox.sort.toggled();
+            state.inbox.sort_chosen = true;
+            let me = state.me.clone().unwrap_or_default();
+            state.inbox.resort(&me);
+            walk_inbox(state, fx);
+            let label = match state.inbox.sort {
+                crate::api::waiting::SortMode::Waiting => "waiting first (longest wait at the top)",
+                crate::api::waiting::SortMode::Recent => "newest first",
+            };
+            state.notify(crate::app::state::NoticeKind::Info, format!("inbox: {label}"));
         }
         Action::Filter if state.focus == Pane::Conversation && state.conv.is_some() => {
             // `/` inside a conversation searches it.
@@ -344,6 +359,29 @@ pub(crate) fn fetch_inbox(state: &mut State, page: u32, fx: &mut Vec<Effect>) {
     fx.push(Effect::FetchInbox { page, unread_only: state.inbox.unread_only });
 }
 
+/// Most inbox pages (of 50) loaded on their own for the waiting order: 1,000
+/// conversations in at most 19 requests beyond the first, once per login (after that
+/// a conversation with news comes back on the first page), inside production's 50
+/// requests per hour on the inbox route. Beyond that, scrolling loads more.
+pub(crate) const WALK_PAGES: u32 = 20;
+
+/// In the waiting order every conversation counts (the longest wait may be on the last
+/// page): ask for the next page while some are missing, one request at a time.
+pub(crate) fn walk_inbox(state: &mut State, fx: &mut Vec<Effect>) {
+    let inbox = &state.inbox;
+    let missing = (inbox.entries.len() as u32) < inbox.total_conversations;
+    let next = inbox.pages_loaded + 1;
+    if inbox.sort == crate::api::waiting::SortMode::Waiting
+        && missing
+        && !inbox.loading
+        && !inbox.unread_only
+        && inbox.pages_loaded >= 1
+        && next <= WALK_PAGES
+    {
+        fetch_inbox(state, next, fx);
+    }
+}
+
 fn refresh(state: &mut State, fx: &mut Vec<Effect>) {
     fetch_inbox(state, 1, fx);
     if let Some(c) = state.conv.as_mut() {
@@ -452,5 +490,9 @@ fn send(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+#[cfg(test)]
+mod caseload_tests;
+#[cfg(test)]
+mod snippet_tests;
 #[cfg(test)]
 mod tests;

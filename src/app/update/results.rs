@@ -2,6 +2,7 @@
 //! refusals, the session ending, the live link's state.
 
 use crate::api::types::{Message, Pet};
+use crate::api::waiting::{SortMode, WaitHint};
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::state::{Draft, InboxEntry, NoticeKind, Pane, Pending, PetState, Screen, SendMark, State};
@@ -19,7 +20,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 // Another account (after an expired session): nothing of the last one stays.
                 state.pending.clear();
                 state.editing = None;
-                state.inbox = Default::default();
+                state.inbox = state.inbox.cleared();
                 state.conv = None;
                 state.focus = Pane::Inbox;
             }
@@ -67,7 +68,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             // The outbox stays in the account's store; its echoes leave the screen.
             state.pending.clear();
             state.editing = None;
-            state.inbox = Default::default();
+            state.inbox = state.inbox.cleared();
             state.conv = None;
             state.pet = PetState::Unknown;
             state.focus = Pane::Inbox;
@@ -78,6 +79,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::InboxLoaded(resp) => {
             let before = state.inbox.clone();
             inbox_loaded(state, resp);
+            super::walk_inbox(state, fx);
             state.dirty = state.inbox != before;
         }
         Action::CacheLoaded(resp) => {
@@ -106,7 +108,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             conv::ensure_visible(state);
             prune_sent(state);
-            state.dirty = changed;
+            state.dirty = changed | learn_from_open_conversation(state);
         }
         Action::InboxUnchanged => {
             state.dirty = state.inbox.loading;
@@ -173,7 +175,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             conv::ensure_visible(state);
             prune_sent(state);
-            state.dirty = changed;
+            state.dirty = changed | learn_from_open_conversation(state);
         }
         Action::SendSucceeded { client_id, response, at } => {
             let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else {
@@ -290,6 +292,32 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             };
             state.pet = pet;
         }
+        Action::RoleKnown(role) => {
+            state.dirty = false;
+            if !state.inbox.sort_chosen {
+                let sort = SortMode::for_role(&role);
+                state.dirty = sort != state.inbox.sort;
+                state.inbox.sort = sort;
+                let me = state.me.clone().unwrap_or_default();
+                state.inbox.resort(&me);
+                super::walk_inbox(state, fx);
+            }
+        }
+        Action::WaitHintsLoaded(hints) => {
+            // Hints learnt here since (messages seen, conversations fetched) are newer.
+            for (user, hint) in hints {
+                let user = sanitize_line(&user);
+                let hint = WaitHint { last_sender: sanitize_line(&hint.last_sender), ..hint };
+                let slot = state.inbox.hints.entry(user).or_insert_with(|| hint.clone());
+                if hint.last_time > slot.last_time {
+                    *slot = hint;
+                }
+            }
+            let before: Vec<_> = state.inbox.entries.iter().map(|e| e.waiting_since).collect();
+            let me = state.me.clone().unwrap_or_default();
+            state.inbox.resort(&me);
+            state.dirty = before != state.inbox.entries.iter().map(|e| e.waiting_since).collect::<Vec<_>>();
+        }
         Action::ConnectionChanged(c) => {
             state.dirty = state.connection != c;
             // The link brings the start-up inbox; offline, it will not come for now.
@@ -354,6 +382,8 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::Resize(..)
         | Action::Tick(_)
         | Action::NoticeExpired(_)
+        | Action::Snippet
+        | Action::ToggleSort
         | Action::ShopLoaded(_)
         | Action::PetBought(_)
         | Action::PetCreated
@@ -361,6 +391,23 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::PetRefreshDue(_)
         | Action::PetBlink => state.dirty = false,
     }
+}
+
+/// The open conversation's messages say who wrote last there: keep that as its hint
+/// (unless a newer one is known) and re-sort. True when the inbox changed.
+fn learn_from_open_conversation(state: &mut State) -> bool {
+    let me = state.me.clone().unwrap_or_default();
+    let Some(c) = &state.conv else { return false };
+    let Some(hint) = crate::api::waiting::hint_from_messages(&me, &c.messages) else { return false };
+    let user = c.with_user.clone();
+    let old = state.inbox.hints.get(&user);
+    if old.is_some_and(|old| old.last_time > hint.last_time || *old == hint) {
+        return false;
+    }
+    state.inbox.hints.insert(user, hint);
+    let before = state.inbox.entries.clone();
+    state.inbox.resort(&me);
+    before != state.inbox.entries
 }
 
 /// Drop the echoes of confirmed messages whose server copy is on screen now.
@@ -389,11 +436,16 @@ fn clean_pet(mut p: Pet) -> Pet {
 }
 
 fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
+    let me = state.me.clone().unwrap_or_default();
     let inbox = &mut state.inbox;
     inbox.loading = false;
     let selected_user = inbox.selected_entry().map(|e| e.with_user.clone());
     let page = resp.page.max(1);
-    if page <= 1 {
+    // A first page that is the whole list replaces it; a first page of a longer list
+    // (the live link's refresh) only updates what it holds, so the pages loaded after
+    // it stay (a conversation with news comes back to the first page anyway).
+    let complete = resp.is_complete_list();
+    if complete {
         inbox.entries.clear();
     }
     for s in resp.conversations {
@@ -403,6 +455,8 @@ fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
             last_time: s.last_message_time.map(|t| t.utc()),
             unread: s.unread_count,
             subject: s.subject.map(|x| sanitize_line(&x)).filter(|x| !x.trim().is_empty()),
+            last_sender: s.last_sender.map(|x| sanitize_line(&x)).filter(|x| !x.trim().is_empty()),
+            waiting_since: None,
         };
         if entry.with_user.is_empty() {
             continue;
@@ -421,11 +475,11 @@ fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
             e.unread = 0;
         }
     }
-    inbox.entries.sort_by_key(|e| std::cmp::Reverse(e.last_time));
+    inbox.order_rows(&me);
     if page <= 1 {
         inbox.total_unread = resp.total_unread.saturating_sub(open_unread);
     }
-    inbox.pages_loaded = page;
+    inbox.pages_loaded = if complete { 1 } else { inbox.pages_loaded.max(page) };
     inbox.total_conversations = resp.total_conversations.max(inbox.entries.len() as u32);
     if let Some(user) = selected_user {
         let found = inbox.visible().position(|e| e.with_user == user);
@@ -441,6 +495,7 @@ fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
 /// and the unread counts.
 fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>) {
     let me = state.me.clone().unwrap_or_default();
+    let selected = state.inbox.selected_entry().map(|e| e.with_user.clone());
     for m in msgs {
         let m = conv::clean(m);
         remember_users(state, &m);
@@ -468,6 +523,11 @@ fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>)
         };
         entry.preview = sanitize_line(&m.content);
         entry.last_time = time;
+        entry.last_sender = Some(m.sender.clone());
+        // The other person's run goes on from where it began; my answer ends it.
+        let run_start = if from_other { entry.waiting_since.or(time) } else { None };
+        let hint = WaitHint { last_sender: m.sender.clone(), last_time: time, run_start };
+        state.inbox.hints.insert(other.clone(), hint);
         if from_other && !open_here && !m.is_read {
             entry.unread += 1;
             state.inbox.total_unread += 1;
@@ -475,6 +535,9 @@ fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>)
         entries.insert(0, entry);
         state.inbox.total_conversations = state.inbox.total_conversations.max(entries.len() as u32);
     }
+    // The same conversation stays selected while rows move.
+    state.inbox.order_rows(&me);
+    state.inbox.select_user(selected.as_deref());
     conv::ensure_visible(state);
 }
 
