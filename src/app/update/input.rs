@@ -227,9 +227,9 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "quit", short: Some("q"), needs: None },
 ];
 
-/// The commands as a hint: `:open, :new, …` (names only, to fit one line at 80 columns).
+/// The commands as a hint: `:open :new …` (names only, to fit one line at 80 columns).
 fn commands_hint() -> String {
-    COMMANDS.iter().map(|c| format!(":{}", c.name)).collect::<Vec<_>>().join(", ")
+    COMMANDS.iter().map(|c| format!(":{}", c.name)).collect::<Vec<_>>().join(" ")
 }
 
 /// Run a `:` command.
@@ -242,7 +242,7 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
     }
     let Some(spec) = COMMANDS.iter().find(|c| c.name == cmd || c.short == Some(cmd)) else {
         let other = crate::sanitize::sanitize_line(cmd);
-        state.notify(NoticeKind::Error, format!("unknown command :{other} (try {})", commands_hint()));
+        state.notify(NoticeKind::Error, format!(":{other} is not a command: {}", commands_hint()));
         return;
     };
     if let (Some(what), true) = (spec.needs, arg.is_empty()) {

@@ -871,7 +871,7 @@ fn the_unknown_command_hint_names_every_command() {
     type_text(&mut s, "serch week");
     keys(&mut s, &["enter"]);
     let notice = s.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
-    for name in [":open", ":new", ":search", ":help", ":logout", ":quit"] {
+    for name in [":open", ":new", ":search", ":snippet", ":help", ":logout", ":quit"] {
         assert!(notice.contains(name), "{name} missing: {notice}");
     }
     assert!(notice.chars().count() <= 76, "fits a notice line at 80 columns: {notice}");
