@@ -76,6 +76,8 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         link: crate::live::link::LinkConfig::from_config(&config.poll),
         notify: notify_config(&config.notify),
         pet_animate: config.pet.animate,
+        clipboard: config.clipboard == crate::config::Clipboard::Osc52,
+        links: config.links,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -122,6 +124,8 @@ pub async fn run_demo(
         link: crate::live::link::LinkConfig::from_config(&config.config.poll),
         notify: notify_config(&config.config.notify),
         pet_animate: config.config.pet.animate,
+        clipboard: config.config.clipboard == crate::config::Clipboard::Osc52,
+        links: config.config.links,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -149,6 +153,10 @@ pub struct Start<C: Connect> {
     pub notify: crate::live::notify::NotifyConfig,
     /// Animate the pet (`[pet] animate` in `config.toml`; off: an idle client draws nothing).
     pub pet_animate: bool,
+    /// `y` copies with OSC 52 (`clipboard` in `config.toml`).
+    pub clipboard: bool,
+    /// URLs in messages become OSC 8 links (`links` in `config.toml`).
+    pub links: bool,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -159,6 +167,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let mut state = State::new(chrono::Utc::now(), tz.fix(), start.look, start.keymap);
     // Client ids (outbox keys, Idempotency-Key) must differ from every earlier run's.
     state.client_id_base = uuid::Uuid::new_v4().as_u128();
+    state.clipboard = start.clipboard;
     state.login.server = start.server.unwrap_or_default();
     if state.login.server.is_empty() {
         state.login.focus = crate::app::state::LoginField::Server;
@@ -338,11 +347,13 @@ pub struct Host<'a, I> {
     pub drafts: drafts::Drafts,
     /// Bell, desktop notification and title for news (`None`: none at all).
     pub notify: Option<crate::live::notify::NotifyConfig>,
-    /// Writes notification bytes to the terminal (outside the frame: no cell changes).
+    /// Writes notification and clipboard bytes to the terminal (outside the frame: no
+    /// cell changes).
     pub alert: AlertFn<'a>,
 }
 
-/// Writes bytes to the terminal outside any frame (bell, OSC notifications, title).
+/// Writes bytes to the terminal outside any frame (bell, OSC notifications, title,
+/// OSC 52 clipboard).
 pub type AlertFn<'a> = Box<dyn FnMut(&[u8]) + 'a>;
 
 /// The bytes that announce `action`'s news: a bell or desktop notification for a message
@@ -452,6 +463,8 @@ where
                 match fx {
                     Effect::Quit => state.quit = true,
                     Effect::SaveDraft { user, text } => host.drafts.save(&user, &text),
+                    // Between frames, like a bell: the clipboard sequence changes no cell.
+                    Effect::Copy { text } => (host.alert)(&crate::ui::osc::clipboard(&text)),
                     Effect::OpenEditor { user, text } => {
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());

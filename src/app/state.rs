@@ -486,6 +486,8 @@ pub struct State {
     pub pet_ticks: u8,
     /// When the timed pet refreshes of the last day went out (the route's budget).
     pub pet_refreshes: Vec<DateTime<Utc>>,
+    /// `y` copies with OSC 52 (`clipboard = "osc52"`, the default); off: it only says so.
+    pub clipboard: bool,
 }
 
 impl State {
@@ -523,6 +525,7 @@ impl State {
             pet_frame: 0,
             pet_ticks: 0,
             pet_refreshes: Vec::new(),
+            clipboard: true,
         }
     }
 

@@ -71,6 +71,15 @@ pub fn render(keymap: &Keymap, area: Rect, buf: &mut Buffer, th: &Theme) {
             }
             target.extend(section_lines(t, rows, th, key_w));
         }
+        // Browsing keys that do not fit the height continue at the top of the right
+        // column, so no key goes missing on a small screen.
+        let room = usize::from(area.height.saturating_sub(2));
+        if l.len() > room && r.len() + l.len() - room < room {
+            let mut moved = l.split_off(room);
+            moved.push(Line::default());
+            moved.append(&mut r);
+            r = moved;
+        }
         (l, r)
     } else {
         let mut l = Vec::new();
