@@ -213,20 +213,10 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-const TOP_KEYS: &[&str] = &[
-    "server",
-    "theme",
-    "ascii",
-    "layout",
-    "quiet_clock",
-    "mouse",
-    "poll",
-    "notify",
-    "pet",
-    "keys",
-    "clipboard",
-    "links",
-];
+const TOP_KEYS: &[&str] =
+    &["server", "theme", "ascii", "layout", "quiet_clock", "mouse", "clipboard", "links"];
+/// Tables; `[keys]` holds free-form key names, so only the other three are checked.
+const SECTIONS: &[&str] = &["poll", "notify", "pet", "keys"];
 const POLL_KEYS: &[&str] = &["active_secs", "idle_secs", "budget_per_hour", "budget_per_day"];
 const NOTIFY_KEYS: &[&str] = &["bell", "desktop", "show_content", "title_unread"];
 const PET_KEYS: &[&str] = &["animate"];
@@ -281,7 +271,7 @@ impl Config {
                 "poll" => POLL_KEYS,
                 "notify" => NOTIFY_KEYS,
                 "pet" => PET_KEYS,
-                k if TOP_KEYS.contains(&k) => continue,
+                k if TOP_KEYS.contains(&k) || SECTIONS.contains(&k) => continue,
                 _ => {
                     unknown.push(key.clone());
                     continue;

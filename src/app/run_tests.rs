@@ -125,6 +125,16 @@ fn typed(s: &str) -> Vec<Event> {
     s.chars().map(|c| key(C::Char(c))).collect()
 }
 
+/// The keys of a good login as alex on the form (the server is already filled in).
+fn login_as_alex() -> Vec<Event> {
+    let mut events = typed("alex");
+    events.push(key(C::Tab));
+    events.extend(typed("pw"));
+    events.extend([key(C::Tab)].into_iter().chain(typed("1234")));
+    events.push(key(C::Enter));
+    events
+}
+
 async fn drive(state: &mut State, fake: &Fake, events: Vec<Event>) -> Terminal<TestBackend> {
     drive_with(state, fake, events, None, std::future::pending()).await
 }
@@ -336,15 +346,9 @@ async fn y_writes_osc52_with_the_sanitized_text_and_nothing_when_off() {
     });
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
-    let mut events = typed("alex");
-    events.push(key(C::Tab));
-    events.extend(typed("pw"));
-    events.push(key(C::Tab));
-    events.extend(typed("1234"));
-    events.push(key(C::Enter));
+    let mut events = login_as_alex();
     events.extend(typed("/sa"));
-    events.push(key(C::Enter));
-    events.push(key(C::Char('y')));
+    events.extend([key(C::Enter), key(C::Char('y'))]);
     let terminal = drive(&mut state, &fake, events).await;
     // "copy me  ✓" in base64, in one OSC 52 sequence ended by ST.
     let expected = b"\x1b]52;c;Y29weSBtZSAg4pyT\x1b\\".to_vec();
