@@ -187,7 +187,8 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     crate::app::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).
-    let backend = crate::ui::scroll::ScrollBackend::new(io::stdout());
+    // URLs become OSC 8 links there too: ratatui's cells cannot carry a link.
+    let backend = crate::ui::scroll::ScrollBackend::new(io::stdout()).with_links(start.links);
     let mut terminal = match Terminal::new(backend) {
         Ok(t) => t,
         Err(e) => {
