@@ -253,13 +253,13 @@ impl<W: Write> ScrollBackend<W> {
         if !self.reprint_gap(x, y) {
             self.move_to(x, y);
         }
+        self.set_pen(Pen::of(cell));
         if let (Some(index), None) = (want, self.open_link) {
             if let Some(target) = self.frame_links.as_ref().and_then(|l| l.wanted.target(index)) {
                 crate::ui::osc::link_open(&mut self.out, target);
                 self.open_link = Some(index);
             }
         }
-        self.set_pen(Pen::of(cell));
         let symbol = cell.symbol();
         self.out.extend_from_slice(symbol.as_bytes());
         let width = symbol.cell_width();
