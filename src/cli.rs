@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// A terminal client for Healing Space, with an embedded reference server.
 #[derive(Debug, Parser)]
@@ -111,6 +111,18 @@ pub enum Command {
     Chat(crate::commands::ChatArgs),
     /// Print one line per event (new message, read, deleted) as it happens; --json for scripts
     Watch(crate::commands::WatchArgs),
+    /// Print a shell completion script (see the README for where to put it)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a directory
+    Man {
+        /// Write healing-tui.1 and healing-tui-COMMAND.1 here instead of printing
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Entry point: parse, dispatch, and turn the outcome into an exit code.
@@ -141,6 +153,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Pet(args)) => crate::commands::pet(&global, args),
         Some(Command::Watch(args)) => crate::commands::watch(&global, args),
         Some(Command::Chat(args)) => crate::commands::chat(&global, args),
+        Some(Command::Completions { shell }) => {
+            write_completions(shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir: None }) => {
+            write_man(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir: Some(dir) }) => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(Cli::command(), &dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => crate::app::run::run_tui(&global, &look),
     }
+}
+
+/// Write the completion script for `shell`, generated from the same clap definitions
+/// that parse the arguments, so it can never disagree with `--help`.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut cmd = Cli::command();
+    let name = cmd.get_name().to_owned();
+    // clap_complete writes with `write_all` and panics on an error; a closed pipe
+    // (`| head`) is not worth a panic, so render into memory first.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut script);
+    out.write_all(&script)?;
+    out.flush()
+}
+
+/// Write the manual page (roff): usage, options, and every subcommand with its summary.
+pub fn write_man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    out.write_all(&page)?;
+    out.flush()
 }

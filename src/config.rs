@@ -128,8 +128,19 @@ pub struct InboxConfig {
     pub sort: Option<crate::api::waiting::SortMode>,
 }
 
+/// What `y` does with a message's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Clipboard {
+    /// Put it on the clipboard of the terminal the user sits at (OSC 52).
+    #[default]
+    Osc52,
+    /// Copy nothing (for terminals that show OSC 52 as garbage, or by policy).
+    Off,
+}
+
 /// The settings in `config.toml`. Every field is optional in the file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct Config {
     /// Server URL used when neither `--server` nor `HEALING_SERVER` is given.
@@ -157,6 +168,31 @@ pub struct Config {
     pub snippets: BTreeMap<String, String>,
     /// Key string → action name; interpreted by the TUI's keymap.
     pub keys: BTreeMap<String, String>,
+    /// What `y` does.
+    pub clipboard: Clipboard,
+    /// URLs in messages become clickable OSC 8 links.
+    pub links: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: None,
+            theme: None,
+            ascii: false,
+            layout: None,
+            quiet_clock: false,
+            mouse: false,
+            poll: PollConfig::default(),
+            notify: NotifyConfig::default(),
+            pet: PetConfig::default(),
+            inbox: InboxConfig::default(),
+            snippets: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            clipboard: Clipboard::default(),
+            links: true,
+        }
+    }
 }
 
 /// Why `config.toml` could not be used.
@@ -215,20 +251,10 @@ struct KeysAt {
     keys: BTreeMap<String, toml::Spanned<String>>,
 }
 
-const TOP_KEYS: &[&str] = &[
-    "server",
-    "theme",
-    "ascii",
-    "layout",
-    "quiet_clock",
-    "mouse",
-    "poll",
-    "notify",
-    "pet",
-    "keys",
-    "inbox",
-    "snippets",
-];
+const TOP_KEYS: &[&str] =
+    &["server", "theme", "ascii", "layout", "quiet_clock", "mouse", "clipboard", "links"];
+/// Tables; `[keys]` and `[snippets]` hold free-form names, so only the others are checked.
+const SECTIONS: &[&str] = &["poll", "notify", "pet", "inbox", "keys", "snippets"];
 const POLL_KEYS: &[&str] = &["active_secs", "idle_secs", "budget_per_hour", "budget_per_day"];
 const NOTIFY_KEYS: &[&str] = &["bell", "desktop", "show_content", "title_unread"];
 const PET_KEYS: &[&str] = &["animate"];
@@ -285,7 +311,7 @@ impl Config {
                 "notify" => NOTIFY_KEYS,
                 "pet" => PET_KEYS,
                 "inbox" => INBOX_KEYS,
-                k if TOP_KEYS.contains(&k) => continue,
+                k if TOP_KEYS.contains(&k) || SECTIONS.contains(&k) => continue,
                 _ => {
                     unknown.push(key.clone());
                     continue;
@@ -370,6 +396,10 @@ mod tests {
         assert_eq!(loaded.config.poll.budget_per_day, 190);
         assert!(loaded.config.notify.bell && !loaded.config.notify.show_content);
         assert!(loaded.warnings.is_empty());
+        assert_eq!((loaded.config.clipboard, loaded.config.links), (Clipboard::Osc52, true));
+        let c = parse("clipboard = \"off\"\nlinks = false\n").unwrap().config;
+        assert_eq!((c.clipboard, c.links), (Clipboard::Off, false));
+        assert!(matches!(parse("clipboard = \"xclip\"\n"), Err(ConfigError::Invalid { line: 1, .. })));
     }
 
     #[test]

@@ -797,3 +797,66 @@ mod logs {
         assert!(!all.contains("secret-free hello"), "message bodies stay out of the log");
     }
 }
+
+/// Shell completions and the man page come from the clap definitions, for every subcommand.
+mod generated_docs {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn run_plain(args: &[&str]) -> Out {
+        let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn subcommands() -> Vec<String> {
+        let names: Vec<String> =
+            healing_tui::cli::Cli::command().get_subcommands().map(|s| s.get_name().to_owned()).collect();
+        assert!(names.len() >= 10 && names.iter().any(|n| n == "serve"), "{names:?}");
+        names
+    }
+
+    #[test]
+    fn completions_for_every_shell_mention_every_subcommand() {
+        for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+            let out = run_plain(&["completions", shell]);
+            assert_eq!(out.code, 0, "{shell}: {out:?}");
+            assert!(out.stdout.len() > 1000, "{shell}: too short: {out:?}");
+            for name in subcommands() {
+                assert!(out.stdout.contains(&name), "{shell} completion lacks {name}");
+            }
+            // Options of a subcommand are completed too.
+            assert!(out.stdout.contains("password-stdin"), "{shell}: no login options");
+        }
+        let out = run_plain(&["completions", "tcsh"]);
+        assert_eq!(out.code, 2, "an unknown shell is a usage error: {out:?}");
+    }
+
+    #[test]
+    fn man_page_is_roff_and_mentions_every_subcommand() {
+        let out = run_plain(&["man"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.contains(".TH healing-tui 1"), "{}", out.stdout);
+        assert!(out.stdout.contains(".SH SUBCOMMANDS"), "{}", out.stdout);
+        assert!(out.stdout.contains("\\-\\-config\\-dir"), "global options documented");
+        for name in subcommands() {
+            let page = format!("healing\\-tui\\-{name}(1)");
+            assert!(out.stdout.contains(&page), "man page lacks {name}");
+        }
+
+        // `--dir` writes the pages the main page refers to, one per subcommand.
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_plain(&["man", "--dir", dir.path().to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{out:?}");
+        for name in subcommands() {
+            let page = std::fs::read_to_string(dir.path().join(format!("healing-tui-{name}.1"))).unwrap();
+            assert!(page.contains(".TH healing-tui-"), "{name}: {page}");
+        }
+        let login = std::fs::read_to_string(dir.path().join("healing-tui-login.1")).unwrap();
+        assert!(login.contains("password\\-stdin"), "{login}");
+        assert!(dir.path().join("healing-tui.1").exists());
+    }
+}

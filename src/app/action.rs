@@ -95,6 +95,9 @@ pub enum Action {
     EditFailed,
     /// Discard a refused message (asks first).
     DiscardFailed,
+    /// Copy the selected message (or search result) to the clipboard of the terminal
+    /// the user sits at (OSC 52: works over SSH and tmux).
+    Copy,
     /// Answer "yes" to a confirmation.
     Confirm,
     /// Answer "no" to a confirmation.
@@ -318,6 +321,7 @@ impl Action {
             Action::Reconnect => "reconnect",
             Action::EditFailed => "edit_failed",
             Action::DiscardFailed => "discard_failed",
+            Action::Copy => "copy",
             Action::Confirm => "confirm",
             Action::Deny => "deny",
             Action::Feed => "feed",
@@ -363,6 +367,7 @@ impl Action {
             Action::Reconnect => "reconnect now",
             Action::EditFailed => "edit refused",
             Action::DiscardFailed => "discard refused",
+            Action::Copy => "copy message",
             Action::Confirm => "yes",
             Action::Deny => "no",
             Action::Feed => "feed / pet shop",
@@ -385,6 +390,7 @@ mod tests {
             Action::NewConversation,
             Action::Feed,
             Action::NewPet,
+            Action::Copy,
         ] {
             let name = a.name().unwrap();
             assert_eq!(Action::from_name(name), Some(a));

@@ -123,6 +123,11 @@ pub enum Effect {
     Reconnect,
     /// Leave the client.
     Quit,
+    /// Put this (sanitized) text on the terminal's clipboard with OSC 52.
+    Copy {
+        /// The text, already sanitized.
+        text: String,
+    },
     /// Fetch the pet shop's items.
     FetchShop,
     /// Buy a shop item for the pet (food items feed it).

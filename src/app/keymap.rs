@@ -243,6 +243,8 @@ fn defaults() -> Vec<Binding> {
         (c('d'), A::Delete, Normal),
         (c('e'), A::EditFailed, Normal),
         (c('D'), A::DiscardFailed, Normal),
+        // A confirmation's own `y` comes first: dialogs take keys before the keymap.
+        (c('y'), A::Copy, Normal),
         (c('r'), A::Refresh, Normal),
         (c('R'), A::Reconnect, Normal),
         (c('u'), A::ToggleUnread, Normal),

@@ -83,6 +83,8 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         pet_animate: config.pet.animate,
         inbox_sort: config.inbox.sort,
         snippets: config.snippets.clone(),
+        clipboard: config.clipboard == crate::config::Clipboard::Osc52,
+        links: config.links,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
@@ -135,6 +137,8 @@ pub async fn run_demo(
         pet_animate: config.config.pet.animate,
         inbox_sort: config.config.inbox.sort,
         snippets: config.config.snippets.clone(),
+        clipboard: config.config.clipboard == crate::config::Clipboard::Osc52,
+        links: config.config.links,
     };
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
@@ -186,6 +190,10 @@ pub struct Start<C: Connect> {
     pub inbox_sort: Option<crate::api::waiting::SortMode>,
     /// Quick replies (`[snippets]` in `config.toml`).
     pub snippets: std::collections::BTreeMap<String, String>,
+    /// `y` copies with OSC 52 (`clipboard` in `config.toml`).
+    pub clipboard: bool,
+    /// URLs in messages become OSC 8 links (`links` in `config.toml`).
+    pub links: bool,
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
@@ -196,6 +204,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let mut state = State::new(chrono::Utc::now(), tz.fix(), start.look, start.keymap);
     // Client ids (outbox keys, Idempotency-Key) must differ from every earlier run's.
     state.client_id_base = uuid::Uuid::new_v4().as_u128();
+    state.clipboard = start.clipboard;
     state.login.server = start.server.unwrap_or_default();
     if state.login.server.is_empty() {
         state.login.focus = crate::app::state::LoginField::Server;
@@ -225,7 +234,8 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     crate::app::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).
-    let backend = crate::ui::scroll::ScrollBackend::new(io::stdout());
+    // URLs become OSC 8 links there too: ratatui's cells cannot carry a link.
+    let backend = crate::ui::scroll::ScrollBackend::new(io::stdout()).with_links(start.links);
     let mut terminal = match Terminal::new(backend) {
         Ok(t) => t,
         Err(e) => {
@@ -401,11 +411,13 @@ pub struct Host<'a, I> {
     pub drafts: drafts::Drafts,
     /// Bell, desktop notification and title for news (`None`: none at all).
     pub notify: Option<crate::live::notify::NotifyConfig>,
-    /// Writes notification bytes to the terminal (outside the frame: no cell changes).
+    /// Writes notification and clipboard bytes to the terminal (outside the frame: no
+    /// cell changes).
     pub alert: AlertFn<'a>,
 }
 
-/// Writes bytes to the terminal outside any frame (bell, OSC notifications, title).
+/// Writes bytes to the terminal outside any frame (bell, OSC notifications, title,
+/// OSC 52 clipboard).
 pub type AlertFn<'a> = Box<dyn FnMut(&[u8]) + 'a>;
 
 /// The bytes that announce `action`'s news: a bell or desktop notification for a message
@@ -631,6 +643,8 @@ where
                 match fx {
                     Effect::Quit => state.quit = true,
                     Effect::SaveDraft { user, text } => host.drafts.save(&user, &text),
+                    // Between frames, like a bell: the clipboard sequence changes no cell.
+                    Effect::Copy { text } => (host.alert)(&crate::ui::osc::clipboard(&text)),
                     Effect::OpenEditor { user, text } => {
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());

@@ -21,6 +21,8 @@ struct Data {
     persisted: usize,
     /// Deletes never answer (the test plays the answer itself).
     stall_delete: bool,
+    /// Bytes written to the terminal outside frames.
+    alerts: Vec<u8>,
 }
 
 #[derive(Clone, Default)]
@@ -129,6 +131,16 @@ fn typed(s: &str) -> Vec<Event> {
     s.chars().map(|c| key(C::Char(c))).collect()
 }
 
+/// The keys of a good login as alex on the form (the server is already filled in).
+fn login_as_alex() -> Vec<Event> {
+    let mut events = typed("alex");
+    events.push(key(C::Tab));
+    events.extend(typed("pw"));
+    events.extend([key(C::Tab)].into_iter().chain(typed("1234")));
+    events.push(key(C::Enter));
+    events
+}
+
 async fn drive(state: &mut State, fake: &Fake, events: Vec<Event>) -> Terminal<TestBackend> {
     drive_with(state, fake, script(events), None, std::future::pending()).await
 }
@@ -144,12 +156,13 @@ async fn drive_with(
     let runner = Runner::new(FakeConnect(fake.clone()), None, tx);
     let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
     let mut input = Some(input);
+    let out = fake.clone();
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| script(Vec::new()))),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
         drafts: crate::app::drafts::Drafts::new(data_dir),
         notify: None,
-        alert: Box::new(|_| {}),
+        alert: Box::new(move |bytes| out.0.lock().unwrap().alerts.extend_from_slice(bytes)),
     };
     event_loop(&mut terminal, state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
     terminal
@@ -674,4 +687,33 @@ fn the_discard_question_shows_at_once() {
     };
     let screen = run_segments_blocking(state, Fake::default(), vec![segment]);
     assert!(screen.contains("Discard this unsent message?"), "{screen}");
+}
+
+#[tokio::test]
+async fn y_writes_osc52_with_the_sanitized_text_and_nothing_when_off() {
+    let fake = Fake::default();
+    let evil = "copy me \u{1b}]0;owned\u{7} ✓\u{202e}";
+    fake.0.lock().unwrap().messages.push(Message {
+        id: 7,
+        sender: "sam".into(),
+        recipient: "alex".into(),
+        content: evil.into(),
+        sent_at: fixture::ago(5),
+        ..Default::default()
+    });
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    let mut events = login_as_alex();
+    events.extend(typed("/sa"));
+    events.extend([key(C::Enter), key(C::Char('y'))]);
+    let terminal = drive(&mut state, &fake, events).await;
+    // "copy me  ✓" in base64, in one OSC 52 sequence ended by ST.
+    let expected = b"\x1b]52;c;Y29weSBtZSAg4pyT\x1b\\".to_vec();
+    assert_eq!(fake.0.lock().unwrap().alerts, expected);
+    assert!(terminal.backend().to_string().contains("copied 10 characters"));
+
+    fake.0.lock().unwrap().alerts.clear();
+    state.clipboard = false;
+    let _ = drive(&mut state, &fake, vec![key(C::Char('y'))]).await;
+    assert!(fake.0.lock().unwrap().alerts.is_empty(), "clipboard = \"off\" writes nothing");
 }

@@ -592,6 +592,7 @@ impl<C: Connect> Runner<C> {
             | Effect::LoadConversation { .. }
             | Effect::SaveDraft { .. }
             | Effect::OpenEditor { .. }
+            | Effect::Copy { .. }
             | Effect::Quit => {}
         }
     }

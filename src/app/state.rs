@@ -585,6 +585,8 @@ pub struct State {
     pub pet_refreshes: Vec<DateTime<Utc>>,
     /// Quick replies by name (`[snippets]` in config.toml).
     pub snippets: BTreeMap<String, String>,
+    /// `y` copies with OSC 52 (`clipboard = "osc52"`, the default); off: it only says so.
+    pub clipboard: bool,
 }
 
 impl State {
@@ -650,6 +652,7 @@ impl State {
             pet_ticks: 0,
             pet_refreshes: Vec::new(),
             snippets: BTreeMap::new(),
+            clipboard: true,
         }
     }
 

@@ -136,6 +136,15 @@ fn lay_out(keymap: &Keymap, snippets: &BTreeMap<String, String>, area: Rect, th:
         }
         target.extend(section_lines(t, rows, th, key_w));
     }
+    // Browsing keys that do not fit the height continue at the top of the right column,
+    // so a screen like 80x24 shows every key without scrolling.
+    let room = usize::from(area.height.saturating_sub(2));
+    if two_cols && left.len() > room && right.len() + left.len() - room < room {
+        let mut moved = left.split_off(room);
+        moved.push(Line::default());
+        moved.append(&mut right);
+        right = moved;
+    }
     let extra = snippet_lines(keymap, snippets, th, key_w, col_w);
     if !extra.is_empty() {
         let target = if two_cols { &mut right } else { &mut left };

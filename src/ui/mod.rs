@@ -7,6 +7,7 @@ pub mod help;
 pub mod inbox;
 pub mod layout;
 pub mod login;
+pub mod osc;
 pub mod overlay;
 pub mod pet;
 pub mod pet_dialog;

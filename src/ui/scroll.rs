@@ -40,6 +40,7 @@
 //! by comparing frames.
 
 mod detect;
+mod links;
 mod moves;
 mod sgr;
 #[cfg(test)]
@@ -52,6 +53,7 @@ use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::layout::{Position, Rect, Size};
 
 use self::detect::Scroll;
+use self::links::LinkMap;
 use self::moves::Cursor;
 use self::sgr::Pen;
 
@@ -94,6 +96,21 @@ pub struct ScrollBackend<W: Write> {
     cursor_visible: Option<bool>,
     bytes_written: u64,
     scrolls: u64,
+    /// URLs on screen become OSC 8 links (see [`links`]).
+    links: bool,
+    /// While a frame is painted: the links it wants and the links the terminal shows.
+    frame_links: Option<FrameLinks>,
+    /// The link (of `frame_links.wanted`) the terminal is printing into, if any.
+    open_link: Option<u32>,
+}
+
+/// The links of the frame being painted, and of what the terminal showed before it.
+/// The terminal's links always match the links found in the shadow: cells it scrolls
+/// keep their link, cells printed outside a link lose theirs.
+#[derive(Debug)]
+struct FrameLinks {
+    wanted: LinkMap,
+    shown: LinkMap,
 }
 
 impl<W: Write> ScrollBackend<W> {
@@ -125,7 +142,19 @@ impl<W: Write> ScrollBackend<W> {
             cursor_visible: None,
             bytes_written: 0,
             scrolls: 0,
+            links: false,
+            frame_links: None,
+            open_link: None,
         }
+    }
+
+    /// Makes `http(s)://` and `mailto:` URLs on screen clickable OSC 8 links (off by
+    /// default). The target is the text the cells show; terminals without OSC 8 show
+    /// the text unchanged. A link costs its target's length plus 14 bytes each time
+    /// its cells are painted, nothing when they are scrolled.
+    pub fn with_links(mut self, on: bool) -> Self {
+        self.links = on;
+        self
     }
 
     /// Changes the size reported to ratatui (only for backends made with
@@ -202,6 +231,11 @@ impl<W: Write> ScrollBackend<W> {
         {
             return false;
         }
+        // Printing a link's cells outside the link would take their link away.
+        let linked = |l: &FrameLinks| l.wanted.any_in(y, cx, x) || l.shown.any_in(y, cx, x);
+        if self.open_link.is_some() || self.frame_links.as_ref().is_some_and(linked) {
+            return false;
+        }
         let gap = (cx..x).map(|t| &self.shadow[(t, y)]);
         let reprintable = gap.clone().all(|c| c.symbol().len() == 1 && Pen::of(c) == pen);
         let mut mv = Vec::new();
@@ -217,10 +251,20 @@ impl<W: Write> ScrollBackend<W> {
 
     /// Prints one cell and tracks where the terminal leaves the cursor.
     fn put(&mut self, x: u16, y: u16, cell: &Cell) {
+        let want = self.frame_links.as_ref().and_then(|l| l.wanted.at(x, y));
+        if self.open_link.is_some() && (want != self.open_link || self.cursor != (Cursor::At { x, y })) {
+            self.close_link();
+        }
         if !self.reprint_gap(x, y) {
             self.move_to(x, y);
         }
         self.set_pen(Pen::of(cell));
+        if let (Some(index), None) = (want, self.open_link) {
+            if let Some(target) = self.frame_links.as_ref().and_then(|l| l.wanted.target(index)) {
+                crate::ui::osc::link_open(&mut self.out, target);
+                self.open_link = Some(index);
+            }
+        }
         let symbol = cell.symbol();
         self.out.extend_from_slice(symbol.as_bytes());
         let width = symbol.cell_width();
@@ -235,6 +279,33 @@ impl<W: Write> ScrollBackend<W> {
             // Includes the pending-wrap state after printing into the last column.
             Cursor::Row { y }
         };
+    }
+
+    fn close_link(&mut self) {
+        if self.open_link.take().is_some() {
+            crate::ui::osc::link_close(&mut self.out);
+        }
+    }
+
+    /// Cells to paint besides ratatui's changes so the terminal's links match `wanted`'s:
+    /// where a link begins, ends or changes target, even if the text stayed. Sets up
+    /// `frame_links` for painting; `todo` comes back sorted by row and column.
+    fn plan_links<'a>(&mut self, wanted: &'a Buffer, todo: &mut Vec<(u16, u16, &'a Cell)>) {
+        if !self.links {
+            return;
+        }
+        let links = FrameLinks { wanted: LinkMap::scan(wanted), shown: LinkMap::scan(&self.shadow) };
+        let extra = links.shown.differing(&links.wanted);
+        if !extra.is_empty() {
+            // Never a cell hidden under a wide character: painting it would cut that in half.
+            let hidden = |x: u16, y: u16| x > 0 && wanted[(x - 1, y)].symbol().cell_width() > 1;
+            todo.extend(
+                extra.into_iter().filter(|&(x, y)| !hidden(x, y)).map(|(x, y)| (x, y, &wanted[(x, y)])),
+            );
+            todo.sort_by_key(|&(x, y, _)| (y, x));
+            todo.dedup_by_key(|&mut (x, y, _)| (y, x));
+        }
+        self.frame_links = Some(links);
     }
 
     /// Prints a cell and follows what the terminal does to wide characters it partly
@@ -282,6 +353,7 @@ impl<W: Write> ScrollBackend<W> {
         {
             return false;
         }
+        self.close_link();
         if !self.reprint_gap(x, y) {
             self.move_to(x, y);
         }
@@ -462,13 +534,14 @@ impl<W: Write> Backend for ScrollBackend<W> {
                 scrolled = true;
             }
         }
-        let todo: Vec<(u16, u16, &Cell)> = if scrolled {
+        let mut todo: Vec<(u16, u16, &Cell)> = if scrolled {
             // Diff what the terminal shows now against the wanted frame with ratatui's own
             // rules (wide characters, forced updates), so only really new cells are sent.
             self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y, &wanted[(x, y)])).collect()
         } else {
             changes
         };
+        self.plan_links(&wanted, &mut todo);
         let mut damaged = Vec::new();
         let mut erased: Option<(u16, u16)> = None;
         for (i, &(x, y, cell)) in todo.iter().enumerate() {
@@ -485,6 +558,8 @@ impl<W: Write> Backend for ScrollBackend<W> {
             self.paint(x, y, cell, &mut damaged);
         }
         self.repair(&wanted, damaged);
+        self.close_link();
+        self.frame_links = None;
         self.shadow = wanted;
         Ok(())
     }

@@ -68,10 +68,32 @@ pub fn wrapped_height(text: &str, max: usize) -> usize {
     wrap(text, max).len()
 }
 
+/// The words of `para` for wrapping: Unicode word bounds, except that a URL (from its
+/// scheme to the next space) is one word. A URL that fits a line is then never broken
+/// across two, where its first part would look like a whole address (and the output
+/// layer would make it a link to the wrong place).
+fn words(para: &str) -> impl Iterator<Item = &str> {
+    let mut url_end = 0;
+    para.split_word_bound_indices().filter_map(move |(i, word)| {
+        if i < url_end {
+            return None;
+        }
+        let rest = &para[i..];
+        let is_url = ["http://", "https://", "mailto:"]
+            .iter()
+            .any(|s| rest.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+        if !is_url {
+            return Some(word);
+        }
+        url_end = rest.find(char::is_whitespace).map_or(para.len(), |n| i + n);
+        Some(&para[i..url_end])
+    })
+}
+
 fn wrap_para(para: &str, max: usize, lines: &mut Vec<String>) {
     let mut line = String::new();
     let mut line_w = 0;
-    for word in para.split_word_bounds() {
+    for word in words(para) {
         let w = width(word);
         if line_w + w <= max {
             line.push_str(word);
@@ -145,6 +167,10 @@ mod tests {
             assert!(width(&line) <= 5, "{line}");
         }
         assert_eq!(wrapped_height("the quick brown fox", 10), 2);
+        // A URL that fits a line moves to the next one whole; a longer one fills lines.
+        assert_eq!(wrap("see https://a.org/x?y=1 ok", 20), vec!["see", "https://a.org/x?y=1", "ok"]);
+        assert_eq!(wrap("go HTTPS://a.org/b", 16), vec!["go", "HTTPS://a.org/b"]);
+        assert_eq!(wrap("go https://a.org/bcdefgh", 12), vec!["go https://a", ".org/bcdefgh"]);
         assert_eq!(wrapped_height("short", 10), 1);
     }
 

@@ -183,12 +183,39 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Reconnect => fx.push(Effect::Reconnect),
+        Action::Copy => {
+            let selected = state.conv.as_ref().and_then(|c| c.messages.get(c.selected));
+            match (selected.map(|m| m.content.clone()), state.focus) {
+                (Some(text), Pane::Conversation) => copy(state, &text, fx),
+                _ => state.dirty = false,
+            }
+        }
         Action::Feed => pet::open_shop(state, fx),
         Action::NewPet => pet::open_create(state),
         // Confirm/Deny only mean something while a question is up (see input).
         Action::Confirm | Action::Deny => state.dirty = false,
         _ => state.dirty = false,
     }
+}
+
+/// Copy `text` to the clipboard (sanitized again: what reaches the terminal is what
+/// the screen shows, never an escape sequence), or say that copying is off.
+pub(crate) fn copy(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    if !state.clipboard {
+        state.notify(
+            crate::app::state::NoticeKind::Info,
+            "copying is off (clipboard = \"off\" in config.toml)",
+        );
+        return;
+    }
+    let text = crate::sanitize::sanitize(text);
+    let n = text.chars().count();
+    state.notify(
+        crate::app::state::NoticeKind::Info,
+        format!("copied {n} character{}", if n == 1 { "" } else { "s" }),
+    );
+    fx.push(Effect::Copy { text });
 }
 
 fn quit(state: &mut State, fx: &mut Vec<Effect>) {

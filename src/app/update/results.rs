@@ -384,6 +384,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::NoticeExpired(_)
         | Action::Snippet
         | Action::ToggleSort
+        | Action::Copy
         | Action::ShopLoaded(_)
         | Action::PetBought(_)
         | Action::PetCreated

@@ -3,8 +3,9 @@
 //! conversation at that message.
 
 use crate::api::types::Message;
+use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::keymap::{Key, KeyCode};
+use crate::app::keymap::{Context, Key, KeyCode};
 use crate::app::state::{Overlay, Pane, Search, State};
 use crate::sanitize::sanitize_line;
 
@@ -82,6 +83,11 @@ pub(crate) fn key(state: &mut State, key: Key, mut search: Search, fx: &mut Vec<
             search.query.clear();
             search.results.clear();
             search.searched = false;
+        }
+        _ if state.keymap.lookup(key, Context::Normal) == Some(&Action::Copy) => {
+            if let Some(text) = search.results.get(search.selected).map(|m| m.content.clone()) {
+                super::copy(state, &text, fx);
+            }
         }
         (KeyCode::Enter, _) => {
             state.overlay = Overlay::None;

@@ -923,3 +923,43 @@ fn new_conversation_says_when_the_name_is_unknown_and_not_when_known() {
     assert_eq!(s.conv.as_ref().map(|c| c.with_user.as_str()), Some("sam"));
     assert_eq!(s.notice, None, "a known name needs no word");
 }
+
+#[test]
+fn y_copies_the_selected_message_sanitized_and_says_how_much() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["k"]);
+    let fx = keys(&mut s, &["y"]);
+    let text = "Remember to log your mood tonight, and try the breathing exercise 🙂";
+    assert_eq!(fx, vec![Effect::Copy { text: text.into() }]);
+    let notice = s.notice.as_ref().unwrap();
+    assert_eq!((notice.text.as_str(), notice.kind), ("copied 67 characters", NoticeKind::Info));
+    assert_eq!(text.chars().count(), 67);
+
+    // Even a message that reached the state unsanitized is copied clean.
+    s.conv.as_mut().unwrap().messages[3].content = "a\x1b]52;c;ZXZpbA==\x07b\u{202e}c\nd".into();
+    assert_eq!(keys(&mut s, &["y"]), vec![Effect::Copy { text: "abc\nd".into() }]);
+    assert_eq!(s.notice.as_ref().unwrap().text, "copied 5 characters");
+}
+
+#[test]
+fn y_answers_a_confirmation_and_copies_nothing_when_off() {
+    let mut s = main_screen(120, 40, Look::default());
+    keys(&mut s, &["k", "d"]);
+    assert_eq!(keys(&mut s, &["y"]), vec![Effect::Delete { id: 13 }], "y is still the dialog's yes");
+
+    s.clipboard = false;
+    assert!(keys(&mut s, &["y"]).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("clipboard = \"off\""), "{:?}", s.notice);
+}
+
+#[test]
+fn y_copies_the_selected_search_result() {
+    let mut s = main_screen(120, 40, Look::default());
+    type_text(&mut s, ":search week");
+    keys(&mut s, &["enter"]);
+    let found = vec![msg(2, "sam", "alex", "older week", 1), msg(3, "sam", "alex", "this week", 1)];
+    run(&mut s, [Action::SearchResults { query: "week".into(), messages: found }]);
+    keys(&mut s, &["j"]);
+    assert_eq!(keys(&mut s, &["y"]), vec![Effect::Copy { text: "older week".into() }]);
+    assert!(matches!(&s.overlay, Overlay::Search(b) if b.selected == 1), "the results stay up");
+}

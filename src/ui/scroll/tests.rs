@@ -186,6 +186,8 @@ struct Pair {
     expected: Buffer,
     ours_vt: vt100::Parser,
     plain_vt: vt100::Parser,
+    /// What our backend wrote for the last frame.
+    last: Vec<u8>,
 }
 
 /// Bytes each backend wrote for one frame.
@@ -197,7 +199,12 @@ struct Bytes {
 
 impl Pair {
     fn new(width: u16, height: u16) -> Pair {
-        let ours = Terminal::new(ScrollBackend::with_size(Vec::new(), width, height)).expect("terminal");
+        Pair::with_links(width, height, false)
+    }
+
+    fn with_links(width: u16, height: u16, links: bool) -> Pair {
+        let backend = ScrollBackend::with_size(Vec::new(), width, height).with_links(links);
+        let ours = Terminal::new(backend).expect("terminal");
         // The plain backend would ask the real terminal for its size; a fixed viewport
         // of the same size avoids that.
         let plain_out = Shared::default();
@@ -213,6 +220,7 @@ impl Pair {
             expected: Buffer::empty(Rect::new(0, 0, width, height)),
             ours_vt: vt100_parser(width, height),
             plain_vt: vt100_parser(width, height),
+            last: Vec::new(),
         }
     }
 
@@ -229,6 +237,7 @@ impl Pair {
         self.plain.draw(draw).expect("draw");
         let ours: Vec<u8> = self.ours.backend_mut().writer_mut().drain(..).collect();
         let plain: Vec<u8> = self.plain_out.take();
+        self.last = ours.clone();
         self.ours_vt.process(&ours);
         self.plain_vt.process(&plain);
         Bytes { ours: ours.len(), plain: plain.len() }
@@ -524,6 +533,9 @@ fn arb_style() -> impl Strategy<Value = Style> {
 
 fn arb_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
+        1 => Just(" https://example.org/a?b=1 ".to_string()),
+        1 => Just("(mailto:dr@clinic.example) ".to_string()),
+        1 => "https://[a-c]{1,3}\\.org[/x]{0,2}",
         4 => "[a-z ]{1,8}",
         1 => Just("中文".to_string()),
         1 => Just("コード".to_string()),
@@ -617,6 +629,7 @@ proptest! {
     #[test]
     fn screen_matches_a_plain_repaint_after_every_frame(
         size in prop_oneof![Just((24u16, 8u16)), Just((17, 6)), Just((40, 12))],
+        links in any::<bool>(),
         side_width in prop_oneof![3 => Just(0u16), 1 => Just(5u16)],
         first in prop::collection::vec(arb_row(), 0..12),
         steps in prop::collection::vec(arb_step(), 1..10),
@@ -630,13 +643,162 @@ proptest! {
             cursor: None,
         };
         frame.main.resize(h, Row::default());
-        let mut pair = Pair::new(width, height);
+        let mut pair = Pair::with_links(width, height, links);
         pair.draw(&frame);
         pair.assert_same_screen("first frame");
         for (i, step) in steps.iter().enumerate() {
             apply_step(&mut frame, step, width, h);
             pair.draw(&frame);
             pair.assert_same_screen(&format!("after step {i} {step:?}"));
+            for (target, shown) in printed_links(&pair.last) {
+                prop_assert!(target.contains(&shown), "link {target:?} printed over {shown:?}");
+            }
         }
     }
+}
+
+/// The OSC 8 links in `bytes`: each target with the text printed while it was open.
+/// Panics on anything but text and SGR inside a link (a move would link other cells).
+fn printed_links(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut links = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"\x1b]8;;") {
+            let end = bytes[i..].windows(2).position(|w| w == b"\x1b\\").expect("OSC 8 ends with ST") + i;
+            let target = String::from_utf8(bytes[i + 5..end].to_vec()).expect("ASCII target");
+            if let Some(link) = open.take() {
+                assert!(target.is_empty(), "a link opened inside another");
+                links.push(link);
+            } else {
+                assert!(!target.is_empty(), "a close without an open");
+                open = Some((target, String::new()));
+            }
+            i = end + 2;
+        } else if bytes[i..].starts_with(b"\x1b[") {
+            let len = bytes[i + 2..].iter().position(|b| (0x40..=0x7e).contains(b)).expect("CSI ends") + 3;
+            assert!(
+                open.is_none() || bytes[i + len - 1] == b'm',
+                "only SGR inside a link: {:?}",
+                &bytes[i..i + len]
+            );
+            i += len;
+        } else {
+            assert!(open.is_none() || bytes[i] >= 0x20, "a control byte inside a link");
+            let ch =
+                std::str::from_utf8(&bytes[i..]).map_or(1, |s| s.chars().next().map_or(1, char::len_utf8));
+            if let Some((_, text)) = open.as_mut() {
+                text.push_str(std::str::from_utf8(&bytes[i..i + ch]).unwrap_or("?"));
+            }
+            i += ch;
+        }
+    }
+    assert!(open.is_none(), "a link left open at the end of a frame");
+    links
+}
+
+fn rows_frame(rows: &[&str]) -> Frame {
+    Frame {
+        side_width: 0,
+        side: Vec::new(),
+        main: rows.iter().map(|r| Row::plain(r)).collect(),
+        cursor: None,
+    }
+}
+
+#[test]
+fn urls_become_osc8_links_to_exactly_the_text_shown() {
+    let rows = [
+        "see https://example.org/a?b=1 now",
+        "javascript:alert(1) and ftp://files.example.org x",
+        "mail <mailto:dr@clinic.example> today",
+        "HTTP://EXAMPLE.ORG/Up.",
+        "https://runs.into.the.edge.example.org/and/on/and/on/a",
+    ];
+    let frame = rows_frame(&rows);
+    let mut with = Pair::with_links(54, 6, true);
+    let mut without = Pair::new(54, 6);
+    let cost_with = with.draw(&frame).ours;
+    let cost_without = without.draw(&frame).ours;
+    let links = printed_links(&with.last);
+    let expected = ["https://example.org/a?b=1", "mailto:dr@clinic.example", "HTTP://EXAMPLE.ORG/Up"];
+    let shown: Vec<(&str, &str)> = links.iter().map(|(t, s)| (t.as_str(), s.as_str())).collect();
+    assert_eq!(shown, expected.iter().map(|t| (*t, *t)).collect::<Vec<_>>());
+    // The visible screen is the same as without links, cell for cell.
+    assert_eq!(screen(&with.ours_vt), screen(&without.ours_vt));
+    with.assert_same_screen("links");
+    // The figure the README gives: 14 bytes plus the target, per link painted.
+    let overhead: usize = expected.iter().map(|t| 14 + t.len()).sum();
+    assert_eq!(cost_with - cost_without, overhead);
+}
+
+#[test]
+fn hostile_targets_stay_plain_text() {
+    let huge = format!("https://example.org/{}", "a".repeat(10 * 1024));
+    let mut rows: Vec<String> =
+        huge.as_bytes().chunks(60).take(5).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    rows.push("javascript:alert(document.cookie) ".into());
+    let frame = Frame {
+        side_width: 0,
+        side: Vec::new(),
+        main: rows.iter().map(|r| Row::plain(r)).collect(),
+        cursor: None,
+    };
+    let mut pair = Pair::with_links(60, 8, true);
+    pair.draw(&frame);
+    assert!(printed_links(&pair.last).is_empty(), "{:?}", String::from_utf8_lossy(&pair.last));
+
+    // A C1 control character in a cell (which the sanitizer never lets through) ends the
+    // text run without a blank: no link, and nothing of it in a target.
+    let mut backend = ScrollBackend::with_size(Vec::new(), 40, 2).with_links(true);
+    let mut buf = Buffer::empty(Rect::new(0, 0, 40, 2));
+    buf.set_string(0, 0, "https://evil.example/x", Style::default());
+    buf[(22, 0)].set_symbol("\u{9c}");
+    buf.set_string(0, 1, "https://ok.example/y", Style::default());
+    let diff: Vec<(u16, u16, &ratatui::buffer::Cell)> = Buffer::empty(buf.area).diff(&buf);
+    ratatui::backend::Backend::draw(&mut backend, diff.into_iter()).unwrap();
+    ratatui::backend::Backend::flush(&mut backend).unwrap();
+    let links = printed_links(backend.writer());
+    assert_eq!(links, vec![("https://ok.example/y".to_owned(), "https://ok.example/y".to_owned())]);
+}
+
+#[test]
+fn a_link_whose_text_changes_is_painted_again_and_a_scrolled_one_costs_nothing() {
+    let mut pair = Pair::with_links(40, 6, true);
+    pair.draw(&rows_frame(&["go to https://a.example/x now"]));
+    // One more character: every cell of the link now has another target.
+    pair.draw(&rows_frame(&["go to https://a.example/xy now"]));
+    assert_eq!(
+        printed_links(&pair.last),
+        vec![("https://a.example/xy".to_owned(), "https://a.example/xy".to_owned())]
+    );
+    // A border drawn right after it: it may go on in the next row, so it is no link now,
+    // and the terminal must forget the link too (the cells are printed again, plainly).
+    pair.draw(&rows_frame(&["go to https://a.example/xy│now"]));
+    assert!(printed_links(&pair.last).is_empty());
+    assert!(
+        pair.last.windows(20).any(|w| w == b"https://a.example/xy"),
+        "{:?}",
+        String::from_utf8_lossy(&pair.last)
+    );
+
+    let mut rows: Vec<String> = (0..30).map(|i| format!("message {i} https://example.org/{i} ok")).collect();
+    let mut pair = Pair::with_links(40, 30, true);
+    pair.draw(&Frame {
+        side_width: 0,
+        side: Vec::new(),
+        main: rows.iter().map(|r| Row::plain(r)).collect(),
+        cursor: None,
+    });
+    rows.remove(0);
+    rows.push("message 30 plain text".into());
+    pair.draw(&Frame {
+        side_width: 0,
+        side: Vec::new(),
+        main: rows.iter().map(|r| Row::plain(r)).collect(),
+        cursor: None,
+    });
+    assert_eq!(pair.ours.backend().scrolls(), 1);
+    assert!(printed_links(&pair.last).is_empty(), "scrolled links are not sent again");
+    pair.assert_same_screen("scrolled links");
 }
