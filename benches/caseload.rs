@@ -118,7 +118,8 @@ fn frames() {
 /// 100,000 messages over 300 conversations in a store, then the waiting hints.
 fn hints() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("store.sqlite3"), ME).unwrap().store;
+    // A directory the store creates itself (private), as it does for an account.
+    let mut store = Store::open(&dir.path().join("acct").join("store.sqlite3"), ME).unwrap().store;
     let batch: Vec<Message> = (1..=MESSAGES)
         .map(|id| {
             let patient = format!("patient{:03}", id as usize % CONVERSATIONS);
