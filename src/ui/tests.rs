@@ -265,3 +265,12 @@ fn search_results_overlay() {
     keys(&mut s, &["j"]);
     insta::assert_snapshot!("search_results", screen(&s));
 }
+
+#[test]
+fn no_selection_marker_until_the_user_moves() {
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::MessagesArrived(vec![msg(101, "dr_morgan", "alex", "new!", 0)])]);
+    assert!(!screen(&s).contains('▌'), "{}", screen(&s));
+    keys(&mut s, &["k"]);
+    assert!(screen(&s).contains('▌'));
+}
