@@ -77,7 +77,9 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         notify: notify_config(&config.notify),
         pet_animate: config.pet.animate,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // The event loop runs on this thread (`block_on`); one worker carries the effects, so a
+    // store write never holds up a frame, and a second worker would only cost memory.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
     Ok(ExitCode::SUCCESS)
 }
