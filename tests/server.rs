@@ -905,13 +905,14 @@ mod websocket {
                 }
             }
         }
-        // Sam deletes it: only sam's sockets hear about it (alex still has it).
+        // Sam deletes it: only sam's sockets hear about it (alex still has it). Sam's own
+        // read came back to none of them: the next thing they hear is the deletion.
         let resp = sam.write(reqwest::Method::DELETE, &format!("/api/messages/{id}")).send().await.unwrap();
         assert_eq!(resp.status(), 204);
-        loop {
-            if let WsEvent::MessageDeleted { message_id } = next_event(&mut s1).await {
-                assert_eq!(message_id, id);
-                break;
+        for ws in [&mut s1, &mut s2] {
+            match next_event(ws).await {
+                WsEvent::MessageDeleted { message_id } => assert_eq!(message_id, id),
+                other => panic!("expected message.deleted, got {other:?}"),
             }
         }
     }

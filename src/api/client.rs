@@ -201,6 +201,11 @@ impl Client {
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.request_timeout)
             .user_agent(concat!("healing-tui/", env!("CARGO_PKG_VERSION")));
+        if base.scheme() == "http" {
+            // No TLS on this server (redirects are not followed): the system's root
+            // certificates would only take memory.
+            builder = builder.tls_built_in_root_certs(false);
+        }
         if let Some(path) = &opts.ca_cert {
             for cert in load_ca(path)? {
                 builder = builder.add_root_certificate(cert);

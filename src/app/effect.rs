@@ -103,6 +103,16 @@ pub enum Effect {
         /// Message id.
         id: i64,
     },
+    /// Mark what `user` sent us read once messages stop arriving for a moment: one fetch
+    /// of the conversation after `up_to` (fetching marks it read; the answer holds only
+    /// what is newer, usually nothing) instead of a request per pushed message. A later
+    /// one for the same user replaces one still waiting.
+    MarkReadWhenSettled {
+        /// The other participant.
+        user: String,
+        /// Newest message id already held.
+        up_to: i64,
+    },
     /// Fetch the pet.
     FetchPet,
     /// Keep the compose draft for `user` (empty text deletes it).

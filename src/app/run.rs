@@ -86,7 +86,9 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         clipboard: config.clipboard == crate::config::Clipboard::Osc52,
         links: config.links,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // The event loop runs on this thread (`block_on`); one worker carries the effects, so a
+    // store write never holds up a frame, and a second worker would only cost memory.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     rt.block_on(run_interactive(start))?;
     Ok(ExitCode::SUCCESS)
 }

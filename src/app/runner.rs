@@ -27,6 +27,9 @@ use crate::store::{OutboxEntry, OutboxState, OutgoingMessage};
 pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
 /// Poll interval otherwise: 45 an hour, inside production's 50 per route per hour.
 pub const POLL_WITHOUT_ETAG: Duration = Duration::from_secs(80);
+/// Quiet time after a pushed message before the conversation is marked read: a burst
+/// of messages costs one request.
+pub const READ_SETTLE: Duration = Duration::from_millis(1500);
 /// How often the pet is refreshed while its pane shows (the server applies decay).
 pub const PET_REFRESH: Duration = Duration::from_secs(60);
 /// The pet's animation tick with `pet.animate = true`: at most one frame per 2 s.
@@ -393,6 +396,13 @@ impl<C: Connect> Runner<C> {
         let linked = lock(&self.link).is_some();
         let live = Connection::Polling { every_secs: poll_interval(&svc).as_secs() as u32 };
         let live = move |a: Action| if linked { vec![a] } else { vec![Action::ConnectionChanged(live), a] };
+        // Marking read when a burst settles is a conversation fetch after a pause.
+        let (settle, effect) = match effect {
+            Effect::MarkReadWhenSettled { user, up_to } => {
+                (true, Effect::FetchConversation { user, after_id: Some(up_to) })
+            }
+            other => (false, other),
+        };
         match effect {
             Effect::FetchInbox { page, unread_only } => {
                 // Only the first fetch after the link started can be the one it brings.
@@ -414,7 +424,12 @@ impl<C: Connect> Runner<C> {
                 })
             }
             Effect::FetchConversation { user, after_id } => {
-                self.spawn_keyed(format!("conv:{user}"), async move {
+                // Its own key: a waiting mark-read must not cancel a real fetch, nor be cancelled by one.
+                let key = if settle { format!("read:{user}") } else { format!("conv:{user}") };
+                self.spawn_keyed(key, async move {
+                    if settle {
+                        tokio::time::sleep(READ_SETTLE).await;
+                    }
                     match svc.conversation(user.clone(), after_id).await {
                         Ok(Some(mut r)) => {
                             if r.with_user.is_empty() {
@@ -524,6 +539,8 @@ impl<C: Connect> Runner<C> {
                     }
                 });
             }
+            // Became a fetch above.
+            Effect::MarkReadWhenSettled { .. } => {}
             Effect::MarkRead { id } => {
                 tokio::spawn(async move {
                     let result = svc.mark_read(id).await;

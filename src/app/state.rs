@@ -310,10 +310,17 @@ pub struct Conversation {
     pub messages: Vec<Message>,
     /// Index of the selected message.
     pub selected: usize,
+    /// Whether the selection is on screen: only once the user moved it. New messages never
+    /// switch it on, so a message arriving while following repaints no gutter.
+    pub show_selection: bool,
     /// Index of the message drawn at the bottom of the pane.
     pub bottom: usize,
     /// Stick to the newest message as new ones arrive.
     pub follow: bool,
+    /// While following in the panes layout: the id of the message drawn at the top of the
+    /// pane, which fills downward from it (see `update::conv::pin_top`); `None` draws the
+    /// newest message at the bottom.
+    pub pinned_top: Option<i64>,
     /// Messages that arrived below the view while scrolled up.
     pub unseen: usize,
     /// A fetch is in flight.

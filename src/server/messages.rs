@@ -306,9 +306,12 @@ pub async fn conversation(
             Ok((messages, marked))
         })
         .await?;
+    // Only the sender is told: the reader's own fetch is the news on the reader's side (a
+    // client marks a burst of pushed messages read with one such fetch, which would
+    // otherwise come back over its socket as a frame per message).
     for (message_id, read_at) in marked {
         let event = WsEvent::MessageRead { message_id, read_at: ts(read_at) };
-        state.hub.publish(&[&user.username, &with_user], &event);
+        state.hub.publish(&[&with_user], &event);
     }
     let body = ConversationResponse { messages, participant_count: 2, with_user };
     etag::json_response(&headers, &user.username, &body, state.settings.extensions())

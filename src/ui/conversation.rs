@@ -24,11 +24,33 @@ fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
     }
 }
 
+/// Consecutive messages from one sender closer than this share one header.
+const RUN_MINUTES: i64 = 5;
+
+/// Whether message `i` continues the run of the one before it, and so goes under its
+/// header: same sender, same day, within [`RUN_MINUTES`], no subject of its own and, for
+/// our own messages, the same read mark (the header's ✓ / ✓✓ stands for the whole run).
+fn continues_run(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
+    let (Some(prev), Some(m)) = (i.checked_sub(1).and_then(|p| c.messages.get(p)), c.messages.get(i)) else {
+        return false;
+    };
+    let (Some(a), Some(b)) = (prev.sent_at, m.sent_at) else { return false };
+    let mine = m.sender != c.with_user;
+    prev.sender == m.sender
+        && m.subject.is_none()
+        && (!mine || prev.is_read == m.is_read)
+        && (b.utc() - a.utc()).num_minutes().abs() < RUN_MINUTES
+        && !starts_day(c, i, tz)
+}
+
 /// Rows message `i` takes at a text width of `w` columns: its day separator, header
-/// and wrapped text. `update` uses this to scroll; `render` draws exactly these rows.
+/// (unless it continues a run) and wrapped text. `update` uses this to scroll; `render`
+/// draws exactly these rows.
 pub fn message_rows(c: &Conversation, i: usize, w: usize, tz: FixedOffset) -> usize {
     let Some(m) = c.messages.get(i) else { return 0 };
-    usize::from(starts_day(c, i, tz)) + 1 + text::wrapped_height(&m.content, w)
+    usize::from(starts_day(c, i, tz))
+        + usize::from(!continues_run(c, i, tz))
+        + text::wrapped_height(&m.content, w)
 }
 
 /// The rows of message `i`.
@@ -49,7 +71,7 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
             ]));
         }
     }
-    let selected = i == c.selected && state.focus == Pane::Conversation;
+    let selected = i == c.selected && c.show_selection && state.focus == Pane::Conversation;
     let mine = state.me.as_deref() == Some(m.sender.as_str());
     let gutter = if selected { format!("{:<2}", th.sym.marker) } else { "  ".to_owned() };
     // Blank gutters carry no style: a styled blank costs an SGR pair on the wire for
@@ -79,7 +101,9 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
         header.push(Span::styled(format!(" {} ", th.sym.dot), th.dim));
         header.push(Span::styled(subject.clone(), th.title));
     }
-    lines.push(Line::from(header));
+    if !continues_run(c, i, tz) {
+        lines.push(Line::from(header));
+    }
     let body_gutter = if selected { gutter } else { "  ".to_owned() };
     for row in text::wrap(&m.content, w) {
         lines.push(Line::from(vec![Span::styled(body_gutter.clone(), gutter_style), Span::raw(row)]));
@@ -150,7 +174,23 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
             rows.splice(0..0, lines);
         }
     }
-    if !c.messages.is_empty() {
+    // Every message takes a row at least, so a pin further up than `h` messages is stale.
+    let pinned = c
+        .pinned_top
+        .filter(|_| c.follow)
+        .map(|id| match c.messages.binary_search_by_key(&id, |m| m.id) {
+            Ok(i) | Err(i) => i,
+        })
+        .filter(|&top| c.messages.len() - top.min(c.messages.len()) <= h);
+    if let Some(top) = pinned {
+        // Filled downward from the pinned message; should the rows not fit after all (local
+        // echoes below the newest), the bottom ones win, as without a pin.
+        let below = std::mem::take(&mut rows);
+        for i in top..c.messages.len() {
+            rows.extend(message_lines(state, c, i, w, th));
+        }
+        rows.extend(below);
+    } else if !c.messages.is_empty() {
         let bottom = c.bottom.min(c.messages.len() - 1);
         let mut i = bottom;
         loop {

@@ -53,6 +53,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         buf.set_stringn(inner.x + 1, inner.y, msg, w.saturating_sub(1), th.dim);
         return;
     }
+    // The conversation on screen beside the inbox shows its newest message already; its
+    // row says so instead of repeating it, so a message arriving there repaints nothing here.
+    let beside = state.conv.as_ref().filter(|_| layout::areas(state).conversation.is_some());
     let selected = inbox.selected.min(count - 1);
     let first = (selected + 1).saturating_sub(per_page);
     for (row, (i, e)) in inbox.visible().enumerate().skip(first).take(per_page).enumerate() {
@@ -74,7 +77,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         buf.set_style(Rect::new(inner.x, y, inner.width, 1), base);
         buf.set_line(inner.x, y, &line, inner.width);
         if row * INBOX_ENTRY_ROWS + 1 < inner.height as usize {
-            let preview = text::truncate(&e.preview, w.saturating_sub(2), th.ascii);
+            let open = beside.is_some_and(|c| c.with_user == e.with_user);
+            let preview = if open { "(open)" } else { &e.preview };
+            let preview = text::truncate(preview, w.saturating_sub(2), th.ascii);
             let prev_style = if e.unread > 0 { Style::new() } else { th.dim };
             buf.set_style(Rect::new(inner.x, y + 1, inner.width, 1), base);
             buf.set_stringn(inner.x + 2, y + 1, &preview, w.saturating_sub(2), base.patch(prev_style));

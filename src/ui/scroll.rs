@@ -51,6 +51,7 @@ use std::io::{self, Write};
 use ratatui::backend::{Backend, ClearType, WindowSize};
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::layout::{Position, Rect, Size};
+use ratatui::style::Modifier;
 
 use self::detect::Scroll;
 use self::links::LinkMap;
@@ -237,7 +238,12 @@ impl<W: Write> ScrollBackend<W> {
             return false;
         }
         let gap = (cx..x).map(|t| &self.shadow[(t, y)]);
-        let reprintable = gap.clone().all(|c| c.symbol().len() == 1 && Pen::of(c) == pen);
+        // A blank may be reprinted as a space in any pen that shows nothing on a space.
+        let blank_pen = pen.bg == ratatui::style::Color::Reset
+            && !pen.modifier.intersects(Modifier::REVERSED | Modifier::UNDERLINED | Modifier::CROSSED_OUT);
+        let reprintable = gap
+            .clone()
+            .all(|c| c.symbol().len() == 1 && (Pen::of(c) == pen || (blank_pen && *c == Cell::EMPTY)));
         let mut mv = Vec::new();
         moves::write_move(&mut mv, self.cursor, x, y);
         if !reprintable || usize::from(x - cx) >= mv.len() {
@@ -365,6 +371,38 @@ impl<W: Write> ScrollBackend<W> {
         true
     }
 
+    /// Erases a run of cells with ECH when the wanted frame is blank (default style) from
+    /// `(x, y)` on and that is shorter than painting the `pending` cells (`(column, cell)`,
+    /// in order, on this row from `x`) that fall into the run; the cursor stays. Returns the
+    /// column after the erased run. The blank run may cross cells that are already blank.
+    fn erase_run(&mut self, x: u16, y: u16, pending: &[u16], wanted: &Buffer) -> Option<u16> {
+        let width = self.shadow.area.width;
+        let blank_to = (x..width).find(|&t| wanted[(t, y)] != Cell::EMPTY).unwrap_or(width);
+        // Cells that are wide in the shadow would be cut in half by an erase: stop before them.
+        let end = (x..blank_to).find(|&t| self.shadow[(t, y)].symbol().cell_width() > 1).unwrap_or(blank_to);
+        let covered: Vec<u16> = pending.iter().copied().take_while(|&t| t < end).collect();
+        let last = *covered.last()?;
+        let n = last + 1 - x;
+        // CSI n X, plus 3 to reset the pen (erased cells take its background).
+        let cost = 3 + n.to_string().len() + if self.pen == Some(Pen::DEFAULT) { 0 } else { 3 };
+        // Painting them costs a byte each, plus a cursor move per gap between them.
+        let gaps = covered.windows(2).filter(|p| p[1] > p[0] + 1).count();
+        let paint = covered.len() + 3 * gaps;
+        if paint <= cost || (x > 0 && self.shadow[(x - 1, y)].symbol().cell_width() > 1) {
+            return None;
+        }
+        if !self.reprint_gap(x, y) {
+            self.move_to(x, y);
+        }
+        self.set_pen(Pen::DEFAULT);
+        // Writing into a Vec cannot fail.
+        let _ = if n == 1 { write!(self.out, "\x1b[X") } else { write!(self.out, "\x1b[{n}X") };
+        for t in x..=last {
+            self.shadow[(t, y)] = Cell::EMPTY;
+        }
+        Some(last + 1)
+    }
+
     /// Repaints cells that a partial overwrite of a wide character blanked, so the screen
     /// shows the wanted frame there too (ratatui's cell diff does not know about them).
     fn repair(&mut self, wanted: &Buffer, mut damaged: Vec<(u16, u16)>) {
@@ -482,12 +520,25 @@ impl<W: Write> ScrollBackend<W> {
     }
 }
 
+/// Whether `cell` looks on screen exactly like a blank cell of the default style: a space
+/// whose style shows nothing (a foreground colour, bold or italic do not show on a space;
+/// a background, reverse video, underline or strike-through do). Such cells are kept as
+/// blanks, so erases and cursor moves can stand in for them and no SGR is sent for them.
+fn shows_as_blank(cell: &Cell) -> bool {
+    use ratatui::style::Color;
+    let shows = Modifier::REVERSED | Modifier::UNDERLINED | Modifier::CROSSED_OUT;
+    cell.symbol() == " "
+        && cell.bg == Color::Reset
+        && !cell.modifier.intersects(shows)
+        && matches!(cell.diff_option, CellDiffOption::None)
+}
+
 /// Applies a changed cell to a full frame the way ratatui's own buffer holds it: the
 /// columns hidden under a wide character are blank.
 fn apply_change(frame: &mut Buffer, x: u16, y: u16, cell: &Cell) {
     let width = frame.area.width;
     let index = usize::from(y) * usize::from(width) + usize::from(x);
-    frame.content[index] = cell.clone();
+    frame.content[index] = if shows_as_blank(cell) { Cell::EMPTY } else { cell.clone() };
     if !matches!(cell.diff_option, CellDiffOption::ForcedWidth(_)) {
         let wide = cell.symbol().cell_width();
         for i in 1..wide {
@@ -526,33 +577,40 @@ impl<W: Write> Backend for ScrollBackend<W> {
         for &(x, y, cell) in &changes {
             apply_change(&mut wanted, x, y, cell);
         }
-        let mut scrolled = false;
         if self.shadow_valid && changes.len() >= MIN_CHANGES_FOR_SCROLL {
             for _ in 0..MAX_SCROLLS_PER_FRAME {
                 let Some(scroll) = detect::best_scroll(&self.shadow, &wanted) else { break };
                 self.emit_scroll(scroll);
-                scrolled = true;
             }
         }
-        let mut todo: Vec<(u16, u16, &Cell)> = if scrolled {
+        let mut todo: Vec<(u16, u16, &Cell)> = if self.shadow_valid {
             // Diff what the terminal shows now against the wanted frame with ratatui's own
-            // rules (wide characters, forced updates), so only really new cells are sent.
+            // rules (wide characters, forced updates), so only really new cells are sent
+            // (after a scroll, or where a change only turned a styled space into a blank);
+            // ratatui's own list is all there is once the shadow is not trusted.
             self.shadow.diff_iter(&wanted).map(|(x, y, _)| (x, y, &wanted[(x, y)])).collect()
         } else {
             changes
         };
         self.plan_links(&wanted, &mut todo);
         let mut damaged = Vec::new();
-        let mut erased: Option<(u16, u16)> = None;
+        // Cells `from..to` of row `y` erased as wanted: (y, from, to).
+        let mut erased: Option<(u16, u16, u16)> = None;
         for (i, &(x, y, cell)) in todo.iter().enumerate() {
-            if erased.is_some_and(|(ex, ey)| ey == y && x >= ex) {
+            if erased.is_some_and(|(ey, from, to)| ey == y && x >= from && x < to) {
                 // Already blank since the erase, as wanted.
                 continue;
             }
-            let rest_of_row = todo[i..].iter().take_while(|&&(_, ty, _)| ty == y).count();
-            if self.erase_rest_of_row(x, y, rest_of_row, &wanted) {
-                erased = Some((x, y));
+            let rest: Vec<u16> =
+                todo[i..].iter().take_while(|&&(_, ty, _)| ty == y).map(|&(tx, _, _)| tx).collect();
+            if self.erase_rest_of_row(x, y, rest.len(), &wanted) {
+                erased = Some((y, x, u16::MAX));
                 damaged.retain(|&(dx, dy)| dy != y || dx < x);
+                continue;
+            }
+            if let Some(to) = self.erase_run(x, y, &rest, &wanted) {
+                erased = Some((y, x, to));
+                damaged.retain(|&(dx, dy)| dy != y || dx < x || dx >= to);
                 continue;
             }
             self.paint(x, y, cell, &mut damaged);

@@ -521,3 +521,12 @@ fn urls_in_messages_are_links_in_both_layouts_and_hostile_ones_are_not() {
         assert!(out.contains(&format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\")), "{out:?}");
     }
 }
+
+#[test]
+fn no_selection_marker_until_the_user_moves() {
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::MessagesArrived(vec![msg(101, "dr_morgan", "alex", "new!", 0)])]);
+    assert!(!screen(&s).contains('▌'), "{}", screen(&s));
+    keys(&mut s, &["k"]);
+    assert!(screen(&s).contains('▌'));
+}

@@ -43,12 +43,14 @@ pub(crate) fn top_for_bottom(c: &Conversation, bottom: usize, w: usize, h: usize
 pub fn ensure_visible(state: &mut State) {
     let (w, h) = layout::conversation_viewport(state);
     let tz = state.tz;
+    let jumps = layout::mode_for(state, state.size) == layout::Mode::Panes;
     let Some(c) = state.conv.as_mut() else { return };
     if c.messages.is_empty() {
         c.selected = 0;
         c.bottom = 0;
         c.follow = true;
         c.unseen = 0;
+        c.pinned_top = None;
         return;
     }
     let last = c.messages.len() - 1;
@@ -63,6 +65,37 @@ pub fn ensure_visible(state: &mut State) {
     if c.follow {
         c.unseen = 0;
     }
+    pin_top(c, jumps, w, h, tz);
+}
+
+/// Beside the inbox and pet columns the terminal cannot scroll the conversation without
+/// dragging those columns along (full-width scrolling), and repainting the pane for every
+/// message costs a pane of bytes. So while following there, the pane fills downward from a
+/// pinned top message and, once the newest no longer fits, jumps so that the newest ends
+/// half way down: most messages then land on empty rows, and a jump is paid once per
+/// half pane.
+fn pin_top(c: &mut Conversation, jumps: bool, w: usize, h: usize, tz: FixedOffset) {
+    if !jumps || !c.follow || c.messages.is_empty() {
+        c.pinned_top = None;
+        return;
+    }
+    let last = c.messages.len() - 1;
+    let index = |id: i64| match c.messages.binary_search_by_key(&id, |m| m.id) {
+        Ok(i) | Err(i) => i.min(last),
+    };
+    let fits = |top: usize| {
+        let mut used = 0;
+        (top..=last).all(|i| {
+            used += message_rows(c, i, w, tz);
+            used <= h
+        })
+    };
+    let top = match c.pinned_top.map(index) {
+        Some(top) if fits(top) => top,
+        Some(_) => top_for_bottom(c, last, w, (h / 2).max(1), tz),
+        None => top_for_bottom(c, last, w, h, tz),
+    };
+    c.pinned_top = c.messages.get(top).map(|m| m.id);
 }
 
 /// After a resize: the same bottom message, the selection still in sight.
@@ -73,6 +106,7 @@ pub(crate) fn reanchor(state: &mut State) {
 /// Jump to the newest message and follow.
 pub(crate) fn to_bottom(c: &mut Conversation) {
     c.selected = c.messages.len().saturating_sub(1);
+    c.show_selection = false;
     c.bottom = c.selected;
     c.follow = true;
     c.unseen = 0;
@@ -95,6 +129,7 @@ fn conv_nav(state: &mut State, action: &Action) {
         return;
     }
     let last = c.messages.len() - 1;
+    c.show_selection = !matches!(action, Action::Bottom);
     match action {
         Action::Up => {
             c.selected = c.selected.saturating_sub(1);

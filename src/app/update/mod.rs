@@ -122,8 +122,19 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Cancel => cancel(state, fx),
         Action::Delete => {
             let id = state.conv.as_ref().and_then(|c| c.messages.get(c.selected)).map(|m| m.id);
-            if let (Some(id), Pane::Conversation) = (id, state.focus) {
-                state.overlay = crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Delete(id));
+            let shown = state.conv.as_ref().is_some_and(|c| c.show_selection);
+            match (id, state.focus) {
+                // Never ask about a message the user cannot see selected: show it first.
+                (Some(_), Pane::Conversation) if !shown => {
+                    if let Some(c) = state.conv.as_mut() {
+                        c.show_selection = true;
+                    }
+                }
+                (Some(id), Pane::Conversation) => {
+                    state.overlay =
+                        crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Delete(id));
+                }
+                _ => {}
             }
         }
         Action::EditFailed => edit_failed(state, fx),

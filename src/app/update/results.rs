@@ -506,11 +506,17 @@ fn messages_arrived(state: &mut State, msgs: Vec<Message>, fx: &mut Vec<Effect>)
         let known =
             state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok());
         if open_here {
-            if from_other && !m.is_read {
-                fx.push(Effect::MarkRead { id: m.id });
-            }
-            if let Some(c) = state.conv.as_mut() {
+            let unread = from_other && !m.is_read;
+            let up_to = state.conv.as_mut().and_then(|c| {
                 conv::merge_messages(c, vec![m.clone()]);
+                c.last_id()
+            });
+            if unread && state.connection == Connection::Live {
+                // Pushed: the socket's server has `after_id`, so a burst costs one request.
+                fx.retain(|e| !matches!(e, Effect::MarkReadWhenSettled { .. }));
+                fx.push(Effect::MarkReadWhenSettled { user: other.clone(), up_to: up_to.unwrap_or(m.id) });
+            } else if unread {
+                fx.push(Effect::MarkRead { id: m.id });
             }
         }
         if known {

@@ -112,6 +112,7 @@ fn open_at(state: &mut State, m: Message, fx: &mut Vec<Effect>) {
         conv::merge_messages(c, vec![m]);
         if let Ok(i) = c.messages.binary_search_by_key(&id, |x| x.id) {
             c.selected = i;
+            c.show_selection = true;
             c.bottom = i;
             c.follow = false;
         }

@@ -1,10 +1,10 @@
 //! `update` flows as action sequences.
 
 use crate::api::types::{ConversationResponse, SendResponse};
-use crate::app::action::Action;
+use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::fixture::*;
-use crate::app::state::{Confirm, Look, NoticeKind, Overlay, Pane, Pending, Screen, SendMark};
+use crate::app::state::{Confirm, Look, NoticeKind, Overlay, Pane, Pending, Screen, SendMark, State};
 
 fn long_conversation(n: i64) -> ConversationResponse {
     ConversationResponse {
@@ -97,7 +97,8 @@ fn new_message_while_scrolled_up_counts_and_stays() {
     keys(&mut s, &["g"]);
     let before = s.conv.as_ref().unwrap().bottom;
     let fx = run(&mut s, [Action::MessagesArrived(vec![msg(101, "dr_morgan", "alex", "new!", 0)])]);
-    assert!(fx.contains(&Effect::MarkRead { id: 101 }));
+    let read = Effect::MarkReadWhenSettled { user: "dr_morgan".into(), up_to: 101 };
+    assert!(fx.contains(&read) || fx.contains(&Effect::MarkRead { id: 101 }), "{fx:?}");
     let c = s.conv.as_ref().unwrap();
     assert_eq!(c.unseen, 1);
     assert_eq!(c.bottom, before);
@@ -962,4 +963,75 @@ fn y_copies_the_selected_search_result() {
     keys(&mut s, &["j"]);
     assert_eq!(keys(&mut s, &["y"]), vec![Effect::Copy { text: "older week".into() }]);
     assert!(matches!(&s.overlay, Overlay::Search(b) if b.selected == 1), "the results stay up");
+}
+
+#[test]
+fn selection_shows_only_once_the_user_moves_it() {
+    let mut s = main_screen(80, 24, Look::default());
+    let shown = |s: &State| s.conv.as_ref().is_some_and(|c| c.show_selection);
+    assert!(!shown(&s), "opening a conversation selects nothing visibly");
+    run(&mut s, [Action::MessagesArrived(vec![msg(101, "dr_morgan", "alex", "new!", 0)])]);
+    assert!(!shown(&s), "a new message does not bring the selection");
+    // `d` with no visible selection shows it instead of asking about an unseen message.
+    keys(&mut s, &["d"]);
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(shown(&s));
+    keys(&mut s, &["G"]);
+    assert!(!shown(&s), "back at the bottom the selection hides again");
+    keys(&mut s, &["k"]);
+    assert!(shown(&s));
+}
+
+/// Rows the messages from id `from` to the newest take in the conversation pane.
+fn rows_from(s: &State, from: i64) -> usize {
+    let (w, _) = crate::ui::layout::conversation_viewport(s);
+    let c = s.conv.as_ref().unwrap();
+    let first = c.messages.iter().position(|m| m.id == from).unwrap();
+    (first..c.messages.len()).map(|i| crate::ui::conversation::message_rows(c, i, w, s.tz)).sum()
+}
+
+#[test]
+fn panes_fill_downward_then_jump_by_half_a_pane() {
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::ConversationLoaded(long_conversation(300))]);
+    let (_, h) = crate::ui::layout::conversation_viewport(&s);
+    let pin = |s: &State| s.conv.as_ref().unwrap().pinned_top.expect("pinned while following in panes");
+    assert!(rows_from(&s, pin(&s)) <= h);
+    let mut jumps = 0;
+    for i in 0..40 {
+        let before = pin(&s);
+        let text = "a new message long enough to wrap onto a second row of the pane, or so it seems";
+        run(&mut s, [Action::MessagesArrived(vec![msg(1000 + i, "dr_morgan", "alex", text, 0)])]);
+        let after = pin(&s);
+        assert!(rows_from(&s, after) <= h, "the newest message is on screen");
+        if after != before {
+            jumps += 1;
+            assert!(rows_from(&s, after) <= h / 2, "a jump leaves the lower half free");
+        }
+    }
+    assert!((3..40).contains(&jumps), "{jumps} jumps: most messages land on empty rows");
+    // Scrolled up, nothing is pinned; back at the bottom it is again.
+    keys(&mut s, &["pgup"]);
+    assert_eq!(s.conv.as_ref().unwrap().pinned_top, None);
+    keys(&mut s, &["G"]);
+    assert!(s.conv.as_ref().unwrap().pinned_top.is_some());
+    // The compact layout scrolls the full-width pane instead.
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::ConversationLoaded(long_conversation(300))]);
+    assert_eq!(s.conv.as_ref().unwrap().pinned_top, None);
+}
+
+#[test]
+fn pushed_messages_are_marked_read_once_per_burst() {
+    let mut s = main_screen(80, 24, Look::default());
+    run(&mut s, [Action::ConnectionChanged(Connection::Live)]);
+    for id in 101..104 {
+        let fx = run(&mut s, [Action::MessagesArrived(vec![msg(id, "dr_morgan", "alex", "hi", 0)])]);
+        // The runner replaces a waiting one, so the burst costs one request once it settles.
+        assert_eq!(fx, vec![Effect::MarkReadWhenSettled { user: "dr_morgan".into(), up_to: id }]);
+    }
+    // Without push (polling, or production) each message is marked on its own.
+    run(&mut s, [Action::ConnectionChanged(Connection::Polling { every_secs: 15 })]);
+    let fx = run(&mut s, [Action::MessagesArrived(vec![msg(104, "dr_morgan", "alex", "hi", 0)])]);
+    assert_eq!(fx, vec![Effect::MarkRead { id: 104 }]);
 }

@@ -1,9 +1,10 @@
 //! Finding a band of full-width rows that moved up or down as a block.
 //!
-//! The cost model counts cells: repainting a row costs (roughly) one write per cell
-//! that differs from what the terminal shows. For every shift `k` and band
-//! `top..=bottom` the saving of scrolling is "cells to repaint now" minus "cells to
-//! repaint after the scroll" (rows scrolled in are blank). Prefix sums make each band
+//! The cost model counts roughly bytes: repainting a row costs a cursor move per run of
+//! cells that differ from what the terminal shows, then a byte per cell, or one erase for
+//! a run that turns blank (so the side columns a full-width scroll drags along count).
+//! For every shift `k` and band `top..=bottom` the saving of scrolling is "cost to
+//! repaint now" minus "cost to repaint after the scroll" (rows scrolled in are blank). Prefix sums make each band
 //! O(1), so the search is O(rows³) — 64k steps at 40 rows, far below a frame's cost.
 //! The search only guides; correctness never depends on it, because whatever is still
 //! different after the scroll is diffed and painted exactly.
@@ -33,8 +34,30 @@ fn is_blank(cell: &Cell) -> bool {
     *cell == Cell::EMPTY
 }
 
-fn differing(a: &[Cell], b: &[Cell]) -> usize {
-    a.iter().zip(b).filter(|(a, b)| a != b).count()
+/// A cursor move to the start of a run of cells, in the cost model's units.
+const MOVE: usize = 4;
+/// Erasing a run of cells (ECH or EL with the pen reset).
+const ERASE: usize = 5;
+
+/// What turning `shown` into `wanted` costs, roughly in bytes: each run of differing cells
+/// needs a cursor move, then a byte per cell, or one erase when the run turns blank.
+fn repaint_cost(wanted: &[Cell], shown: &[Cell]) -> usize {
+    let mut cost = 0;
+    let mut i = 0;
+    while i < wanted.len() {
+        if wanted[i] == shown[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut blank = true;
+        while i < wanted.len() && wanted[i] != shown[i] {
+            blank &= is_blank(&wanted[i]);
+            i += 1;
+        }
+        cost += MOVE + if blank { (i - start).min(ERASE) } else { i - start };
+    }
+    cost
 }
 
 /// The best scroll turning `shown` (what the terminal shows) closer to `wanted`, if it
@@ -44,10 +67,12 @@ pub(crate) fn best_scroll(shown: &Buffer, wanted: &Buffer) -> Option<Scroll> {
     if h < 2 || shown.area != wanted.area {
         return None;
     }
-    // cost[r][s]: cells to write to turn shown row s into wanted row r.
+    // cost[r][s]: turning shown row s into wanted row r; blank[r]: painting wanted row r on
+    // a blank row (as a scroll leaves them).
     let cost: Vec<Vec<usize>> =
-        (0..h).map(|r| (0..h).map(|s| differing(row(wanted, r), row(shown, s))).collect()).collect();
-    let blank: Vec<usize> = (0..h).map(|r| row(wanted, r).iter().filter(|c| !is_blank(c)).count()).collect();
+        (0..h).map(|r| (0..h).map(|s| repaint_cost(row(wanted, r), row(shown, s))).collect()).collect();
+    let empty = vec![Cell::EMPTY; usize::from(shown.area.width)];
+    let blank: Vec<usize> = (0..h).map(|r| repaint_cost(row(wanted, r), &empty)).collect();
     // Rows that are already right cannot gain; without at least two changed rows a
     // scroll cannot pay for itself.
     if (0..h).filter(|&r| cost[r][r] > 0).count() < 2 {

@@ -28,13 +28,16 @@ impl Row {
     }
 }
 
-/// A frame: a side column of `side_width` cells (which stays put) and the main area.
-#[derive(Debug, Clone, PartialEq)]
+/// A frame: a side column of `side_width` cells (which stays put), the main area, and a
+/// right column of `right_width` cells (like the inbox and pet panes beside a conversation).
+#[derive(Debug, Clone, PartialEq, Default)]
 struct Frame {
     side_width: u16,
     side: Vec<Row>,
     main: Vec<Row>,
     cursor: Option<(u16, u16)>,
+    right_width: u16,
+    right: Vec<Row>,
 }
 
 fn draw_row(buf: &mut Buffer, x0: u16, width: u16, y: u16, row: &Row) {
@@ -55,12 +58,17 @@ fn draw_row(buf: &mut Buffer, x0: u16, width: u16, y: u16, row: &Row) {
 fn render(buf: &mut Buffer, frame: &Frame) {
     let width = buf.area.width;
     let side = frame.side_width.min(width);
+    let right = frame.right_width.min(width - side);
+    let main = width - side - right;
     for y in 0..buf.area.height {
         if let Some(row) = frame.side.get(usize::from(y)) {
             draw_row(buf, 0, side, y, row);
         }
         if let Some(row) = frame.main.get(usize::from(y)) {
-            draw_row(buf, side, width - side, y, row);
+            draw_row(buf, side, main, y, row);
+        }
+        if let Some(row) = frame.right.get(usize::from(y)) {
+            draw_row(buf, side + main, right, y, row);
         }
     }
 }
@@ -161,6 +169,14 @@ fn matches_frame(cell: &ScreenCell, frame: &Buffer, x: u16, y: u16) -> bool {
     }
     let c = &frame[(x, y)];
     let m = c.modifier;
+    // A space shows neither its foreground colour nor bold, dim or italic: any of those may
+    // be left out.
+    let invisible = c.symbol() == " "
+        && c.bg == Color::Reset
+        && !m.intersects(Modifier::REVERSED | Modifier::UNDERLINED | Modifier::CROSSED_OUT);
+    if invisible {
+        return cell.0 == " " && cell.2 == vt100::Color::Default && !cell.6 && !cell.7 && !cell.8 && !cell.9;
+    }
     *cell
         == (
             c.symbol().to_string(),
@@ -303,7 +319,7 @@ fn conversation(width: u16, height: u16, first: usize) -> Frame {
     }
     main.push(Row::plain("> "));
     main.push(Row { fill: Some(bar), spans: vec![(format!(" {width}x{height} Biscuit ♥72"), bar)] });
-    Frame { side_width: 0, side: Vec::new(), main, cursor: None }
+    Frame { main, ..Frame::default() }
 }
 
 #[test]
@@ -358,10 +374,8 @@ fn sgr_count(bytes: &[u8]) -> usize {
 fn sgr_is_not_repeated_for_runs_of_the_same_style() {
     let style = Style::default().fg(Color::Red).bg(Color::Blue).add_modifier(Modifier::BOLD);
     let row = |text: &str| Frame {
-        side_width: 0,
-        side: Vec::new(),
         main: vec![Row { fill: None, spans: vec![(text.into(), style)] }],
-        cursor: None,
+        ..Frame::default()
     };
     let mut term = Terminal::new(ScrollBackend::with_size(Vec::new(), 20, 1)).expect("terminal");
     term.draw(|f| render(f.buffer_mut(), &row("hello world"))).expect("draw");
@@ -377,8 +391,7 @@ fn sgr_is_not_repeated_for_runs_of_the_same_style() {
 
 #[test]
 fn wide_characters_advance_two_columns_without_extra_moves() {
-    let frame =
-        Frame { side_width: 0, side: Vec::new(), main: vec![Row::plain("中文ab😀c")], cursor: None };
+    let frame = Frame { main: vec![Row::plain("中文ab😀c")], ..Frame::default() };
     let mut pair = Pair::new(12, 2);
     pair.draw(&frame);
     pair.assert_same_screen("wide characters");
@@ -422,12 +435,7 @@ fn a_side_column_that_stays_put_prevents_a_wrong_scroll() {
 }
 
 fn lines_frame(lines: &[String]) -> Frame {
-    Frame {
-        side_width: 0,
-        side: Vec::new(),
-        main: lines.iter().map(|l| Row::plain(l)).collect(),
-        cursor: None,
-    }
+    Frame { main: lines.iter().map(|l| Row::plain(l)).collect(), ..Frame::default() }
 }
 
 #[test]
@@ -465,8 +473,7 @@ fn a_whole_screen_scroll_is_a_line_feed_and_a_band_uses_dl_il() {
 
 #[test]
 fn a_row_that_got_shorter_is_erased_with_el() {
-    let row =
-        |text: &str| Frame { side_width: 0, side: Vec::new(), main: vec![Row::plain(text)], cursor: None };
+    let row = |text: &str| Frame { main: vec![Row::plain(text)], ..Frame::default() };
     let mut pair = Pair::new(40, 2);
     pair.draw(&row("a fairly long line of text that ends here"));
     pair.draw(&row("a short one"));
@@ -478,6 +485,29 @@ fn a_row_that_got_shorter_is_erased_with_el() {
     let out = String::from_utf8_lossy(term.backend().writer()).into_owned();
     assert!(out.ends_with("\x1b[K"), "{out:?}");
     assert!(out.len() < 20, "{out:?}");
+}
+
+#[test]
+fn a_blank_run_between_columns_is_erased_with_ech() {
+    let frame = |text: &str| Frame {
+        main: vec![Row::plain(text)],
+        right_width: 3,
+        right: vec![Row::plain("│ab")],
+        ..Frame::default()
+    };
+    let long = "a fairly long line of text, then more";
+    let mut pair = Pair::new(40, 1);
+    pair.draw(&frame(long));
+    pair.draw(&frame("a fair"));
+    pair.assert_same_screen("blank run beside a column");
+    let mut term = Terminal::new(ScrollBackend::with_size(Vec::new(), 40, 1)).expect("terminal");
+    term.draw(|f| render(f.buffer_mut(), &frame(long))).expect("draw");
+    term.backend_mut().writer_mut().clear();
+    term.draw(|f| render(f.buffer_mut(), &frame("a fair"))).expect("draw");
+    let out = String::from_utf8_lossy(term.backend().writer()).into_owned();
+    // The column on the right keeps EL away; 31 cells go with one ECH instead of spaces.
+    assert!(out.ends_with("\x1b[31X"), "{out:?}");
+    assert!(out.len() < 12, "{out:?}");
 }
 
 #[test]
@@ -567,8 +597,13 @@ enum Step {
         new_rows: Vec<Row>,
         edits: Vec<(usize, Row)>,
     },
+    /// Jump scrolling: the main rows move up by half the screen and the rest turn blank,
+    /// with (usually) content in the columns on both sides, so rows can neither be scrolled
+    /// by the terminal nor erased to their end.
+    Jump,
     Edit(Vec<(usize, Row)>),
     Side(Vec<(usize, Row)>),
+    Right(Vec<(usize, Row)>),
     Cursor(Option<(u16, u16)>),
     Same,
 }
@@ -580,7 +615,9 @@ fn arb_step() -> impl Strategy<Value = Step> {
         6 => (0usize..64, 0usize..64, 1usize..5, any::<bool>(), prop::collection::vec(arb_row(), 0..4), edits())
             .prop_map(|(top, len, lines, up, new_rows, edits)| Step::Scroll { top, len, lines, up, new_rows, edits }),
         2 => edits().prop_map(Step::Edit),
+        1 => Just(Step::Jump),
         1 => edits().prop_map(Step::Side),
+        1 => edits().prop_map(Step::Right),
         1 => prop::option::of((0u16..64, 0u16..64)).prop_map(Step::Cursor),
         1 => Just(Step::Same),
     ]
@@ -616,8 +653,15 @@ fn apply_step(frame: &mut Frame, step: &Step, width: u16, height: usize) {
             }
             edit(&mut frame.main, edits);
         }
+        Step::Jump => {
+            frame.main.rotate_left(height / 2);
+            for row in &mut frame.main[height - height / 2..] {
+                *row = Row::default();
+            }
+        }
         Step::Edit(edits) => edit(&mut frame.main, edits),
         Step::Side(edits) => edit(&mut frame.side, edits),
+        Step::Right(edits) => edit(&mut frame.right, edits),
         Step::Cursor(c) => frame.cursor = c.map(|(x, y)| (x % width, y % height as u16)),
         Step::Same => {}
     }
@@ -631,6 +675,7 @@ proptest! {
         size in prop_oneof![Just((24u16, 8u16)), Just((17, 6)), Just((40, 12))],
         links in any::<bool>(),
         side_width in prop_oneof![3 => Just(0u16), 1 => Just(5u16)],
+        right_width in prop_oneof![2 => Just(0u16), 1 => Just(4u16)],
         first in prop::collection::vec(arb_row(), 0..12),
         steps in prop::collection::vec(arb_step(), 1..10),
     ) {
@@ -641,6 +686,8 @@ proptest! {
             side: vec![Row::default(); h],
             main: first,
             cursor: None,
+            right_width,
+            right: vec![Row::plain("│ pet"); h],
         };
         frame.main.resize(h, Row::default());
         let mut pair = Pair::with_links(width, height, links);
@@ -703,6 +750,8 @@ fn rows_frame(rows: &[&str]) -> Frame {
         side: Vec::new(),
         main: rows.iter().map(|r| Row::plain(r)).collect(),
         cursor: None,
+        right_width: 0,
+        right: Vec::new(),
     }
 }
 
@@ -743,6 +792,8 @@ fn hostile_targets_stay_plain_text() {
         side: Vec::new(),
         main: rows.iter().map(|r| Row::plain(r)).collect(),
         cursor: None,
+        right_width: 0,
+        right: Vec::new(),
     };
     let mut pair = Pair::with_links(60, 8, true);
     pair.draw(&frame);
@@ -789,6 +840,8 @@ fn a_link_whose_text_changes_is_painted_again_and_a_scrolled_one_costs_nothing()
         side: Vec::new(),
         main: rows.iter().map(|r| Row::plain(r)).collect(),
         cursor: None,
+        right_width: 0,
+        right: Vec::new(),
     });
     rows.remove(0);
     rows.push("message 30 plain text".into());
@@ -797,6 +850,8 @@ fn a_link_whose_text_changes_is_painted_again_and_a_scrolled_one_costs_nothing()
         side: Vec::new(),
         main: rows.iter().map(|r| Row::plain(r)).collect(),
         cursor: None,
+        right_width: 0,
+        right: Vec::new(),
     });
     assert_eq!(pair.ours.backend().scrolls(), 1);
     assert!(printed_links(&pair.last).is_empty(), "scrolled links are not sent again");
