@@ -92,7 +92,20 @@ fn pin_top(c: &mut Conversation, jumps: bool, w: usize, h: usize, tz: FixedOffse
     };
     let top = match c.pinned_top.map(index) {
         Some(top) if fits(top) => top,
-        Some(_) => top_for_bottom(c, last, w, (h / 2).max(1), tz),
+        Some(old) => {
+            let jump = top_for_bottom(c, last, w, (h / 2).max(1), tz);
+            // Never past a message that was not shown whole under the old pin (several
+            // arriving at once): it would be gone before it was seen. It stays the top
+            // when everything from it fits.
+            let mut used = 0;
+            let unshown = (old..=last)
+                .find(|&i| {
+                    used += message_rows(c, i, w, tz);
+                    used > h
+                })
+                .unwrap_or(last);
+            (jump.min(unshown)..=last).find(|&t| fits(t)).unwrap_or(last)
+        }
         None => top_for_bottom(c, last, w, h, tz),
     };
     c.pinned_top = c.messages.get(top).map(|m| m.id);
