@@ -787,14 +787,7 @@ fn hostile_targets_stay_plain_text() {
     let mut rows: Vec<String> =
         huge.as_bytes().chunks(60).take(5).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
     rows.push("javascript:alert(document.cookie) ".into());
-    let frame = Frame {
-        side_width: 0,
-        side: Vec::new(),
-        main: rows.iter().map(|r| Row::plain(r)).collect(),
-        cursor: None,
-        right_width: 0,
-        right: Vec::new(),
-    };
+    let frame = rows_frame(&rows.iter().map(String::as_str).collect::<Vec<_>>());
     let mut pair = Pair::with_links(60, 8, true);
     pair.draw(&frame);
     assert!(printed_links(&pair.last).is_empty(), "{:?}", String::from_utf8_lossy(&pair.last));
@@ -835,24 +828,10 @@ fn a_link_whose_text_changes_is_painted_again_and_a_scrolled_one_costs_nothing()
 
     let mut rows: Vec<String> = (0..30).map(|i| format!("message {i} https://example.org/{i} ok")).collect();
     let mut pair = Pair::with_links(40, 30, true);
-    pair.draw(&Frame {
-        side_width: 0,
-        side: Vec::new(),
-        main: rows.iter().map(|r| Row::plain(r)).collect(),
-        cursor: None,
-        right_width: 0,
-        right: Vec::new(),
-    });
+    pair.draw(&rows_frame(&rows.iter().map(String::as_str).collect::<Vec<_>>()));
     rows.remove(0);
     rows.push("message 30 plain text".into());
-    pair.draw(&Frame {
-        side_width: 0,
-        side: Vec::new(),
-        main: rows.iter().map(|r| Row::plain(r)).collect(),
-        cursor: None,
-        right_width: 0,
-        right: Vec::new(),
-    });
+    pair.draw(&rows_frame(&rows.iter().map(String::as_str).collect::<Vec<_>>()));
     assert_eq!(pair.ours.backend().scrolls(), 1);
     assert!(printed_links(&pair.last).is_empty(), "scrolled links are not sent again");
     pair.assert_same_screen("scrolled links");
