@@ -193,8 +193,12 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
     } else if !c.messages.is_empty() {
         let bottom = c.bottom.min(c.messages.len() - 1);
         let mut i = bottom;
+        // A selected message taller than the pane shows from its start, cut at the
+        // bottom: its end alone would not say where it begins or who wrote it.
+        let mut tall_selected = false;
         loop {
             let mut lines = message_lines(state, c, i, w, th);
+            tall_selected |= i == bottom && c.show_selection && c.selected == bottom && lines.len() > h;
             lines.append(&mut rows);
             rows = lines;
             if rows.len() >= h || i == 0 {
@@ -212,6 +216,9 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
                     break;
                 }
             }
+            rows.truncate(h);
+        }
+        if tall_selected {
             rows.truncate(h);
         }
     }

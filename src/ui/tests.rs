@@ -436,6 +436,20 @@ fn long_message_after_short_ones() -> State {
     s
 }
 
+/// Issue 14, item 3, by the selection: `k` onto a message taller than the pane shows its
+/// start (header and first words), cut at the bottom, not its end.
+#[test]
+fn selecting_a_tall_message_shows_its_start() {
+    let mut s = long_message_after_short_ones();
+    keys(&mut s, &["k"]);
+    let out = screen(&s);
+    assert!(out.contains("Longstart of a long letter"), "{out}");
+    assert!(!out.contains("Thank you for writing all that"), "the next message is below it: {out}");
+    keys(&mut s, &["j"]);
+    let out = screen(&s);
+    assert!(out.contains("Thank you for writing all that"), "{out}");
+}
+
 #[test]
 fn top_shows_the_start_of_a_long_message_cut_at_the_bottom() {
     let mut s = long_message_after_short_ones();
