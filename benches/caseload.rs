@@ -9,11 +9,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use healing_tui::api::time::Timestamp;
-use healing_tui::api::types::{ConversationSummary, InboxResponse, Message};
 use healing_tui::app::keymap::{Key, Keymap};
 use healing_tui::app::state::{LayoutPref, Look};
 use healing_tui::app::{update, Action, State};
+use healing_tui::model::time::Timestamp;
+use healing_tui::model::types::{ConversationSummary, InboxResponse, Message};
 use healing_tui::store::Store;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use healing_tui::api::types::WsEvent;
+use healing_tui::model::types::WsEvent;
 use healing_tui::server::{self, ServerOptions};
 use serde_json::json;
 use tokio::sync::Notify;

@@ -11,8 +11,8 @@ mod pty;
 
 use std::time::Duration;
 
-use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions};
+use healing_tui::model::types::{LoginRequest, SendRequest};
 use healing_tui::server::{start, ServerOptions};
 use pty::PtySession;
 

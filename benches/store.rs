@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use healing_tui::api::time::Timestamp;
-use healing_tui::api::types::{ConversationSummary, InboxResponse, Message};
+use healing_tui::model::time::Timestamp;
+use healing_tui::model::types::{ConversationSummary, InboxResponse, Message};
 use healing_tui::store::Store;
 
 const ME: &str = "alex";

@@ -1,5 +1,5 @@
 //! Terminal bytes per frame: ratatui's plain `CrosstermBackend` against
-//! `healing_tui::ui::scroll::ScrollBackend`, for a conversation receiving one new
+//! `healing_tui::term::ScrollBackend`, for a conversation receiving one new
 //! 60-character message (see issue 10). Bytes, not time: run with
 //! `cargo bench --bench term_bytes`.
 
@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use healing_tui::ui::scroll::ScrollBackend;
+use healing_tui::term::ScrollBackend;
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};

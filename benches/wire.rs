@@ -36,12 +36,12 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use healing_tui::api::types::{LoginRequest, SendRequest, WsEvent};
 use healing_tui::api::{Client, ClientOptions};
-use healing_tui::live::budget::Windows;
-use healing_tui::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
-use healing_tui::live::plan::Cadence;
+use healing_tui::model::types::{LoginRequest, SendRequest, WsEvent};
 use healing_tui::server::{self, Profile, RouteLimit, RunningServer, Seed, ServerOptions};
+use healing_tui::sync::budget::Windows;
+use healing_tui::sync::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
+use healing_tui::sync::plan::Cadence;
 use proxy::Proxy;
 use tokio::sync::mpsc;
 

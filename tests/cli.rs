@@ -681,8 +681,8 @@ mod production {
     /// head, keeps listing it in the conversation.
     #[test]
     fn read_hides_a_message_deleted_here() {
-        use healing_tui::api::types::LoginRequest;
         use healing_tui::api::{Client, ClientOptions};
+        use healing_tui::model::types::LoginRequest;
         let w = World::with(|o| o.profile = Profile::Production);
         w.login("alex");
         let out = w.run("alex", &["send", "sam", "soon deleted"], None, &[]);

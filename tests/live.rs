@@ -14,13 +14,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use healing_tui::api::types::{LoginRequest, Message, SendRequest, WsEvent};
 use healing_tui::api::{ApiError, Client, ClientOptions};
 use healing_tui::commands::watch;
-use healing_tui::live::budget::{Limits, Windows};
-use healing_tui::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
-use healing_tui::live::plan::Cadence;
+use healing_tui::model::types::{LoginRequest, Message, SendRequest, WsEvent};
 use healing_tui::server::{self, Profile, RouteLimit, RunningServer, Seed, ServerOptions};
+use healing_tui::sync::budget::{Limits, Windows};
+use healing_tui::sync::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
+use healing_tui::sync::plan::Cadence;
 use support::proxy::Proxy;
 use tokio::sync::mpsc;
 
@@ -634,9 +634,9 @@ async fn retry_now_skips_the_backoff_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_runner_turns_link_events_into_actions() {
     use healing_tui::app::action::{Action, Connection};
-    use healing_tui::app::client_service::{ClientConnect, ClientService};
     use healing_tui::app::effect::Effect;
-    use healing_tui::app::runner::Runner;
+    use healing_tui::shell::client_service::{ClientConnect, ClientService};
+    use healing_tui::shell::runner::Runner;
 
     let (dir, db) = tempdb();
     let server = start_server(&db, any_port(), |_| {}).await;

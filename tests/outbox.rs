@@ -12,12 +12,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use healing_tui::api::types::{LoginRequest, Message};
 use healing_tui::api::{Client, ClientOptions, Fetched};
-use healing_tui::live::budget::{Limits, Windows};
-use healing_tui::live::sender::{self, Blocked, FlushReport, OutboxEvent};
+use healing_tui::model::types::{LoginRequest, Message};
 use healing_tui::server::{self, RunningServer, ServerOptions};
 use healing_tui::store::{OutboxState, OutgoingMessage, Store};
+use healing_tui::sync::budget::{Limits, Windows};
+use healing_tui::sync::sender::{self, Blocked, FlushReport, OutboxEvent};
 use support::proxy::Proxy;
 
 const BIN: &str = env!("CARGO_BIN_EXE_healing-tui");
@@ -781,9 +781,9 @@ mod shared {
 mod app_runner {
     use super::*;
     use healing_tui::app::action::Action;
-    use healing_tui::app::client_service::{ClientConnect, ClientService};
     use healing_tui::app::effect::Effect;
-    use healing_tui::app::runner::Runner;
+    use healing_tui::shell::client_service::{ClientConnect, ClientService};
+    use healing_tui::shell::runner::Runner;
     use tokio::sync::mpsc::UnboundedReceiver;
 
     /// Wait for an action that `want` accepts (other actions are skipped).
@@ -842,10 +842,10 @@ mod app_runner {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_shows_a_failing_send_with_its_reason_and_next_try() {
     use healing_tui::app::action::Action;
-    use healing_tui::app::client_service::{ClientConnect, ClientService};
     use healing_tui::app::effect::Effect;
-    use healing_tui::app::runner::Runner;
     use healing_tui::app::state::SendMark;
+    use healing_tui::shell::client_service::{ClientConnect, ClientService};
+    use healing_tui::shell::runner::Runner;
 
     let dir = tempfile::tempdir().unwrap();
     let mut opts = ServerOptions::local_demo(dir.path().join("server.db"));

@@ -12,8 +12,8 @@ mod escape_injection {
     use std::time::Duration;
 
     use crate::support::pty::{as_strs, client_args, PtySession};
-    use healing_tui::api::types::{LoginRequest, SendRequest};
     use healing_tui::api::{Client, ClientOptions};
+    use healing_tui::model::types::{LoginRequest, SendRequest};
     use healing_tui::server::db::Db;
     use healing_tui::server::seed::create_user;
     use healing_tui::server::{start, ServerOptions};
@@ -210,11 +210,11 @@ mod fuzz {
 
     use healing_tui::api::cookies::Jar;
     use healing_tui::api::response::Reply;
-    use healing_tui::api::time::parse_timestamp;
-    use healing_tui::api::types::*;
     use healing_tui::api::ApiError;
     use healing_tui::config::{Config, ConfigError};
-    use healing_tui::sanitize::is_clean;
+    use healing_tui::model::sanitize::is_clean;
+    use healing_tui::model::time::parse_timestamp;
+    use healing_tui::model::types::*;
     use proptest::prelude::*;
 
     /// Config-ish text: lines made of the real keys and sections with arbitrary values,
@@ -466,7 +466,7 @@ mod fuzz {
                 let _ = serde_json::from_slice::<ConversationResponse>(&bytes);
                 let _ = serde_json::from_slice::<PetStatusResponse>(&bytes);
                 let _ = serde_json::from_slice::<ErrorBody>(&bytes);
-                let clean = healing_tui::sanitize::sanitize(&text);
+                let clean = healing_tui::model::sanitize::sanitize(&text);
                 assert!(is_clean(&clean), "{name}: {clean:?}");
                 if text.contains("\u{1b}]") {
                     assert!(!clean.contains("PWNED"), "{name}: an OSC payload survived: {clean:?}");
@@ -479,7 +479,7 @@ mod fuzz {
                     let shown = reply.error().to_string();
                     assert!(!shown.contains("PWNED") && is_clean(&shown), "{name}: {shown:?}");
                 }
-                let line = healing_tui::sanitize::sanitize_line(&text);
+                let line = healing_tui::model::sanitize::sanitize_line(&text);
                 assert!(is_clean(&line) && !line.contains('\n'), "{name}");
             }
         }
@@ -492,16 +492,17 @@ mod fuzz {
             let get = |n: &str| files.iter().find(|(name, _)| name == n).map(|(_, b)| b.clone()).unwrap();
             let inbox: InboxResponse = serde_json::from_slice(&get("inbox-hostile.json")).unwrap();
             let c = &inbox.conversations[0];
-            assert_eq!(healing_tui::sanitize::sanitize_line(&c.with_user), "eve");
-            assert_eq!(healing_tui::sanitize::sanitize_line(&c.last_message), "gnp.exe fake: line");
+            assert_eq!(healing_tui::model::sanitize::sanitize_line(&c.with_user), "eve");
+            assert_eq!(healing_tui::model::sanitize::sanitize_line(&c.last_message), "gnp.exe fake: line");
             let conv: ConversationResponse =
                 serde_json::from_slice(&get("conversation-odd-types.json")).unwrap();
             assert_eq!(conv.messages.len(), 1);
-            assert_eq!(healing_tui::sanitize::sanitize(&conv.messages[0].content), "");
+            assert_eq!(healing_tui::model::sanitize::sanitize(&conv.messages[0].content), "");
             let ws = WsEvent::parse(&String::from_utf8_lossy(&get("ws-new-hostile.json")));
             assert!(ws.is_some());
             let pet: PetStatusResponse = serde_json::from_slice(&get("pet-hostile.json")).unwrap();
-            let name = pet.pet.map(|p| healing_tui::sanitize::sanitize_line(&p.name)).unwrap_or_default();
+            let name =
+                pet.pet.map(|p| healing_tui::model::sanitize::sanitize_line(&p.name)).unwrap_or_default();
             assert_eq!(name, "Biscuit");
         }
     }
@@ -509,9 +510,9 @@ mod fuzz {
 
 /// Secrets never show in `Debug`/`Display`, and their buffers can be (and are) wiped.
 mod secrets {
-    use healing_tui::api::types::{LoginRequest, LoginResponse};
     use healing_tui::app::effect::{Effect, Secret};
     use healing_tui::app::state::LoginForm;
+    use healing_tui::model::types::{LoginRequest, LoginResponse};
     use healing_tui::store::session::{create_private_dir, Session, SessionCookie};
     use zeroize::Zeroize;
 
@@ -631,8 +632,8 @@ mod transport {
     use axum::response::IntoResponse;
     use axum::routing::{any, get, post};
     use axum::Router;
-    use healing_tui::api::types::LoginRequest;
     use healing_tui::api::{ApiError, Client, ClientOptions};
+    use healing_tui::model::types::LoginRequest;
 
     const BIN: &str = env!("CARGO_BIN_EXE_healing-tui");
 
@@ -775,7 +776,7 @@ mod transport {
         for _ in 0..3 {
             let _ = client
                 .send(
-                    &healing_tui::api::types::SendRequest {
+                    &healing_tui::model::types::SendRequest {
                         recipient: "x".into(),
                         content: "y".into(),
                         subject: None,
@@ -800,8 +801,8 @@ mod server_hardening {
     use std::time::Duration;
 
     use futures_util::StreamExt;
-    use healing_tui::api::types::{LoginRequest, Pet, PetStatusResponse, WsEvent};
     use healing_tui::api::{Client, ClientOptions};
+    use healing_tui::model::types::{LoginRequest, Pet, PetStatusResponse, WsEvent};
     use healing_tui::server::{start, RunningServer, ServerOptions};
     use serde_json::{json, Value};
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -860,7 +861,7 @@ mod server_hardening {
         let mut alex_ws = socket(&alex, "").await.unwrap();
         // Sam asks for alex's stream in every way a URL could.
         let mut sam_ws = socket(&sam, "?username=alex&user=alex&recipient=alex").await.unwrap();
-        let send = |to: &str, text: &str| healing_tui::api::types::SendRequest {
+        let send = |to: &str, text: &str| healing_tui::model::types::SendRequest {
             recipient: to.into(),
             content: text.into(),
             subject: None,
@@ -962,13 +963,13 @@ mod server_hardening {
         assert_eq!(pet.name, evil, "the server changed the name");
         let look = healing_tui::ui::pet::PetLook::default();
         let line = healing_tui::ui::pet::compact_line(&pet, look);
-        assert!(line.starts_with("Rexgod") && healing_tui::sanitize::is_clean(&line), "{line:?}");
+        assert!(line.starts_with("Rexgod") && healing_tui::model::sanitize::is_clean(&line), "{line:?}");
         let area = ratatui::layout::Rect::new(0, 0, 40, 20);
         let mut buf = ratatui::buffer::Buffer::empty(area);
         healing_tui::ui::pet::render_pet(Some(&pet), look, area, &mut buf);
         let drawn: String = buf.content().iter().map(|c| c.symbol()).collect();
         assert!(drawn.contains("Rexgod"), "{drawn}");
-        assert!(healing_tui::sanitize::is_clean(&drawn) && !drawn.contains("PWNED"), "{drawn:?}");
+        assert!(healing_tui::model::sanitize::is_clean(&drawn) && !drawn.contains("PWNED"), "{drawn:?}");
         srv.shutdown().await;
     }
 }

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use healing_tui::api::types::*;
+use healing_tui::model::types::*;
 use healing_tui::server::{self, FailRoute, Profile, RunningServer, ServerOptions};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, SET_COOKIE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -276,7 +276,7 @@ mod auth {
             let c = resp.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_string();
             let exp =
                 c.split(';').find_map(|p| p.trim().strip_prefix("Expires=").map(str::to_string)).unwrap();
-            healing_tui::api::time::parse_timestamp(&exp).unwrap()
+            healing_tui::model::time::parse_timestamp(&exp).unwrap()
         };
         let now = chrono::Utc::now();
         let short =

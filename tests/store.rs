@@ -4,8 +4,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, TimeZone, Utc};
-use healing_tui::api::time::Timestamp;
-use healing_tui::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, WsEvent};
+use healing_tui::model::time::Timestamp;
+use healing_tui::model::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, WsEvent};
 use healing_tui::store::{OutboxState, OutgoingMessage, Store, StoreError};
 
 const ME: &str = "alex";

@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use healing_tui::api::types::{LoginRequest, SendRequest};
 use healing_tui::api::{Client, ClientOptions, Fetched};
+use healing_tui::model::types::{LoginRequest, SendRequest};
 use healing_tui::server::{start, FailRoute, Profile, ServerOptions};
 use support::pty::{as_strs, client_args, PtySession};
 use support::tmux::{wait_gone, TmuxPane};

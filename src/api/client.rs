@@ -22,8 +22,8 @@ use url::Url;
 use super::cookies::{is_loopback, Jar};
 use super::error::ApiError;
 use super::response::Reply;
-use super::types::*;
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::*;
 use crate::store::session::{Session, SessionError};
 
 /// How the client connects.

@@ -14,7 +14,7 @@ use std::time::Instant;
 use reqwest::header::HeaderValue;
 use url::{Host, Url};
 
-use crate::api::time::parse_timestamp;
+use crate::model::time::parse_timestamp;
 use crate::store::session::SessionCookie;
 
 /// True for 127.0.0.0/8, ::1 and `localhost` (and `*.localhost`).

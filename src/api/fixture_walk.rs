@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::api::cookies::Jar;
 use crate::api::error::ApiError;
 use crate::api::response::Reply;
-use crate::api::types::*;
-use crate::sanitize::is_clean;
+use crate::model::sanitize::is_clean;
+use crate::model::types::*;
 
 /// `CARGO_MANIFEST_DIR/../shared/fixtures` (the repo and in CI, where `shared/` is copied
 /// beside the clone), or one level further up (a git worktree under `wt/`), or

@@ -4,11 +4,7 @@
 pub mod client;
 pub mod cookies;
 pub mod error;
-pub mod lenient;
 pub mod response;
-pub mod time;
-pub mod types;
-pub mod waiting;
 
 pub use client::{Client, ClientOptions, Fetched, SessionSaver};
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use super::types::ErrorBody;
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::ErrorBody;
 
 /// Wait this long after a 429 that says nothing about how long.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -193,7 +193,7 @@ pub fn reason(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::types::InboxResponse;
+    use crate::model::types::InboxResponse;
 
     fn reply<'a>(status: u16, ct: &'a str, body: &'a str) -> Reply<'a> {
         Reply { status, content_type: Some(ct), retry_after: None, body: body.as_bytes() }

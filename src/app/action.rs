@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use crate::api::types::{ConversationResponse, InboxResponse, Message, Pet, SendResponse, ShopItem};
 use crate::app::keymap::Key;
+use crate::model::types::{ConversationResponse, InboxResponse, Message, Pet, SendResponse, ShopItem};
 
 /// How the live link is doing, as the status bar shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -278,9 +278,9 @@ pub enum Action {
     #[serde(skip)]
     RoleKnown(String),
     /// What the cache says about who wrote last in each conversation (see
-    /// `crate::api::waiting`), read once after login.
+    /// `crate::model::waiting`), read once after login.
     #[serde(skip)]
-    WaitHintsLoaded(Vec<(String, crate::api::waiting::WaitHint)>),
+    WaitHintsLoaded(Vec<(String, crate::model::waiting::WaitHint)>),
     /// Time to refresh the pet (every 60 s, at this time; the server applies decay).
     #[serde(skip)]
     PetRefreshDue(chrono::DateTime<chrono::Utc>),

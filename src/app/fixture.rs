@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
-use crate::api::time::Timestamp;
-use crate::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, Pet, ShopItem};
 use crate::app::action::{Action, Connection};
 use crate::app::keymap::{Key, Keymap};
 use crate::app::state::{Look, State};
 use crate::app::update;
+use crate::model::time::Timestamp;
+use crate::model::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, Pet, ShopItem};
 
 /// Thursday 5 Feb 2026, 16:30 UTC.
 pub fn now() -> DateTime<Utc> {

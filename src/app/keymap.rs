@@ -282,7 +282,7 @@ impl Keymap {
         let mut notes = Vec::new();
         for (key_text, action_text) in overrides {
             let bad = |reason: String| BadBinding { key: key_text.clone(), reason };
-            let shown = crate::sanitize::sanitize_line(key_text);
+            let shown = crate::model::sanitize::sanitize_line(key_text);
             let Some(key) = Key::parse(key_text) else {
                 return Err(bad(format!(
                     "[keys] unknown key {shown:?} (e.g. \"ctrl-o\", \"alt-x\", \"f2\", \"G\")"
@@ -293,7 +293,7 @@ impl Keymap {
                 continue;
             }
             let Some(action) = Action::from_name(action_text) else {
-                let what = crate::sanitize::sanitize_line(action_text);
+                let what = crate::model::sanitize::sanitize_line(action_text);
                 return Err(bad(format!(
                     "[keys] {shown:?}: unknown action {what:?} (the README lists the actions)"
                 )));

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::api::types::{Message, Pet, ShopItem};
-use crate::api::waiting::{self, SortMode, WaitHint};
 use crate::app::action::Connection;
 use crate::app::keymap::Keymap;
+use crate::model::types::{Message, Pet, ShopItem};
+use crate::model::waiting::{self, SortMode, WaitHint};
 
 /// The server's limit for one message, in characters.
 pub const MESSAGE_LIMIT: usize = 10_000;
@@ -686,7 +686,7 @@ impl State {
 
     /// Set a notice.
     pub fn notify(&mut self, kind: NoticeKind, text: impl AsRef<str>) {
-        self.notice = Some(Notice { text: crate::sanitize::sanitize_line(text.as_ref()), kind });
+        self.notice = Some(Notice { text: crate::model::sanitize::sanitize_line(text.as_ref()), kind });
         self.notice_seq += 1;
     }
 }

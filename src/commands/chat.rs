@@ -16,12 +16,12 @@ use clap::Args;
 use tokio::sync::mpsc;
 
 use super::{outbox, Failure, Outcome, EXIT_AUTH, EXIT_LOCAL};
-use crate::api::types::{Message, WsEvent};
 use crate::api::{Client, Fetched};
-use crate::live::link::{self, LinkConfig, LiveCommand, LiveEvent};
-use crate::live::sender::{self, FlushReport};
-use crate::sanitize::{sanitize, sanitize_line};
+use crate::model::sanitize::{sanitize, sanitize_line};
+use crate::model::types::{Message, WsEvent};
 use crate::store::{OutgoingMessage, Store};
+use crate::sync::link::{self, LinkConfig, LiveCommand, LiveEvent};
+use crate::sync::sender::{self, FlushReport};
 
 /// `healing-tui chat` options.
 #[derive(Debug, Clone, Args)]
@@ -293,7 +293,7 @@ fn sent_message(id: i64, me: &str, to: &str, content: &str, at: DateTime<Utc>) -
         sender: me.to_owned(),
         recipient: to.to_owned(),
         content: content.to_owned(),
-        sent_at: Some(crate::api::time::Timestamp(at)),
+        sent_at: Some(crate::model::time::Timestamp(at)),
         ..Default::default()
     }
 }
@@ -314,7 +314,7 @@ async fn finish_queue(client: &Client, store: &Mutex<Store>, user: &str, screen:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::time::Timestamp;
+    use crate::model::time::Timestamp;
     use chrono::TimeZone;
 
     #[test]

@@ -15,9 +15,9 @@ use super::{
 };
 use crate::api::Client;
 use crate::cli::GlobalOpts;
-use crate::live::sender::{self, Blocked, FlushReport};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
 use crate::store::{OutboxEntry, OutboxState, OutgoingMessage, Store};
+use crate::sync::sender::{self, Blocked, FlushReport};
 
 /// `healing-tui outbox` options.
 #[derive(Debug, Clone, Args)]

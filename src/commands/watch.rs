@@ -1,7 +1,7 @@
 //! `healing-tui watch`: one line per event as it happens (a new message, a message
 //! read, a message deleted), for scripts, notifications, logs and screen readers.
 //!
-//! The news comes from the same live link as the interactive client (`crate::live::link`):
+//! The news comes from the same live link as the interactive client (`crate::sync::link`):
 //! websocket push where the server offers it, else budget-aware polling that never goes
 //! over production's per-route limits. A polled message is known only from the inbox
 //! summary (its preview, up to 100 characters, and no id); conversations are never
@@ -17,11 +17,11 @@ use chrono::TimeZone;
 use clap::Args;
 use tokio::sync::mpsc;
 
-use crate::api::time::Timestamp;
-use crate::api::types::{InboxResponse, Message, WsEvent};
 use crate::api::Client;
-use crate::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::time::Timestamp;
+use crate::model::types::{InboxResponse, Message, WsEvent};
+use crate::sync::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
 
 /// `healing-tui watch` options.
 #[derive(Debug, Clone, Args)]
@@ -382,7 +382,7 @@ fn watch_inner(global: &crate::cli::GlobalOpts, args: &WatchArgs) -> super::Outc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::types::ConversationSummary;
+    use crate::model::types::ConversationSummary;
     use chrono::Utc;
 
     fn ts(secs: i64) -> Option<Timestamp> {

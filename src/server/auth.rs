@@ -24,8 +24,8 @@ use super::db::now_secs;
 use super::errors::ServerError;
 use super::extract::JsonBody;
 use super::state::AppState;
-use crate::api::time::format_rfc1123;
-use crate::api::types::{AuthStatus, CsrfTokenResponse, LoginRequest, LoginResponse, SuccessResponse};
+use crate::model::time::format_rfc1123;
+use crate::model::types::{AuthStatus, CsrfTokenResponse, LoginRequest, LoginResponse, SuccessResponse};
 
 /// Session cookie name (as production).
 pub const COOKIE: &str = "session";
@@ -239,7 +239,7 @@ pub async fn login(
     .map_err(|e| ServerError::Internal(format!("login task: {e}")))?;
     if let Err(e) = verdict {
         state.login_limiter.failed(&username, ip);
-        tracing::info!(username = %crate::sanitize::sanitize_line(&username), "login refused");
+        tracing::info!(username = %crate::model::sanitize::sanitize_line(&username), "login refused");
         return Err(e);
     }
     let Some(user) = row else { return Err(ServerError::LoginFailed("Invalid credentials")) };
@@ -268,7 +268,7 @@ pub async fn login(
             Ok(())
         })
         .await?;
-    tracing::info!(username = %crate::sanitize::sanitize_line(&user.username), "login");
+    tracing::info!(username = %crate::model::sanitize::sanitize_line(&user.username), "login");
     let body = LoginResponse {
         success: true,
         message: "Login successful".into(),

@@ -12,7 +12,7 @@ use chrono::{TimeZone, Utc};
 use rusqlite::Connection;
 
 use super::errors::ServerError;
-use crate::api::time::Timestamp;
+use crate::model::time::Timestamp;
 
 /// Schema steps; step `i` moves `user_version` from `i` to `i + 1`. Never edit a
 /// released step, append a new one.

@@ -12,7 +12,7 @@ use super::errors::ServerError;
 use super::messages::{deliver, find_user, insert_message};
 use super::seed::CLINICIAN;
 use super::state::AppState;
-use crate::api::types::WsEvent;
+use crate::model::types::WsEvent;
 
 /// Delay before dr_morgan answers.
 pub const REPLY_AFTER: Duration = Duration::from_secs(3);

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::api::types::ErrorBody;
+use crate::model::types::ErrorBody;
 
 /// A request that did not succeed. Each variant maps to one status and body.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use super::etag;
 use super::extract::{bool_param, int_param, query_map, JsonBody};
 use super::faults::FailRoute;
 use super::state::AppState;
-use crate::api::types::{
+use crate::model::types::{
     ConversationResponse, ConversationSummary, InboxResponse, MarkReadResponse, Message, SearchResponse,
     SendRequest, SendResponse, SentResponse, UnreadCountResponse, WsEvent,
 };

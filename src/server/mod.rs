@@ -401,11 +401,11 @@ pub fn demo_blocking(
 ) -> anyhow::Result<ExitCode> {
     // The screen belongs to the client: logs go to the log file, never stderr.
     if let Ok(paths) = crate::config::Paths::resolve(global) {
-        let _ = crate::logging::init(&paths);
+        let _ = crate::config::logging::init(&paths);
     }
     runtime()?.block_on(async move {
         let (server, _dir) = start_demo(args.port).await?;
-        let result = crate::app::run::run_demo(
+        let result = crate::shell::run::run_demo(
             &server.url(),
             "alex",
             seed::DEMO_PASSWORD,

@@ -17,7 +17,7 @@ use super::db::now_f64;
 use super::errors::ServerError;
 use super::extract::{query_map, JsonBody};
 use super::state::AppState;
-use crate::api::types::{
+use crate::model::types::{
     Pet, PetBuyRequest, PetBuyResponse, PetCreateRequest, PetFeedRequest, PetFeedResponse, PetRewardRequest,
     PetRewardResponse, PetStatusResponse, ShopItem, ShopResponse, SuccessResponse, KNOWN_SPECIES, STAGES,
 };

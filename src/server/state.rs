@@ -10,7 +10,7 @@ use super::faults::Faults;
 use super::limits::{LoginLimiter, RouteLimiter};
 use super::ws::Hub;
 use super::Profile;
-use crate::api::types::Message;
+use crate::model::types::Message;
 
 /// Switches derived from [`super::ServerOptions`].
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::auth::{lookup_session, session_cookie};
 use super::errors::ServerError;
 use super::state::AppState;
-use crate::api::types::WsEvent;
+use crate::model::types::WsEvent;
 
 /// How often the server pings.
 pub const PING_EVERY: Duration = Duration::from_secs(30);

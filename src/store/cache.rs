@@ -11,9 +11,9 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::db::{from_micros, to_micros, write_tx, Store};
 use super::error::Result;
-use crate::api::time::Timestamp;
-use crate::api::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, WsEvent};
-use crate::api::waiting::WaitHint;
+use crate::model::time::Timestamp;
+use crate::model::types::{ConversationResponse, ConversationSummary, InboxResponse, Message, WsEvent};
+use crate::model::waiting::WaitHint;
 
 /// Longest inbox preview kept (the server's limit).
 const PREVIEW_CHARS: usize = 100;
@@ -158,7 +158,7 @@ impl Store {
     }
 
     /// Per conversation, who wrote the newest cached message and when the other
-    /// person's unanswered run began ([`crate::api::waiting::WaitHint`]): what decides
+    /// person's unanswered run began ([`crate::model::waiting::WaitHint`]): what decides
     /// "waiting" when the server's inbox has no `last_sender` (feb5). One pass over
     /// the messages, no network.
     pub fn wait_hints(&self) -> Result<HashMap<String, WaitHint>> {

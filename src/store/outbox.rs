@@ -37,7 +37,7 @@ use uuid::Uuid;
 
 use super::db::{from_micros, to_micros, write_tx, Store};
 use super::error::{Result, StoreError};
-use crate::api::types::{Message, SendRequest};
+use crate::model::types::{Message, SendRequest};
 
 /// How far before the attempt start a server timestamp may be and still count as our
 /// echo: the server's clock may run a few seconds behind ours, and it reports whole
@@ -464,7 +464,7 @@ pub fn find_echo(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::time::Timestamp;
+    use crate::model::time::Timestamp;
     use chrono::TimeZone;
 
     fn at(secs: i64) -> DateTime<Utc> {

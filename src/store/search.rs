@@ -12,7 +12,7 @@ use rusqlite::types::Value;
 use super::cache::{row_to_message, MESSAGE_COLUMNS};
 use super::db::Store;
 use super::error::Result;
-use crate::api::types::Message;
+use crate::model::types::Message;
 
 /// Most results returned by one search, newest first.
 pub const SEARCH_LIMIT: usize = 500;

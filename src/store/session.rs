@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::api::time::{self, Timestamp};
+use crate::model::time::{self, Timestamp};
 
 /// The file name inside the config dir.
 pub const SESSION_FILE: &str = "session.json";

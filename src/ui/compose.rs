@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::app::state::{Pane, State, MESSAGE_LIMIT};
-use crate::ui::text;
+use crate::model::text;
 use crate::ui::theme::Theme;
 
 /// The counter appears from this many characters.

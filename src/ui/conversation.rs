@@ -8,11 +8,11 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use crate::app::layout::GUTTER;
 use crate::app::state::{Conversation, Pane, State};
-use crate::ui::layout::GUTTER;
-use crate::ui::text;
+use crate::model::text;
+use crate::model::time_fmt;
 use crate::ui::theme::Theme;
-use crate::ui::time_fmt;
 
 /// Whether message `i` starts a new local day (and so gets a separator row).
 fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {

@@ -9,7 +9,7 @@ use ratatui::widgets::{Clear, Widget};
 
 use crate::app::action::Action;
 use crate::app::keymap::{Context, Key, Keymap};
-use crate::ui::text;
+use crate::model::text;
 use crate::ui::theme::Theme;
 
 /// The help as (heading, rows of (keys, what)) per context, from the keymap.
@@ -109,8 +109,8 @@ fn snippet_lines(
         Span::styled(format!(" ({key}:snippet NAME)"), th.dim),
     ])];
     for (name, body) in snippets {
-        let name = crate::sanitize::sanitize_line(name);
-        let body = crate::sanitize::sanitize_line(body);
+        let name = crate::model::sanitize::sanitize_line(name);
+        let body = crate::model::sanitize::sanitize_line(body);
         out.push(Line::from(vec![
             Span::styled(format!(" {}", text::pad(&text::truncate(&name, key_w, th.ascii), key_w)), th.info),
             Span::raw(format!(" {}", text::truncate(&body, col_w.saturating_sub(key_w + 2), th.ascii))),

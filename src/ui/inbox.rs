@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::api::waiting::{wait_label, SortMode};
+use crate::app::layout::{self, INBOX_ENTRY_ROWS};
 use crate::app::state::{InboxEntry, Overlay, Pane, State};
-use crate::ui::layout::{self, INBOX_ENTRY_ROWS};
-use crate::ui::text;
+use crate::model::text;
+use crate::model::time_fmt;
+use crate::model::waiting::{wait_label, SortMode};
 use crate::ui::theme::Theme;
-use crate::ui::time_fmt;
 
 /// Draw the inbox into `area`.
 pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {

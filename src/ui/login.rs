@@ -7,8 +7,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::state::{LoginField, State};
+use crate::model::text;
 use crate::ui::help::centered;
-use crate::ui::text;
 use crate::ui::theme::Theme;
 
 /// Draw the login screen over the whole `area`.

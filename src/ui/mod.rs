@@ -5,17 +5,12 @@ pub mod compose;
 pub mod conversation;
 pub mod help;
 pub mod inbox;
-pub mod layout;
 pub mod login;
-pub mod osc;
 pub mod overlay;
 pub mod pet;
 pub mod pet_dialog;
-pub mod scroll;
 pub mod status;
-pub mod text;
 pub mod theme;
-pub mod time_fmt;
 
 #[cfg(test)]
 mod tests;
@@ -25,8 +20,9 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
 
+use crate::app::layout::{self, Mode};
 use crate::app::state::{Overlay, Pane, PetState, Screen, State};
-use layout::Mode;
+use crate::model::text;
 use theme::Theme;
 
 /// Draw the whole screen for `state`.

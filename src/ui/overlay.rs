@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 
 use crate::app::state::{Confirm, NewField, Search, SnippetPicker, State};
 use crate::app::update::Recipient;
+use crate::model::text;
 use crate::ui::help::{centered, clear_under};
-use crate::ui::text;
 use crate::ui::theme::Theme;
 
 /// Draw a y/n question.
@@ -124,7 +124,7 @@ pub fn render_search(state: &State, search: &Search, area: Rect, buf: &mut Buffe
             let who = if me { format!("you → {}", m.recipient) } else { m.sender.clone() };
             let when = m
                 .sent_at
-                .map(|t| crate::ui::time_fmt::relative(t.utc(), state.now, state.tz))
+                .map(|t| crate::model::time_fmt::relative(t.utc(), state.now, state.tz))
                 .unwrap_or_default();
             let one_line: String = m.content.split_whitespace().collect::<Vec<_>>().join(" ");
             let row = format!(" {} · {} · {}", who, when, one_line);
@@ -164,7 +164,7 @@ pub fn render_snippets(state: &State, picker: &SnippetPicker, area: Rect, buf: &
         let style = if i == picker.selected { th.selected } else { Style::new() };
         let y = inner.y + 1 + row as u16;
         buf.set_style(Rect::new(inner.x, y, inner.width, 1), style);
-        let preview = crate::sanitize::sanitize_line(&crate::app::update::expand_snippet(body, with));
+        let preview = crate::model::sanitize::sanitize_line(&crate::app::update::expand_snippet(body, with));
         let line = Line::from(vec![
             Span::styled(
                 format!(" {} ", text::pad(&text::truncate(name, name_w, th.ascii), name_w)),

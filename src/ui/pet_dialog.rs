@@ -6,10 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::api::types::KNOWN_SPECIES;
 use crate::app::state::{PetDialog, PetState, State};
+use crate::model::text;
+use crate::model::types::KNOWN_SPECIES;
 use crate::ui::help::{centered, clear_under};
-use crate::ui::text;
 use crate::ui::theme::Theme;
 
 /// Rows of shop items shown at most (the list scrolls beyond that).

@@ -7,17 +7,17 @@ use ratatui::text::{Line, Span};
 
 use crate::app::action::{Action, Connection};
 use crate::app::state::{NoticeKind, Overlay, Pane, PetState, State};
-use crate::ui::text;
+use crate::model::text;
 use crate::ui::theme::Theme;
 
 /// The connection state as the status bar shows it; `tz` for the time of a 429's end.
 pub fn connection_label(c: Connection, ascii: bool, tz: chrono::FixedOffset) -> String {
     match (c, ascii) {
         (Connection::RateLimited { until }, false) => {
-            format!("◔ rate-limited · next check {}", crate::ui::time_fmt::clock(until, tz))
+            format!("◔ rate-limited · next check {}", crate::model::time_fmt::clock(until, tz))
         }
         (Connection::RateLimited { until }, true) => {
-            format!("[rate-limited {}]", crate::ui::time_fmt::clock(until, tz))
+            format!("[rate-limited {}]", crate::model::time_fmt::clock(until, tz))
         }
         (Connection::Unknown, _) => String::new(),
         (Connection::Connecting, false) => "◌ connecting".to_owned(),
@@ -85,7 +85,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
     }
     let mut conn = connection_label(state.connection, th.ascii, state.tz);
     if let (Some(at), true) = (state.last_sync, shows_sync_time(state)) {
-        conn.push_str(&format!(" {} synced {}", th.sym.dot, crate::ui::time_fmt::clock(at, state.tz)));
+        conn.push_str(&format!(" {} synced {}", th.sym.dot, crate::model::time_fmt::clock(at, state.tz)));
     }
     if !conn.is_empty() {
         left.push(conn);
@@ -94,11 +94,11 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         left.push(format!("{} unread", state.inbox.total_unread));
     }
     let waiting = state.inbox.waiting_count();
-    if state.inbox.sort == crate::api::waiting::SortMode::Waiting && waiting > 0 {
+    if state.inbox.sort == crate::model::waiting::SortMode::Waiting && waiting > 0 {
         left.push(format!("{waiting} waiting"));
     }
     if let PetState::Some(pet) = &state.pet {
-        if !crate::ui::layout::pet_visible(state) {
+        if !crate::app::layout::pet_visible(state) {
             let look = crate::ui::pet_look(th);
             left.push(crate::ui::pet::compact_line(pet, look));
         }

@@ -231,7 +231,7 @@ fn huge_conversation_renders_only_what_is_visible() {
     let msgs = (1..=100_000).map(|i| msg(i, "dr_morgan", "alex", "scrolling along", 0)).collect();
     run(
         &mut s,
-        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+        [Action::ConversationLoaded(crate::model::types::ConversationResponse {
             messages: msgs,
             participant_count: 2,
             with_user: "dr_morgan".into(),
@@ -373,7 +373,7 @@ fn no_messages_yet_never_shows_under_a_message_of_ours() {
     keys(&mut s, &["enter"]);
     run(
         &mut s,
-        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+        [Action::ConversationLoaded(crate::model::types::ConversationResponse {
             messages: Vec::new(),
             participant_count: 2,
             with_user: "jo".into(),
@@ -427,7 +427,7 @@ fn long_message_after_short_ones() -> State {
     ];
     run(
         &mut s,
-        [Action::ConversationLoaded(crate::api::types::ConversationResponse {
+        [Action::ConversationLoaded(crate::model::types::ConversationResponse {
             messages,
             participant_count: 2,
             with_user: "dr_morgan".into(),
@@ -510,7 +510,7 @@ fn snippet_picker_and_help_80x24() {
 /// Bytes the real view writes through the scroll-aware backend with links on.
 fn drawn_with_links(state: &State) -> String {
     let (w, h) = state.size;
-    let backend = super::scroll::ScrollBackend::with_size(Vec::new(), w, h).with_links(true);
+    let backend = crate::term::ScrollBackend::with_size(Vec::new(), w, h).with_links(true);
     let mut t = Terminal::new(backend).unwrap();
     t.draw(|f| super::view(state, f)).unwrap();
     String::from_utf8_lossy(t.backend().writer()).into_owned()

@@ -1,10 +1,10 @@
 //! The waiting order: the role's default, the sort key, config, and how arriving
 //! messages, replies and cache hints move conversations.
 
-use crate::api::waiting::{SortMode, WaitHint};
 use crate::app::action::Action;
 use crate::app::fixture::*;
 use crate::app::state::{Look, State};
+use crate::model::waiting::{SortMode, WaitHint};
 
 fn order(s: &State) -> Vec<&str> {
     s.inbox.entries.iter().map(|e| e.with_user.as_str()).collect()
@@ -88,7 +88,7 @@ fn a_reply_ends_the_wait() {
         &mut s,
         [Action::SendSucceeded {
             client_id,
-            response: crate::api::types::SendResponse { message_id: 50, ..Default::default() },
+            response: crate::model::types::SendResponse { message_id: 50, ..Default::default() },
             at,
         }],
     );
@@ -126,7 +126,7 @@ fn the_cache_decides_where_the_summary_does_not() {
 fn an_opened_conversation_teaches_the_start_of_the_wait() {
     let mut s = clinician(80, 24, Look::default());
     keys(&mut s, &["j", "enter"]);
-    let mut conv = crate::api::types::ConversationResponse {
+    let mut conv = crate::model::types::ConversationResponse {
         messages: vec![
             msg(1, "dr_morgan", "alex", "How was the week?", 60 * 30),
             msg(2, "alex", "dr_morgan", "Hard.", 60 * 10),
@@ -146,11 +146,11 @@ fn an_opened_conversation_teaches_the_start_of_the_wait() {
 
 /// Page `page` of an inbox of `total` patients, `size` a page, newest first; every
 /// patient wrote last.
-fn page_of(total: usize, page: usize, size: usize) -> crate::api::types::InboxResponse {
+fn page_of(total: usize, page: usize, size: usize) -> crate::model::types::InboxResponse {
     let conversations = (0..total)
         .skip((page - 1) * size)
         .take(size)
-        .map(|i| crate::api::types::ConversationSummary {
+        .map(|i| crate::model::types::ConversationSummary {
             with_user: format!("p{i:03}"),
             last_message: "hello".into(),
             last_message_time: ago(i as i64 + 1),
@@ -158,7 +158,7 @@ fn page_of(total: usize, page: usize, size: usize) -> crate::api::types::InboxRe
             ..Default::default()
         })
         .collect();
-    crate::api::types::InboxResponse {
+    crate::model::types::InboxResponse {
         conversations,
         total_unread: 0,
         page: page as u32,

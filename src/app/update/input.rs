@@ -241,7 +241,7 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
         return;
     }
     let Some(spec) = COMMANDS.iter().find(|c| c.name == cmd || c.short == Some(cmd)) else {
-        let other = crate::sanitize::sanitize_line(cmd);
+        let other = crate::model::sanitize::sanitize_line(cmd);
         state.notify(NoticeKind::Error, format!(":{other} is not a command: {}", commands_hint()));
         return;
     };
@@ -349,7 +349,7 @@ fn new_conv_key(
 /// Pasted text: multi-line into the compose box, one line into other fields.
 pub(crate) fn paste(state: &mut State, text: &str) {
     state.dirty = true;
-    let line = crate::sanitize::sanitize_line(text);
+    let line = crate::model::sanitize::sanitize_line(text);
     if state.screen == Screen::Login {
         let form = &mut state.login;
         match form.focus {
@@ -376,7 +376,7 @@ pub(crate) fn paste(state: &mut State, text: &str) {
             NewField::Subject => subject.push_str(&line),
         },
         Overlay::None if state.focus == Pane::Compose => {
-            let text = crate::sanitize::sanitize(&text.replace("\r\n", "\n").replace('\r', "\n"));
+            let text = crate::model::sanitize::sanitize(&text.replace("\r\n", "\n").replace('\r', "\n"));
             insert(state, &text);
         }
         _ => state.dirty = false,

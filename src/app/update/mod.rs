@@ -13,7 +13,7 @@ mod snippets;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{Conversation, Pane, State};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
 
 pub use conv::{ensure_visible, merge_messages};
 pub use snippets::expand as expand_snippet;
@@ -48,7 +48,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::EditorDone { user, text } => {
             match text {
                 Some(text) => {
-                    let text = crate::sanitize::sanitize(text.trim_end_matches('\n'));
+                    let text = crate::model::sanitize::sanitize(text.trim_end_matches('\n'));
                     let cursor = text.len();
                     state
                         .drafts
@@ -158,8 +158,8 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.inbox.resort(&me);
             walk_inbox(state, fx);
             let label = match state.inbox.sort {
-                crate::api::waiting::SortMode::Waiting => "waiting first (longest wait at the top)",
-                crate::api::waiting::SortMode::Recent => "newest first",
+                crate::model::waiting::SortMode::Waiting => "waiting first (longest wait at the top)",
+                crate::model::waiting::SortMode::Recent => "newest first",
             };
             state.notify(crate::app::state::NoticeKind::Info, format!("inbox: {label}"));
         }
@@ -187,7 +187,7 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::CommandLine => state.overlay = crate::app::state::Overlay::Command(String::new()),
         Action::TogglePet => {
-            let shown = crate::ui::layout::pet_visible(state);
+            let shown = crate::app::layout::pet_visible(state);
             state.pet_pane = Some(!shown);
             if state.focus == Pane::Pet && shown {
                 state.focus = Pane::Inbox;
@@ -220,7 +220,7 @@ pub(crate) fn copy(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
         );
         return;
     }
-    let text = crate::sanitize::sanitize(text);
+    let text = crate::model::sanitize::sanitize(text);
     let n = text.chars().count();
     state.notify(
         crate::app::state::NoticeKind::Info,
@@ -257,7 +257,7 @@ fn cycle_pane(state: &mut State, forward: bool, fx: &mut Vec<Effect>) {
     if state.conv.is_some() {
         order.push(Pane::Conversation);
     }
-    if crate::ui::layout::pet_visible(state) {
+    if crate::app::layout::pet_visible(state) {
         order.push(Pane::Pet);
     }
     if state.focus == Pane::Compose {
@@ -358,7 +358,7 @@ pub(crate) fn start_new_conversation(
 
 /// The compact and single-pane layouts show the inbox or the conversation, not both.
 fn one_pane_at_a_time(state: &State) -> bool {
-    !matches!(crate::ui::layout::mode_for(state, state.size), crate::ui::layout::Mode::Panes)
+    !matches!(crate::app::layout::mode_for(state, state.size), crate::app::layout::Mode::Panes)
 }
 
 /// Open the conversation with `user` (already sanitized) and fetch it.
@@ -409,7 +409,7 @@ pub(crate) fn walk_inbox(state: &mut State, fx: &mut Vec<Effect>) {
     let inbox = &state.inbox;
     let missing = (inbox.entries.len() as u32) < inbox.total_conversations;
     let next = inbox.pages_loaded + 1;
-    if inbox.sort == crate::api::waiting::SortMode::Waiting
+    if inbox.sort == crate::model::waiting::SortMode::Waiting
         && missing
         && !inbox.loading
         && !inbox.unread_only

@@ -3,12 +3,12 @@
 //! Every action that changes the pet on the server is followed by a fetch of it,
 //! because the server applies decay when it answers.
 
-use crate::api::types::{ShopItem, KNOWN_SPECIES};
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
 use crate::app::state::{NoticeKind, PetDialog, PetState, Screen, State};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::{ShopItem, KNOWN_SPECIES};
 
 /// Longest pet name the form takes, in characters.
 pub const NAME_LIMIT: usize = 24;
@@ -160,14 +160,14 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::PetRefreshDue(at)
             if state.screen == Screen::Main
-                && crate::ui::layout::pet_visible(state)
+                && crate::app::layout::pet_visible(state)
                 && within_budget(state, at) =>
         {
             state.pet_refreshes.push(at);
             fx.push(Effect::FetchPet);
         }
         Action::PetBlink => {
-            let shown = crate::ui::layout::pet_visible(state) && matches!(state.pet, PetState::Some(_));
+            let shown = crate::app::layout::pet_visible(state) && matches!(state.pet, PetState::Some(_));
             state.pet_ticks = if shown { (state.pet_ticks + 1) % BLINK_EVERY } else { 0 };
             let frame = u8::from(shown && state.pet_ticks == BLINK_EVERY - 1);
             if frame != state.pet_frame {

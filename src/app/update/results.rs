@@ -1,12 +1,12 @@
 //! What effects report back: data from the server (sanitized here, on the way in),
 //! refusals, the session ending, the live link's state.
 
-use crate::api::types::{Message, Pet};
-use crate::api::waiting::{SortMode, WaitHint};
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::state::{Draft, InboxEntry, NoticeKind, Pane, Pending, PetState, Screen, SendMark, State};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::{Message, Pet};
+use crate::model::waiting::{SortMode, WaitHint};
 
 use super::conv;
 
@@ -195,7 +195,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 subject: p.subject,
                 is_read: false,
                 read_at: None,
-                sent_at: Some(crate::api::time::Timestamp(at)),
+                sent_at: Some(crate::model::time::Timestamp(at)),
             };
             messages_arrived(state, vec![msg], fx);
         }
@@ -219,7 +219,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             for e in entries {
                 let e = Pending {
                     recipient: sanitize_line(&e.recipient),
-                    content: crate::sanitize::sanitize(&e.content),
+                    content: crate::model::sanitize::sanitize(&e.content),
                     subject: e.subject.map(|s| sanitize_line(&s)),
                     mark: sanitize_mark(e.mark),
                     client_id: e.client_id,
@@ -249,7 +249,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 let user = sanitize_line(&user);
                 let d = state.drafts.entry(user).or_default();
                 if d.text.trim().is_empty() {
-                    let text = crate::sanitize::sanitize(&text);
+                    let text = crate::model::sanitize::sanitize(&text);
                     *d = Draft { cursor: text.len(), text };
                 }
             }
@@ -273,7 +273,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 let i = c.messages.binary_search_by_key(&id, |m| m.id).ok()?;
                 let m = &mut c.messages[i];
                 m.is_read = true;
-                m.read_at = at.map(crate::api::time::Timestamp).or(m.read_at);
+                m.read_at = at.map(crate::model::time::Timestamp).or(m.read_at);
                 Some(())
             });
             state.dirty = found.is_some();
@@ -399,7 +399,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
 fn learn_from_open_conversation(state: &mut State) -> bool {
     let me = state.me.clone().unwrap_or_default();
     let Some(c) = &state.conv else { return false };
-    let Some(hint) = crate::api::waiting::hint_from_messages(&me, &c.messages) else { return false };
+    let Some(hint) = crate::model::waiting::hint_from_messages(&me, &c.messages) else { return false };
     let user = c.with_user.clone();
     let old = state.inbox.hints.get(&user);
     if old.is_some_and(|old| old.last_time > hint.last_time || *old == hint) {
@@ -436,7 +436,7 @@ fn clean_pet(mut p: Pet) -> Pet {
     p
 }
 
-fn inbox_loaded(state: &mut State, resp: crate::api::types::InboxResponse) {
+fn inbox_loaded(state: &mut State, resp: crate::model::types::InboxResponse) {
     let me = state.me.clone().unwrap_or_default();
     let inbox = &mut state.inbox;
     inbox.loading = false;

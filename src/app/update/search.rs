@@ -2,12 +2,12 @@
 //! message (and the server, when it offers search); Enter on a result opens its
 //! conversation at that message.
 
-use crate::api::types::Message;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::{Context, Key, KeyCode};
 use crate::app::state::{Overlay, Pane, Search, State};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::Message;
 
 use super::conv;
 

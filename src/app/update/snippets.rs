@@ -9,7 +9,7 @@ use crate::app::state::{NoticeKind, Overlay, Pane, SnippetPicker, State};
 /// username; line endings are normalised and the text sanitized like a paste.
 pub fn expand(text: &str, with_user: &str) -> String {
     let text = text.replace("\r\n", "\n").replace('\r', "\n").replace("{name}", with_user);
-    crate::sanitize::sanitize(&text)
+    crate::model::sanitize::sanitize(&text)
 }
 
 /// Open the picker over the compose box of the open conversation.
@@ -75,7 +75,7 @@ pub(crate) fn by_name(state: &mut State, name: &str) {
         None => {
             let names: Vec<&str> = state.snippets.keys().map(String::as_str).collect();
             let known = if names.is_empty() { "none in config.toml".to_owned() } else { names.join(", ") };
-            let name = crate::sanitize::sanitize_line(name);
+            let name = crate::model::sanitize::sanitize_line(name);
             state.notify(NoticeKind::Error, format!("no quick reply named {name:?} (known: {known})"));
         }
     }

@@ -1,10 +1,10 @@
 //! `update` flows as action sequences.
 
-use crate::api::types::{ConversationResponse, SendResponse};
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::fixture::*;
 use crate::app::state::{Confirm, Look, NoticeKind, Overlay, Pane, Pending, Screen, SendMark, State};
+use crate::model::types::{ConversationResponse, SendResponse};
 
 fn long_conversation(n: i64) -> ConversationResponse {
     ConversationResponse {
@@ -178,7 +178,7 @@ fn a_sent_message_is_labelled_with_its_own_time_not_the_last_tick() {
     assert_eq!(sent, Some(at));
     assert_eq!(s.inbox.entries[0].last_time, Some(at), "the inbox row says the same");
     let utc = chrono::FixedOffset::east_opt(0).unwrap();
-    assert_eq!(crate::ui::time_fmt::clock(at, utc), "01:11");
+    assert_eq!(crate::model::time_fmt::clock(at, utc), "01:11");
     let screen = screen_text(&s);
     assert!(screen.contains("01:11") && !screen.contains("01:10"), "{screen}");
 }
@@ -984,7 +984,7 @@ fn selection_shows_only_once_the_user_moves_it() {
 
 /// Rows the messages from id `from` to the newest take in the conversation pane.
 fn rows_from(s: &State, from: i64) -> usize {
-    let (w, _) = crate::ui::layout::conversation_viewport(s);
+    let (w, _) = crate::app::layout::conversation_viewport(s);
     let c = s.conv.as_ref().unwrap();
     let first = c.messages.iter().position(|m| m.id == from).unwrap();
     (first..c.messages.len()).map(|i| crate::ui::conversation::message_rows(c, i, w, s.tz)).sum()
@@ -994,7 +994,7 @@ fn rows_from(s: &State, from: i64) -> usize {
 fn panes_fill_downward_then_jump_by_half_a_pane() {
     let mut s = main_screen(120, 40, Look::default());
     run(&mut s, [Action::ConversationLoaded(long_conversation(300))]);
-    let (_, h) = crate::ui::layout::conversation_viewport(&s);
+    let (_, h) = crate::app::layout::conversation_viewport(&s);
     let pin = |s: &State| s.conv.as_ref().unwrap().pinned_top.expect("pinned while following in panes");
     assert!(rows_from(&s, pin(&s)) <= h);
     let mut jumps = 0;

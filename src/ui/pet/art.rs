@@ -5,7 +5,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use super::mood::Mood;
-use crate::api::types::{Pet, STAGES};
+use crate::model::types::{Pet, STAGES};
 
 /// Widest a drawing may be, in terminal columns.
 pub const MAX_WIDTH: usize = 12;
@@ -325,7 +325,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::api::types::KNOWN_SPECIES;
+    use crate::model::types::KNOWN_SPECIES;
 
     const ALL_SPECIES: [Species; 5] =
         [Species::Dog, Species::Cat, Species::Bunny, Species::Dragon, Species::Other];

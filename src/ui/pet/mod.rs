@@ -23,8 +23,8 @@ use unicode_width::UnicodeWidthStr;
 use self::art::{ArtSpec, Hat, Part, Species, Stage};
 use self::gauge::Level;
 use self::mood::Mood;
-use crate::api::types::{Pet, ShopItem, STAGES};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::{Pet, ShopItem, STAGES};
 
 /// Below this many columns the pane shows only the compact line.
 pub const NARROW_WIDTH: u16 = 16;

@@ -1,7 +1,7 @@
 //! The pet's mood, derived from its four stats. Pure, so the pane, the status bar
 //! and tests all agree on what a given pet feels.
 
-use crate::api::types::Pet;
+use crate::model::types::Pet;
 
 /// A stat below this is a need the pet shows (and its gauge turns red).
 pub const LOW: i64 = 30;

@@ -8,13 +8,13 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::pet_flow_tests::logged_in;
-use crate::api::types::Message;
 use crate::api::{ClientOptions, Fetched};
 use crate::app::action::Action;
-use crate::app::client_service::{ClientConnect, ClientService};
 use crate::app::effect::Effect;
-use crate::app::runner::Runner;
+use crate::model::types::Message;
 use crate::server::{start, FailRoute, Profile, RouteLimit, ServerOptions};
+use crate::shell::client_service::{ClientConnect, ClientService};
+use crate::shell::runner::Runner;
 use crate::store::Store;
 
 /// The next action that `pick` accepts; others (status, sync) are skipped.

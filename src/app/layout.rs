@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 
 use crate::app::state::{LayoutPref, Pane, Screen, State};
-use crate::ui::text;
+use crate::model::text;
 
 /// Smallest usable terminal.
 pub const MIN_SIZE: (u16, u16) = (30, 8);

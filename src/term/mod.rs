@@ -1,4 +1,5 @@
-//! A frugal, scroll-aware ratatui backend: [`ScrollBackend`].
+//! The `term` room: the terminal output layer. A frugal, scroll-aware ratatui backend
+//! ([`ScrollBackend`]) and the control strings written on purpose ([`osc`]).
 //!
 //! Over SSH every byte written to the terminal crosses the link. ratatui diffs frames
 //! cell by cell, so when a conversation pane moves up by one message every row of the
@@ -23,7 +24,7 @@
 //! # Example
 //!
 //! ```no_run
-//! use healing_tui::ui::scroll::ScrollBackend;
+//! use healing_tui::term::ScrollBackend;
 //! use ratatui::Terminal;
 //!
 //! # fn main() -> std::io::Result<()> {
@@ -42,6 +43,7 @@
 mod detect;
 mod links;
 mod moves;
+pub mod osc;
 mod sgr;
 #[cfg(test)]
 mod tests;
@@ -267,7 +269,7 @@ impl<W: Write> ScrollBackend<W> {
         self.set_pen(Pen::of(cell));
         if let (Some(index), None) = (want, self.open_link) {
             if let Some(target) = self.frame_links.as_ref().and_then(|l| l.wanted.target(index)) {
-                crate::ui::osc::link_open(&mut self.out, target);
+                crate::term::osc::link_open(&mut self.out, target);
                 self.open_link = Some(index);
             }
         }
@@ -289,7 +291,7 @@ impl<W: Write> ScrollBackend<W> {
 
     fn close_link(&mut self) {
         if self.open_link.take().is_some() {
-            crate::ui::osc::link_close(&mut self.out);
+            crate::term::osc::link_close(&mut self.out);
         }
     }
 

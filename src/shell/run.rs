@@ -22,28 +22,29 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
-use crate::app::runner::Runner;
-use crate::app::service::{Connect, Service};
 use crate::app::state::{LayoutPref, Look, State, ThemeKind, NOTICE_LIFETIME};
-use crate::app::{drafts, update};
+use crate::app::update;
 use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
+use crate::shell::drafts;
+use crate::shell::runner::Runner;
+use crate::shell::service::{Connect, Service};
 use chrono::Offset;
 
 /// Open the interactive client: the saved session when there is one (for the server
 /// asked for), else the login screen.
 pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
-    crate::app::terminal::install_panic_hook();
+    crate::shell::terminal::install_panic_hook();
     let paths = crate::config::Paths::resolve(global)?;
     let (loaded, keymap, notes) = match config_and_keys(&paths.config_dir) {
         Ok(found) => found,
         Err(e) => return Ok(config_stop(&e)),
     };
     // Logs go to a file: stderr is the screen while the client runs.
-    if let Err(e) = crate::logging::init(&paths) {
-        if !matches!(e, crate::logging::LogError::AlreadySet) {
+    if let Err(e) = crate::config::logging::init(&paths) {
+        if !matches!(e, crate::config::logging::LogError::AlreadySet) {
             eprintln!(
                 "healing-tui: warning: no log file: {}",
-                crate::sanitize::sanitize_line(&e.to_string())
+                crate::model::sanitize::sanitize_line(&e.to_string())
             );
         }
     }
@@ -65,12 +66,12 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
     let service = session.as_ref().filter(|s| same_server(s)).and_then(|s| {
         crate::api::Client::from_session(s, &opts)
             .ok()
-            .map(|c| (crate::app::client_service::ClientService::new(c), s.username.clone()))
+            .map(|c| (crate::shell::client_service::ClientService::new(c), s.username.clone()))
     });
     let server = wanted.or_else(|| session.map(|s| s.server));
     let look = look_resolved(&config, look);
     let start = Start {
-        connect: crate::app::client_service::ClientConnect { opts, config_dir: paths.config_dir.clone() },
+        connect: crate::shell::client_service::ClientConnect { opts, config_dir: paths.config_dir.clone() },
         service,
         look,
         keymap,
@@ -78,7 +79,7 @@ pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode>
         data_dir: Some(paths.data_dir.clone()),
         warnings,
         notes,
-        link: crate::live::link::LinkConfig::from_config(&config.poll),
+        link: crate::sync::link::LinkConfig::from_config(&config.poll),
         notify: notify_config(&config.notify),
         pet_animate: config.pet.animate,
         inbox_sort: config.inbox.sort,
@@ -104,7 +105,7 @@ pub async fn run_demo(
     global: &GlobalOpts,
     look: &LookOpts,
 ) -> anyhow::Result<ExitCode> {
-    crate::app::terminal::install_panic_hook();
+    crate::shell::terminal::install_panic_hook();
     let found = match crate::config::Paths::resolve(global) {
         Ok(p) => config_and_keys(&p.config_dir),
         Err(_) => Ok((crate::config::Loaded::default(), crate::app::keymap::Keymap::default(), Vec::new())),
@@ -117,7 +118,7 @@ pub async fn run_demo(
     let dir = tempfile::Builder::new().prefix("healing-tui-demo-client-").tempdir()?;
     let opts = crate::api::ClientOptions::default();
     let client = crate::api::Client::new(url, &opts)?;
-    let login = crate::api::types::LoginRequest {
+    let login = crate::model::types::LoginRequest {
         username: username.to_owned(),
         password: password.to_owned(),
         pin: pin.to_owned(),
@@ -126,15 +127,15 @@ pub async fn run_demo(
     let me = client.login(&login).await?.username;
     let me = if me.trim().is_empty() { username.to_owned() } else { me };
     let start = Start {
-        connect: crate::app::client_service::ClientConnect { opts, config_dir: dir.path().join("config") },
-        service: Some((crate::app::client_service::ClientService::new(client), me)),
+        connect: crate::shell::client_service::ClientConnect { opts, config_dir: dir.path().join("config") },
+        service: Some((crate::shell::client_service::ClientService::new(client), me)),
         look: look_resolved(&config.config, look),
         keymap,
         server: Some(url.to_owned()),
         data_dir: Some(dir.path().join("data")),
         warnings,
         notes,
-        link: crate::live::link::LinkConfig::from_config(&config.config.poll),
+        link: crate::sync::link::LinkConfig::from_config(&config.config.poll),
         notify: notify_config(&config.config.notify),
         pet_animate: config.config.pet.animate,
         inbox_sort: config.config.inbox.sort,
@@ -160,7 +161,7 @@ fn config_and_keys(
 /// Say why the config stops start-up (before the terminal is taken: stderr is still
 /// the person's), with the exit status of a local file problem.
 fn config_stop(e: &crate::config::ConfigError) -> ExitCode {
-    eprintln!("healing-tui: {}", crate::sanitize::sanitize_line(&e.to_string()));
+    eprintln!("healing-tui: {}", crate::model::sanitize::sanitize_line(&e.to_string()));
     ExitCode::from(crate::config::EXIT_LOCAL)
 }
 
@@ -183,13 +184,13 @@ pub struct Start<C: Connect> {
     /// Things worth knowing at start that are not problems (how a binding acts).
     pub notes: Vec<String>,
     /// Settings of the live link (`[poll]` in `config.toml`).
-    pub link: crate::live::link::LinkConfig,
+    pub link: crate::sync::link::LinkConfig,
     /// Notifications (`[notify]` in `config.toml`).
-    pub notify: crate::live::notify::NotifyConfig,
+    pub notify: crate::shell::notify::NotifyConfig,
     /// Animate the pet (`[pet] animate` in `config.toml`; off: an idle client draws nothing).
     pub pet_animate: bool,
     /// The inbox order chosen in `config.toml` (`inbox.sort`); `None`: by role.
-    pub inbox_sort: Option<crate::api::waiting::SortMode>,
+    pub inbox_sort: Option<crate::model::waiting::SortMode>,
     /// Quick replies (`[snippets]` in `config.toml`).
     pub snippets: std::collections::BTreeMap<String, String>,
     /// `y` copies with OSC 52 (`clipboard` in `config.toml`).
@@ -201,7 +202,7 @@ pub struct Start<C: Connect> {
 /// Run the interactive client on the real terminal until the user quits or a signal
 /// arrives. The terminal is restored on every way out, panics included.
 pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> {
-    crate::app::terminal::install_panic_hook();
+    crate::shell::terminal::install_panic_hook();
     let tz = *chrono::Local::now().offset();
     let mut state = State::new(chrono::Utc::now(), tz.fix(), start.look, start.keymap);
     // Client ids (outbox keys, Idempotency-Key) must differ from every earlier run's.
@@ -233,15 +234,15 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let runner = Runner::new(start.connect, service, tx)
         .with_link_config(start.link)
         .with_pet_animate(start.pet_animate);
-    crate::app::terminal::enter()?;
+    crate::shell::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).
     // URLs become OSC 8 links there too: ratatui's cells cannot carry a link.
-    let backend = crate::ui::scroll::ScrollBackend::new(io::stdout()).with_links(start.links);
+    let backend = crate::term::ScrollBackend::new(io::stdout()).with_links(start.links);
     let mut terminal = match Terminal::new(backend) {
         Ok(t) => t,
         Err(e) => {
-            crate::app::terminal::restore();
+            crate::shell::terminal::restore();
             return Err(e.into());
         }
     };
@@ -250,7 +251,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     }
     let mut host = Host {
         new_input: Box::new(crossterm::event::EventStream::new),
-        edit: Box::new(|text| Box::pin(crate::app::terminal::edit_in_editor(text))),
+        edit: Box::new(|text| Box::pin(crate::shell::terminal::edit_in_editor(text))),
         drafts: drafts::Drafts::new(start.data_dir),
         notify: Some(start.notify),
         alert: Box::new(|bytes| {
@@ -266,7 +267,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
         &runner,
         &mut rx,
         &mut host,
-        crate::app::terminal::shutdown_signal(),
+        crate::shell::terminal::shutdown_signal(),
     )
     .await;
     finish_terminal(terminal, result)
@@ -278,7 +279,7 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
 /// would print "Failed to show the cursor" on the way out.
 fn finish_terminal<B: Backend>(mut terminal: Terminal<B>, result: io::Result<()>) -> anyhow::Result<()> {
     let gone = terminal.show_cursor().is_err();
-    crate::app::terminal::restore();
+    crate::shell::terminal::restore();
     if gone {
         if let Err(e) = &result {
             tracing::info!(error = %e, "the terminal went away");
@@ -290,12 +291,12 @@ fn finish_terminal<B: Backend>(mut terminal: Terminal<B>, result: io::Result<()>
 }
 
 /// Notification settings for this terminal (OSC 9 or 777 by `TERM_PROGRAM`).
-fn notify_config(c: &crate::config::NotifyConfig) -> crate::live::notify::NotifyConfig {
+fn notify_config(c: &crate::config::NotifyConfig) -> crate::shell::notify::NotifyConfig {
     let term = std::env::var("TERM_PROGRAM").ok();
     let windows_terminal = std::env::var_os("WT_SESSION").is_some();
-    crate::live::notify::NotifyConfig::from_config(
+    crate::shell::notify::NotifyConfig::from_config(
         c,
-        crate::live::notify::Desktop::for_terminal(term.as_deref(), windows_terminal),
+        crate::shell::notify::Desktop::for_terminal(term.as_deref(), windows_terminal),
     )
 }
 
@@ -393,7 +394,7 @@ impl Forget for ratatui::backend::TestBackend {}
 
 impl<W: io::Write> Forget for ratatui::backend::CrosstermBackend<W> {}
 
-impl<W: io::Write> Forget for crate::ui::scroll::ScrollBackend<W> {
+impl<W: io::Write> Forget for crate::term::ScrollBackend<W> {
     fn forget(&mut self) {
         self.invalidate();
     }
@@ -412,7 +413,7 @@ pub struct Host<'a, I> {
     /// Where drafts are kept.
     pub drafts: drafts::Drafts,
     /// Bell, desktop notification and title for news (`None`: none at all).
-    pub notify: Option<crate::live::notify::NotifyConfig>,
+    pub notify: Option<crate::shell::notify::NotifyConfig>,
     /// Writes notification and clipboard bytes to the terminal (outside the frame: no
     /// cell changes).
     pub alert: AlertFn<'a>,
@@ -424,7 +425,7 @@ pub type AlertFn<'a> = Box<dyn FnMut(&[u8]) + 'a>;
 
 /// The bytes that announce `action`'s news: a bell or desktop notification for a message
 /// in a conversation not on screen (never its text unless configured).
-fn alerts(state: &State, action: &Action, config: &crate::live::notify::NotifyConfig) -> Vec<u8> {
+fn alerts(state: &State, action: &Action, config: &crate::shell::notify::NotifyConfig) -> Vec<u8> {
     let (Action::MessagesArrived(msgs), Some(me)) = (action, &state.me) else { return Vec::new() };
     msgs.iter()
         .flat_map(|m| {
@@ -437,7 +438,7 @@ fn alerts(state: &State, action: &Action, config: &crate::live::notify::NotifyCo
             if held {
                 Vec::new()
             } else {
-                crate::live::notify::on_new_message(config, me, m, on_screen)
+                crate::shell::notify::on_new_message(config, me, m, on_screen)
             }
         })
         .collect()
@@ -646,7 +647,7 @@ where
                     Effect::Quit => state.quit = true,
                     Effect::SaveDraft { user, text } => host.drafts.save(&user, &text),
                     // Between frames, like a bell: the clipboard sequence changes no cell.
-                    Effect::Copy { text } => (host.alert)(&crate::ui::osc::clipboard(&text)),
+                    Effect::Copy { text } => (host.alert)(&crate::term::osc::clipboard(&text)),
                     Effect::OpenEditor { user, text } => {
                         // The input reader pauses while the editor owns the terminal.
                         drop(input.take());
@@ -667,7 +668,7 @@ where
             effects = more;
         }
         if let (Some(config), true) = (&host.notify, unread_before != state.inbox.total_unread) {
-            let title = crate::live::notify::title(config, "healing-tui", state.inbox.total_unread);
+            let title = crate::shell::notify::title(config, "healing-tui", state.inbox.total_unread);
             if !title.is_empty() {
                 (host.alert)(&title);
             }

@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::api::types::{LoginRequest, Pet};
 use crate::api::{Client, ClientOptions};
 use crate::app::action::Action;
-use crate::app::client_service::{ClientConnect, ClientService};
 use crate::app::fixture;
 use crate::app::keymap::Key;
-use crate::app::runner::Runner;
 use crate::app::state::{Look, NoticeKind, PetState, State};
 use crate::app::update;
+use crate::model::types::{LoginRequest, Pet};
 use crate::server::{start, Profile, ServerOptions};
+use crate::shell::client_service::{ClientConnect, ClientService};
+use crate::shell::runner::Runner;
 
 /// Run `actions` through `update`, hand every effect to the runner, and keep applying
 /// what comes back until `done` holds. The timeout only guards against a hang.

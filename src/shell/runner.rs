@@ -1,7 +1,7 @@
 //! The effect runner: turns each [`Effect`] into a tokio task that talks to the server
 //! through a [`Service`] and reports back as an [`Action`] on a channel. The UI never
 //! waits for a reply. A fetch replaces an identical one still in flight (latest wins).
-//! News comes from the live link (`crate::live::link`: websocket or budget-aware
+//! News comes from the live link (`crate::sync::link`: websocket or budget-aware
 //! polling, reconnect, catch-up), started at login and mapped to actions here; a
 //! service without a client (test fakes) gets a light poller that sends `PollDue`.
 
@@ -12,16 +12,16 @@ use std::time::Duration;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::AbortHandle;
 
-use crate::api::types::{ConversationResponse, LoginRequest, SendRequest, WsEvent};
 use crate::api::ApiError;
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
-use crate::app::local::{self, Shared};
-use crate::app::service::{Connect, Service};
 use crate::app::state::{Pending, SendMark};
-use crate::live::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
-use crate::live::sender::{self, OutboxEvent, SenderHandle};
+use crate::model::types::{ConversationResponse, LoginRequest, SendRequest, WsEvent};
+use crate::shell::local::{self, Shared};
+use crate::shell::service::{Connect, Service};
 use crate::store::{OutboxEntry, OutboxState, OutgoingMessage};
+use crate::sync::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
+use crate::sync::sender::{self, OutboxEvent, SenderHandle};
 
 /// Poll interval when the server answers unchanged fetches with 304.
 pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
@@ -59,7 +59,7 @@ pub struct Runner<C: Connect> {
     open: Mutex<Option<String>>,
     /// The account's local store (cache, outbox), once the account is known.
     store: Arc<Mutex<Option<Shared>>>,
-    /// The outbox sender (`crate::live::sender`), when there is a store and a client.
+    /// The outbox sender (`crate::sync::sender`), when there is a store and a client.
     sender: Arc<Mutex<Option<SenderHandle>>>,
     /// The pet's refresh (and animation) timer, while logged in.
     pet_timer: Mutex<Option<AbortHandle>>,
@@ -693,7 +693,7 @@ fn outbox_action(event: OutboxEvent) -> Option<Action> {
         }
         OutboxEvent::Sent { client_id, recipient, server_id } => Action::SendSucceeded {
             client_id: client_id.to_string(),
-            response: crate::api::types::SendResponse {
+            response: crate::model::types::SendResponse {
                 message_id: server_id,
                 status: "sent".into(),
                 recipient,

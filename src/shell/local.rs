@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::api::types::{ConversationResponse, InboxResponse, Message, WsEvent};
+use crate::model::types::{ConversationResponse, InboxResponse, Message, WsEvent};
 use crate::store::{Store, StoreError};
 
 /// The account's store, shared by the runner's tasks (and the drafts).

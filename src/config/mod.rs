@@ -5,6 +5,8 @@
 //! file are warnings (listed, so typos are visible); bad values are errors naming the
 //! file, line and reason.
 
+pub mod logging;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -125,7 +127,7 @@ pub struct PetConfig {
 pub struct InboxConfig {
     /// `waiting` (longest wait first) or `recent` (newest first); unset: `waiting` for
     /// clinicians, `recent` for patients.
-    pub sort: Option<crate::api::waiting::SortMode>,
+    pub sort: Option<crate::model::waiting::SortMode>,
 }
 
 /// What `y` does with a message's text.
@@ -476,7 +478,7 @@ j = "down"
     fn inbox_sort_and_snippets() {
         let text = "[inbox]\nsort = \"waiting\"\n[snippets]\ncheckin = \"Hi {name}\"\n";
         let loaded = parse(text).unwrap();
-        assert_eq!(loaded.config.inbox.sort, Some(crate::api::waiting::SortMode::Waiting));
+        assert_eq!(loaded.config.inbox.sort, Some(crate::model::waiting::SortMode::Waiting));
         assert_eq!(loaded.config.snippets.get("checkin").map(String::as_str), Some("Hi {name}"));
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
         let err = parse("[inbox]\nsort = \"alphabetical\"\n").unwrap_err();

@@ -15,15 +15,15 @@ use unicode_width::UnicodeWidthStr;
 use zeroize::Zeroizing;
 
 use crate::api::client::parse_server_url;
-use crate::api::time::Timestamp;
-use crate::api::types::{
-    ConversationResponse, ConversationSummary, InboxResponse, LoginRequest, Message, Pet, PetStatusResponse,
-};
-use crate::api::waiting::{self, SortMode, WaitHint};
 use crate::api::{ApiError, Client, ClientOptions, Fetched};
 use crate::cli::GlobalOpts;
 use crate::config::{Config, Paths};
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::time::Timestamp;
+use crate::model::types::{
+    ConversationResponse, ConversationSummary, InboxResponse, LoginRequest, Message, Pet, PetStatusResponse,
+};
+use crate::model::waiting::{self, SortMode, WaitHint};
 use crate::store::session::Session;
 
 pub mod chat;
@@ -181,8 +181,8 @@ fn setup(global: &GlobalOpts, command: &str) -> Result<Ctx, Failure> {
     for warning in &loaded.warnings {
         eprintln!("healing-tui: warning: {}", sanitize_line(warning));
     }
-    if let Err(e) = crate::logging::init(&paths) {
-        if !matches!(e, crate::logging::LogError::AlreadySet) {
+    if let Err(e) = crate::config::logging::init(&paths) {
+        if !matches!(e, crate::config::logging::LogError::AlreadySet) {
             eprintln!("healing-tui: warning: no log file: {}", sanitize_line(&e.to_string()));
         }
     }
@@ -609,7 +609,7 @@ pub fn read(global: &GlobalOpts, args: ReadArgs) -> anyhow::Result<ExitCode> {
 
 /// Drop the messages this account deleted (tombstones in its local store): a server
 /// may keep listing them. A store that cannot be read is a warning, not a failure.
-fn hide_deleted(global: &GlobalOpts, client: &Client, messages: &mut Vec<crate::api::types::Message>) {
+fn hide_deleted(global: &GlobalOpts, client: &Client, messages: &mut Vec<crate::model::types::Message>) {
     let Some(username) = client.username() else { return };
     let hidden = Paths::resolve(global).map_err(|e| format!("{e:#}")).and_then(|paths| {
         let opened =
@@ -767,7 +767,7 @@ where
     let indent = " ".repeat(when_w + 2 + name_w + 2);
     let mut out = String::new();
     for ((m, sender), when) in msgs.iter().zip(&senders).zip(&whens) {
-        let body = crate::sanitize::sanitize(&m.content);
+        let body = crate::model::sanitize::sanitize(&m.content);
         let mut lines = body.lines();
         let first = lines.next().unwrap_or("");
         let subject = m
@@ -820,10 +820,10 @@ fn render_pet(pet: &Pet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::time::Timestamp;
+    use crate::model::time::Timestamp;
 
     fn at(s: &str) -> DateTime<Utc> {
-        crate::api::time::parse_timestamp(s).unwrap()
+        crate::model::time::parse_timestamp(s).unwrap()
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! separators of the escape sequences are neutralised, so a hostile name or message
 //! cannot end the sequence early and inject its own.
 
-use crate::api::types::Message;
-use crate::sanitize::sanitize_line;
+use crate::model::sanitize::sanitize_line;
+use crate::model::types::Message;
 
 /// How to raise a desktop notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

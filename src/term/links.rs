@@ -10,7 +10,7 @@
 
 use ratatui::buffer::Buffer;
 
-use crate::ui::osc::link_target_ok;
+use crate::term::osc::link_target_ok;
 
 /// The links of one frame: per cell, the index of the link it belongs to.
 #[derive(Debug, Clone, Default, PartialEq)]

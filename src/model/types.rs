@@ -2,7 +2,7 @@
 //!
 //! Reading is tolerant: unknown fields are ignored, missing optional fields default,
 //! numbers sent as strings are accepted, and every timestamp form is parsed by
-//! [`crate::api::time`]. These are the only types the client and the reference
+//! [`crate::model::time`]. These are the only types the client and the reference
 //! server share: the server writes them, the client reads them.
 
 use serde::{Deserialize, Serialize};

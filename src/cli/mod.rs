@@ -131,7 +131,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("healing-tui: {}", crate::sanitize::sanitize_line(&format!("{err:#}")));
+            eprintln!("healing-tui: {}", crate::model::sanitize::sanitize_line(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }
@@ -166,7 +166,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_mangen::generate_to(Cli::command(), &dir)?;
             Ok(ExitCode::SUCCESS)
         }
-        None => crate::app::run::run_tui(&global, &look),
+        None => crate::shell::run::run_tui(&global, &look),
     }
 }
 

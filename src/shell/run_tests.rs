@@ -8,11 +8,11 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use super::*;
-use crate::api::types::*;
 use crate::api::ApiError;
 use crate::app::fixture;
-use crate::app::service::Service;
 use crate::app::state::Screen;
+use crate::model::types::*;
+use crate::shell::service::Service;
 
 #[derive(Default)]
 struct Data {
@@ -160,7 +160,7 @@ async fn drive_with(
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| script(Vec::new()))),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
-        drafts: crate::app::drafts::Drafts::new(data_dir),
+        drafts: crate::shell::drafts::Drafts::new(data_dir),
         notify: None,
         alert: Box::new(move |bytes| out.0.lock().unwrap().alerts.extend_from_slice(bytes)),
     };
@@ -352,12 +352,12 @@ async fn run_then_reopen(
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
         edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-        drafts: crate::app::drafts::Drafts::new(Some(dir.to_path_buf())),
+        drafts: crate::shell::drafts::Drafts::new(Some(dir.to_path_buf())),
         notify: None,
         alert: Box::new(|_| {}),
     };
     let end = event_loop(&mut terminal, &mut state, &runner, &mut arx, &mut host, shutdown).await;
-    let mut next = crate::app::drafts::Drafts::new(Some(dir.to_path_buf()));
+    let mut next = crate::shell::drafts::Drafts::new(Some(dir.to_path_buf()));
     let (saved, _) = next.open("http://fake:1", "alex");
     (end, state, saved)
 }
@@ -393,7 +393,7 @@ async fn a_terminal_that_fails_keeps_the_draft() {
 
 #[test]
 fn news_off_screen_rings_without_content() {
-    let config = crate::live::notify::NotifyConfig::default();
+    let config = crate::shell::notify::NotifyConfig::default();
     let mut state = fixture::main_screen(80, 24, Look::default());
     let other = Action::MessagesArrived(vec![fixture::msg(90, "sam", "alex", "private words", 0)]);
     assert_eq!(alerts(&state, &other, &config), b"\x07");
@@ -589,7 +589,7 @@ fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<
                     script_racing(keys, racing, racing_tx.clone())
                 }),
                 edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-                drafts: crate::app::drafts::Drafts::new(None),
+                drafts: crate::shell::drafts::Drafts::new(None),
                 notify: None,
                 alert: Box::new(|_| {}),
             };

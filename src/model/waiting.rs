@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::api::types::Message;
+use crate::model::types::Message;
 
 /// How the inbox is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -153,7 +153,7 @@ pub fn wait_label(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::time::Timestamp;
+    use crate::model::time::Timestamp;
     use chrono::TimeZone;
 
     fn t(h: i64) -> DateTime<Utc> {

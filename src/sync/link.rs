@@ -35,8 +35,8 @@ use super::backoff::Backoff;
 use super::budget::{Limits, RouteBudget, Windows};
 use super::plan::{Cadence, PollPlan, Probe};
 use crate::api::response::DEFAULT_RETRY_AFTER;
-use crate::api::types::{ConversationSummary, InboxResponse, Message, WsEvent};
 use crate::api::{ApiError, Client, Fetched};
+use crate::model::types::{ConversationSummary, InboxResponse, Message, WsEvent};
 
 pub use super::status::LinkState;
 
@@ -343,7 +343,7 @@ impl Link {
                 // 404, 405, 426, 403, 429…: no push here; poll within the budget.
                 _ => Err(WsFailure::NotOffered),
             },
-            Ok(Err(e)) => Err(WsFailure::Network(crate::sanitize::sanitize_line(&e.to_string()))),
+            Ok(Err(e)) => Err(WsFailure::Network(crate::model::sanitize::sanitize_line(&e.to_string()))),
         }
     }
 

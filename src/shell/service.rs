@@ -4,10 +4,10 @@
 
 use std::future::Future;
 
-use crate::api::types::{
+use crate::api::ApiError;
+use crate::model::types::{
     ConversationResponse, InboxResponse, LoginRequest, Pet, SendRequest, SendResponse, ShopItem,
 };
-use crate::api::ApiError;
 
 /// A logged-in (or logging-in) connection to one server. Fetches return `None` when the
 /// server says nothing changed since the last fetch of the same thing (ETag / 304).
@@ -63,7 +63,7 @@ pub trait Service: Clone + Send + Sync + 'static {
     fn role(&self) -> Option<String> {
         None
     }
-    /// The API client for the live link (`crate::live::link`); `None` (test fakes) keeps
+    /// The API client for the live link (`crate::sync::link`); `None` (test fakes) keeps
     /// the runner's plain poller.
     fn live_client(&self) -> Option<crate::api::Client> {
         None

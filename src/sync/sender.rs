@@ -63,11 +63,11 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::api::types::Message;
 use crate::api::{ApiError, Client, Fetched};
-use crate::live::backoff::Backoff;
-use crate::live::budget::{Limits, RouteBudget, Windows};
+use crate::model::types::Message;
 use crate::store::{OutboxEntry, OutboxState, Store, StoreError};
+use crate::sync::backoff::Backoff;
+use crate::sync::budget::{Limits, RouteBudget, Windows};
 
 /// How long a flush keeps waiting for conversations another process is sending: longer
 /// than one request may take, so a `send` one-liner normally sees its message through.

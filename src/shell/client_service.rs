@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::api::types::{
+use crate::api::{ApiError, Client, ClientOptions, Fetched};
+use crate::model::types::{
     ConversationResponse, InboxResponse, LoginRequest, Pet, SendRequest, SendResponse, ShopItem,
 };
-use crate::api::{ApiError, Client, ClientOptions, Fetched};
-use crate::app::service::{Connect, Service};
+use crate::shell::service::{Connect, Service};
 use crate::store::session::Session;
 
 /// Messages asked for per conversation fetch (the server's maximum).
