@@ -566,7 +566,7 @@ mod session {
         let out = w.run("alex", &["logout"], None, &[]);
         assert_eq!(out.code, 0, "{out:?}");
         // Put the old session back: the server must have ended it.
-        healing_tui::store::session::write_private_atomic(&w.session_file("alex"), saved.as_bytes()).unwrap();
+        healing_tui::model::private::write_private_atomic(&w.session_file("alex"), saved.as_bytes()).unwrap();
         let out = w.run("alex", &["inbox"], None, &[]);
         assert_eq!(out.code, 3, "{out:?}");
     }
@@ -580,7 +580,7 @@ mod session {
             c["value"] = serde_json::Value::String("tampered-value".into());
         }
         let text = serde_json::to_string(&s).unwrap();
-        healing_tui::store::session::write_private_atomic(&w.session_file("alex"), text.as_bytes()).unwrap();
+        healing_tui::model::private::write_private_atomic(&w.session_file("alex"), text.as_bytes()).unwrap();
         let out = w.run("alex", &["inbox"], None, &[]);
         assert_eq!(out.code, 3, "{out:?}");
         assert!(out.stderr.contains("log in"), "{out:?}");
@@ -739,7 +739,7 @@ mod production {
         let mut s = session_json(&w, "alex");
         s["csrf_token"] = serde_json::Value::String("0".repeat(64));
         let text = serde_json::to_string(&s).unwrap();
-        healing_tui::store::session::write_private_atomic(&w.session_file("alex"), text.as_bytes()).unwrap();
+        healing_tui::model::private::write_private_atomic(&w.session_file("alex"), text.as_bytes()).unwrap();
         let out = w.run("alex", &["send", "sam", "after a token refresh"], None, &[]);
         assert_eq!(out.code, 0, "{out:?}");
         let fresh = session_json(&w, "alex")["csrf_token"].as_str().unwrap().to_string();

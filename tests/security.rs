@@ -512,8 +512,9 @@ mod fuzz {
 mod secrets {
     use healing_tui::app::effect::{Effect, Secret};
     use healing_tui::app::state::LoginForm;
+    use healing_tui::model::private::create_private_dir;
     use healing_tui::model::types::{LoginRequest, LoginResponse};
-    use healing_tui::store::session::{create_private_dir, Session, SessionCookie};
+    use healing_tui::store::session::{Session, SessionCookie};
     use zeroize::Zeroize;
 
     const PASSWORD: &str = "correct-horse-battery";

@@ -23,8 +23,8 @@ use super::cookies::{is_loopback, Jar};
 use super::error::ApiError;
 use super::response::Reply;
 use crate::model::sanitize::sanitize_line;
+use crate::model::session::Session;
 use crate::model::types::*;
-use crate::store::session::{Session, SessionError};
 
 /// How the client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl Default for ClientOptions {
 
 impl ClientOptions {
     /// Options from the global flags (`--allow-http`, `--ca-cert`), default timeouts.
-    pub fn from_global(global: &crate::cli::GlobalOpts) -> ClientOptions {
+    pub fn from_global(global: &crate::config::GlobalFlags) -> ClientOptions {
         ClientOptions {
             allow_http: global.allow_http,
             ca_cert: global.ca_cert.clone(),
@@ -611,52 +611,6 @@ fn load_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, ApiError> {
     Ok(certs)
 }
 
-/// Persists a client's session at most every `every` (production re-issues the cookie on
-/// every response) and once more at exit via [`SessionSaver::save_now`].
-#[derive(Debug)]
-pub struct SessionSaver {
-    config_dir: PathBuf,
-    every: Duration,
-    last_save: Instant,
-}
-
-impl SessionSaver {
-    /// Default interval between saves.
-    pub const DEFAULT_EVERY: Duration = Duration::from_secs(180);
-
-    /// A saver writing `session.json` into `config_dir`.
-    pub fn new(config_dir: impl Into<PathBuf>, every: Duration) -> SessionSaver {
-        SessionSaver { config_dir: config_dir.into(), every, last_save: Instant::now() }
-    }
-
-    /// Save when the session changed and the last save is at least `every` ago.
-    /// Returns whether it saved.
-    pub fn maybe_save(&mut self, client: &Client) -> Result<bool, SessionError> {
-        if client.session_dirty_since().is_some() && self.last_save.elapsed() >= self.every {
-            self.save_now(client)?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    /// Save now if anything changed since the last save (at exit). Returns whether it saved.
-    pub fn save_if_dirty(&mut self, client: &Client) -> Result<bool, SessionError> {
-        if client.session_dirty_since().is_some() {
-            self.save_now(client)?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    /// Save unconditionally.
-    pub fn save_now(&mut self, client: &Client) -> Result<(), SessionError> {
-        client.session().save(&self.config_dir)?;
-        client.mark_session_saved();
-        self.last_save = Instant::now();
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,7 +638,7 @@ mod tests {
             server: "http://localhost:8080/".into(),
             username: "alex".into(),
             role: "user".into(),
-            cookies: vec![crate::store::session::SessionCookie {
+            cookies: vec![crate::model::session::SessionCookie {
                 name: "session".into(),
                 value: "abc".into(),
                 host: "localhost".into(),
@@ -702,24 +656,6 @@ mod tests {
         assert_eq!(client.username().as_deref(), Some("alex"));
         let back = client.session();
         assert_eq!((back.cookies, back.csrf_token), (session.cookies, session.csrf_token));
-    }
-
-    #[test]
-    fn session_saver_waits_for_changes_and_the_interval() {
-        let dir = tempfile::tempdir().unwrap();
-        let session =
-            Session { server: "http://localhost:1/".into(), username: "alex".into(), ..Session::default() };
-        let client = Client::from_session(&session, &ClientOptions::default()).unwrap();
-        let mut hourly = SessionSaver::new(dir.path(), Duration::from_secs(3600));
-        let mut eager = SessionSaver::new(dir.path(), Duration::ZERO);
-        assert!(!eager.maybe_save(&client).unwrap(), "nothing changed yet");
-        client.inner.jar.store("session=new; Path=/", &Url::parse("http://localhost:1/").unwrap());
-        assert!(!hourly.maybe_save(&client).unwrap(), "too soon");
-        assert!(eager.maybe_save(&client).unwrap());
-        assert!(client.session_dirty_since().is_none());
-        let saved = Session::load(dir.path()).unwrap().unwrap();
-        assert_eq!(saved.cookies[0].value, "new");
-        assert!(!hourly.save_if_dirty(&client).unwrap());
     }
 
     #[test]

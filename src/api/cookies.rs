@@ -14,8 +14,8 @@ use std::time::Instant;
 use reqwest::header::HeaderValue;
 use url::{Host, Url};
 
+use crate::model::session::SessionCookie;
 use crate::model::time::parse_timestamp;
-use crate::store::session::SessionCookie;
 
 /// True for 127.0.0.0/8, ::1 and `localhost` (and `*.localhost`).
 pub fn is_loopback(url: &Url) -> bool {

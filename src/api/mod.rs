@@ -6,7 +6,7 @@ pub mod cookies;
 pub mod error;
 pub mod response;
 
-pub use client::{Client, ClientOptions, Fetched, SessionSaver};
+pub use client::{Client, ClientOptions, Fetched};
 
 /// Conversations per inbox page (the server's maximum). The app and the live link ask
 /// for the same page, so either one's answer serves both.

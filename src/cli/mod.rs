@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::config::{GlobalFlags, LayoutName, LookFlags, ThemeName};
 
 /// A terminal client for Healing Space, with an embedded reference server.
 #[derive(Debug, Parser)]
@@ -40,33 +42,6 @@ pub struct GlobalOpts {
     pub ca_cert: Option<PathBuf>,
 }
 
-/// Colour themes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ThemeName {
-    /// 256 colours (default).
-    #[default]
-    #[value(name = "256")]
-    #[serde(rename = "256")]
-    C256,
-    /// The 16 basic colours.
-    #[value(name = "16")]
-    #[serde(rename = "16")]
-    C16,
-    /// No colour: bold and reverse only (also chosen by NO_COLOR).
-    Mono,
-}
-
-/// Screen layouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LayoutName {
-    /// Inbox, conversation and pet side by side.
-    Panes,
-    /// The conversation full width, an activity line, the inbox as an overlay: cheapest over SSH.
-    Compact,
-}
-
 /// How the interactive client looks.
 #[derive(Debug, Clone, Args, Default)]
 pub struct LookOpts {
@@ -82,6 +57,26 @@ pub struct LookOpts {
     /// Never redraw just to update the clock
     #[arg(long, global = true)]
     pub quiet_clock: bool,
+}
+
+impl GlobalOpts {
+    /// The settings these flags give, for the rooms below (converted once, here).
+    pub fn flags(&self) -> GlobalFlags {
+        GlobalFlags {
+            config_dir: self.config_dir.clone(),
+            data_dir: self.data_dir.clone(),
+            server: self.server.clone(),
+            allow_http: self.allow_http,
+            ca_cert: self.ca_cert.clone(),
+        }
+    }
+}
+
+impl LookOpts {
+    /// The look these flags ask for, for the rooms below (converted once, here).
+    pub fn flags(&self) -> LookFlags {
+        LookFlags { theme: self.theme, ascii: self.ascii, layout: self.layout, quiet_clock: self.quiet_clock }
+    }
 }
 
 /// The subcommands.
@@ -138,7 +133,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let Cli { global, look, command } = cli;
+    let (global, look) = (cli.global.flags(), cli.look.flags());
+    let command = cli.command;
     match command {
         #[cfg(feature = "server")]
         Some(Command::Serve(args)) => crate::server::serve_blocking(args),

@@ -96,11 +96,11 @@ impl Screen {
 }
 
 /// `healing-tui chat`.
-pub fn chat(global: &crate::cli::GlobalOpts, args: ChatArgs) -> anyhow::Result<std::process::ExitCode> {
+pub fn chat(global: &crate::config::GlobalFlags, args: ChatArgs) -> anyhow::Result<std::process::ExitCode> {
     super::finish(chat_inner(global, &args))
 }
 
-fn chat_inner(global: &crate::cli::GlobalOpts, args: &ChatArgs) -> Outcome {
+fn chat_inner(global: &crate::config::GlobalFlags, args: &ChatArgs) -> Outcome {
     let ctx = super::setup(global, "chat")?;
     let client = super::resume(&ctx, global)?;
     let store = outbox::open_store(&ctx, &client)?;

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::api::client::parse_server_url;
 use crate::api::{ApiError, Client, ClientOptions, Fetched};
-use crate::cli::GlobalOpts;
+use crate::config::GlobalFlags;
 use crate::config::{Config, Paths};
 use crate::model::sanitize::sanitize_line;
 use crate::model::time::Timestamp;
@@ -175,7 +175,7 @@ struct Ctx {
     rt: tokio::runtime::Runtime,
 }
 
-fn setup(global: &GlobalOpts, command: &str) -> Result<Ctx, Failure> {
+fn setup(global: &GlobalFlags, command: &str) -> Result<Ctx, Failure> {
     let paths = Paths::resolve(global).map_err(|e| Failure::new(EXIT_LOCAL, format!("{e:#}")))?;
     let loaded = Config::load(&paths.config_dir).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
     for warning in &loaded.warnings {
@@ -205,7 +205,7 @@ fn setup(global: &GlobalOpts, command: &str) -> Result<Ctx, Failure> {
 }
 
 /// A client bound to the saved session; `--server` must name the same server.
-fn resume(ctx: &Ctx, global: &GlobalOpts) -> Result<Client, Failure> {
+fn resume(ctx: &Ctx, global: &GlobalFlags) -> Result<Client, Failure> {
     let session = Session::load(&ctx.paths.config_dir)
         .map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?
         .ok_or_else(|| Failure::new(EXIT_AUTH, "not logged in (run: healing-tui login)"))?;
@@ -236,7 +236,7 @@ fn save_session(ctx: &Ctx, client: &Client) -> Outcome {
 /// Run `op` with a resumed client, then save the session (also after a failure, since
 /// the server may have re-issued the cookie before failing).
 fn with_client<T>(
-    global: &GlobalOpts,
+    global: &GlobalFlags,
     command: &str,
     op: impl AsyncFnOnce(&Client) -> Result<T, ApiError>,
     show: impl FnOnce(T) -> Outcome,
@@ -254,11 +254,11 @@ fn with_client<T>(
 }
 
 /// `healing-tui login`.
-pub fn login(global: &GlobalOpts, args: LoginArgs) -> anyhow::Result<ExitCode> {
+pub fn login(global: &GlobalFlags, args: LoginArgs) -> anyhow::Result<ExitCode> {
     finish(login_inner(global, args))
 }
 
-fn login_inner(global: &GlobalOpts, args: LoginArgs) -> Outcome {
+fn login_inner(global: &GlobalFlags, args: LoginArgs) -> Outcome {
     let ctx = setup(global, "login")?;
     let server = ctx.config.server(global).ok_or_else(|| {
         Failure::new(
@@ -394,11 +394,11 @@ fn ask_line(prompt: &str) -> Result<String, Failure> {
 }
 
 /// `healing-tui logout`.
-pub fn logout(global: &GlobalOpts, args: LogoutArgs) -> anyhow::Result<ExitCode> {
+pub fn logout(global: &GlobalFlags, args: LogoutArgs) -> anyhow::Result<ExitCode> {
     finish(logout_inner(global, args))
 }
 
-fn logout_inner(global: &GlobalOpts, args: LogoutArgs) -> Outcome {
+fn logout_inner(global: &GlobalFlags, args: LogoutArgs) -> Outcome {
     let ctx = setup(global, "logout")?;
     let Some(session) =
         Session::load(&ctx.paths.config_dir).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?
@@ -420,7 +420,7 @@ fn logout_inner(global: &GlobalOpts, args: LogoutArgs) -> Outcome {
     Session::remove(&ctx.paths.config_dir).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
     println!("Logged out {} from {}", sanitize_line(&session.username), sanitize_line(&session.server));
     if args.forget {
-        let dir = ctx.paths.account_dir(&session.server, &session.username);
+        let dir = crate::store::account_dir(&ctx.paths.data_dir, &session.server, &session.username);
         let removed = crate::store::forget_account(&ctx.paths.data_dir, &session.server, &session.username)
             .map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
         if removed {
@@ -502,11 +502,11 @@ fn cache_hints(ctx: &Ctx, client: &Client, rows: &[ConversationSummary]) -> Hash
 }
 
 /// `healing-tui inbox`.
-pub fn inbox(global: &GlobalOpts, args: InboxArgs) -> anyhow::Result<ExitCode> {
+pub fn inbox(global: &GlobalFlags, args: InboxArgs) -> anyhow::Result<ExitCode> {
     finish(inbox_inner(global, &args))
 }
 
-fn inbox_inner(global: &GlobalOpts, args: &InboxArgs) -> Outcome {
+fn inbox_inner(global: &GlobalFlags, args: &InboxArgs) -> Outcome {
     let ctx = setup(global, "inbox")?;
     let client = resume(&ctx, global)?;
     let result = ctx.rt.block_on(fetch_all_inbox(&client, args.unread));
@@ -577,7 +577,7 @@ fn inbox_inner(global: &GlobalOpts, args: &InboxArgs) -> Outcome {
 }
 
 /// `healing-tui read`.
-pub fn read(global: &GlobalOpts, args: ReadArgs) -> anyhow::Result<ExitCode> {
+pub fn read(global: &GlobalFlags, args: ReadArgs) -> anyhow::Result<ExitCode> {
     let user = args.user.clone();
     with_client(
         global,
@@ -609,7 +609,7 @@ pub fn read(global: &GlobalOpts, args: ReadArgs) -> anyhow::Result<ExitCode> {
 
 /// Drop the messages this account deleted (tombstones in its local store): a server
 /// may keep listing them. A store that cannot be read is a warning, not a failure.
-fn hide_deleted(global: &GlobalOpts, client: &Client, messages: &mut Vec<crate::model::types::Message>) {
+fn hide_deleted(global: &GlobalFlags, client: &Client, messages: &mut Vec<crate::model::types::Message>) {
     let Some(username) = client.username() else { return };
     let hidden = Paths::resolve(global).map_err(|e| format!("{e:#}")).and_then(|paths| {
         let opened =
@@ -626,7 +626,7 @@ fn hide_deleted(global: &GlobalOpts, client: &Client, messages: &mut Vec<crate::
 const MAX_STDIN_BYTES: u64 = 1 << 20;
 
 /// `healing-tui pet`.
-pub fn pet(global: &GlobalOpts, args: PetArgs) -> anyhow::Result<ExitCode> {
+pub fn pet(global: &GlobalFlags, args: PetArgs) -> anyhow::Result<ExitCode> {
     with_client(
         global,
         "pet",

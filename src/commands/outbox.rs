@@ -14,7 +14,7 @@ use super::{
     SendArgs, EXIT_AUTH, EXIT_LOCAL, EXIT_OFFLINE, EXIT_REFUSED, EXIT_SERVER, EXIT_USAGE, MAX_STDIN_BYTES,
 };
 use crate::api::Client;
-use crate::cli::GlobalOpts;
+use crate::config::GlobalFlags;
 use crate::model::sanitize::sanitize_line;
 use crate::store::{OutboxEntry, OutboxState, OutgoingMessage, Store};
 use crate::sync::sender::{self, Blocked, FlushReport};
@@ -126,11 +126,11 @@ fn note_others(report: &FlushReport, except: Option<Uuid>) {
 
 /// `healing-tui send`: save the message in the outbox, send everything queued (this
 /// message last in its conversation) and print the new message's id.
-pub fn send(global: &GlobalOpts, args: SendArgs) -> anyhow::Result<ExitCode> {
+pub fn send(global: &GlobalFlags, args: SendArgs) -> anyhow::Result<ExitCode> {
     finish(message_text(&args).and_then(|content| send_inner(global, &args, content)))
 }
 
-fn send_inner(global: &GlobalOpts, args: &SendArgs, content: String) -> Outcome {
+fn send_inner(global: &GlobalFlags, args: &SendArgs, content: String) -> Outcome {
     let ctx = setup(global, "send")?;
     let client = resume(&ctx, global)?;
     let store = open_store(&ctx, &client)?;
@@ -180,11 +180,11 @@ fn send_inner(global: &GlobalOpts, args: &SendArgs, content: String) -> Outcome 
 
 /// `healing-tui outbox`: list unsent and refused messages; `--flush` sends first;
 /// `--discard ID` removes one.
-pub fn outbox(global: &GlobalOpts, args: OutboxArgs) -> anyhow::Result<ExitCode> {
+pub fn outbox(global: &GlobalFlags, args: OutboxArgs) -> anyhow::Result<ExitCode> {
     finish(outbox_inner(global, &args))
 }
 
-fn outbox_inner(global: &GlobalOpts, args: &OutboxArgs) -> Outcome {
+fn outbox_inner(global: &GlobalFlags, args: &OutboxArgs) -> Outcome {
     let ctx = setup(global, "outbox")?;
     let client = resume(&ctx, global)?;
     let store = open_store(&ctx, &client)?;

@@ -347,11 +347,11 @@ async fn stdout_closed() {
 }
 
 /// `healing-tui watch`: after the saved session, one line per event until stopped.
-pub fn watch(global: &crate::cli::GlobalOpts, args: WatchArgs) -> anyhow::Result<std::process::ExitCode> {
+pub fn watch(global: &crate::config::GlobalFlags, args: WatchArgs) -> anyhow::Result<std::process::ExitCode> {
     super::finish(watch_inner(global, &args))
 }
 
-fn watch_inner(global: &crate::cli::GlobalOpts, args: &WatchArgs) -> super::Outcome {
+fn watch_inner(global: &crate::config::GlobalFlags, args: &WatchArgs) -> super::Outcome {
     let ctx = super::setup(global, "watch")?;
     let client = super::resume(&ctx, global)?;
     let config = LinkConfig::from_config(&ctx.config.poll);

@@ -56,7 +56,7 @@ fn is_transport_crate(target: &str) -> bool {
 /// Install the file logger. Call once, early; errors are for the caller to mention.
 pub fn init(paths: &Paths) -> Result<(), LogError> {
     let dir = paths.log_dir();
-    crate::store::session::create_private_dir(&dir)
+    crate::model::private::create_private_dir(&dir)
         .map_err(|e| LogError::Dir { path: dir.clone(), reason: e.to_string() })?;
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)

@@ -13,10 +13,67 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
-use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
+use clap::ValueEnum;
 
 /// The config file's name inside the config dir.
 pub const CONFIG_FILE: &str = "config.toml";
+
+/// What the command line (flags or their environment variables) said for every command;
+/// `None`: not given. `cli` builds it once from its clap definitions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalFlags {
+    /// `--config-dir`: holds config.toml and session.json.
+    pub config_dir: Option<PathBuf>,
+    /// `--data-dir`: holds the local store and logs.
+    pub data_dir: Option<PathBuf>,
+    /// `--server`: the Healing Space server URL.
+    pub server: Option<String>,
+    /// `--allow-http`: plain http:// to a host that is not loopback.
+    pub allow_http: bool,
+    /// `--ca-cert`: an extra PEM certificate authority to trust.
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// How the interactive client should look, as the command line said; the config file
+/// fills what it leaves out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LookFlags {
+    /// `--theme`.
+    pub theme: Option<ThemeName>,
+    /// `--ascii`.
+    pub ascii: bool,
+    /// `--layout`.
+    pub layout: Option<LayoutName>,
+    /// `--quiet-clock`.
+    pub quiet_clock: bool,
+}
+
+/// Colour themes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeName {
+    /// 256 colours (default).
+    #[default]
+    #[value(name = "256")]
+    #[serde(rename = "256")]
+    C256,
+    /// The 16 basic colours.
+    #[value(name = "16")]
+    #[serde(rename = "16")]
+    C16,
+    /// No colour: bold and reverse only (also chosen by NO_COLOR).
+    Mono,
+}
+
+/// Screen layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayoutName {
+    /// Inbox, conversation and pet side by side.
+    Panes,
+    /// The conversation full width, an activity line, the inbox as an overlay: cheapest over SSH.
+    Compact,
+}
 
 /// The directories the client uses, after flags, environment and platform defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +87,7 @@ pub struct Paths {
 impl Paths {
     /// Resolve from `--config-dir`/`--data-dir` (or their env vars), else the platform's
     /// directories for "healing-tui".
-    pub fn resolve(global: &GlobalOpts) -> anyhow::Result<Paths> {
+    pub fn resolve(global: &GlobalFlags) -> anyhow::Result<Paths> {
         let dirs = directories::ProjectDirs::from("org", "healing-space", "healing-tui");
         let config_dir = match (&global.config_dir, &dirs) {
             (Some(dir), _) => dir.clone(),
@@ -50,21 +107,9 @@ impl Paths {
         self.config_dir.join(CONFIG_FILE)
     }
 
-    /// `session.json`.
-    pub fn session_file(&self) -> PathBuf {
-        crate::store::session::Session::path(&self.config_dir)
-    }
-
     /// Where the rotating log files go.
     pub fn log_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
-    }
-
-    /// This account's local data: `data_dir/accounts/<host_port>/<username>`, encoded by
-    /// [`crate::store::account_dir`] (one place decides the layout; `logout --forget`
-    /// deletes exactly what the store wrote).
-    pub fn account_dir(&self, server: &str, username: &str) -> PathBuf {
-        crate::store::account_dir(&self.data_dir, server, username)
     }
 }
 
@@ -338,28 +383,28 @@ impl Config {
     }
 
     /// The server URL: `--server`/`HEALING_SERVER`, else the file's `server`.
-    pub fn server(&self, global: &GlobalOpts) -> Option<String> {
+    pub fn server(&self, global: &GlobalFlags) -> Option<String> {
         global.server.clone().or_else(|| self.server.clone())
     }
 
     /// The theme: `--theme`, else mono when `NO_COLOR` is set, else the file, else 256.
-    pub fn theme(&self, look: &LookOpts) -> ThemeName {
+    pub fn theme(&self, look: &LookFlags) -> ThemeName {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         resolve_theme(look.theme, no_color, self.theme)
     }
 
     /// The layout: `--layout`, else the file's; `None` means "by terminal width".
-    pub fn layout(&self, look: &LookOpts) -> Option<LayoutName> {
+    pub fn layout(&self, look: &LookFlags) -> Option<LayoutName> {
         look.layout.or(self.layout)
     }
 
     /// ASCII only, when either the flag or the file asks.
-    pub fn ascii(&self, look: &LookOpts) -> bool {
+    pub fn ascii(&self, look: &LookFlags) -> bool {
         look.ascii || self.ascii
     }
 
     /// Quiet clock, when either the flag or the file asks.
-    pub fn quiet_clock(&self, look: &LookOpts) -> bool {
+    pub fn quiet_clock(&self, look: &LookFlags) -> bool {
         look.quiet_clock || self.quiet_clock
     }
 }
@@ -496,34 +541,21 @@ j = "down"
     #[test]
     fn precedence_flag_env_file_default() {
         let file = Config { server: Some("https://file.example".into()), ..Config::default() };
-        let mut global = GlobalOpts::default();
+        let mut global = GlobalFlags::default();
         assert_eq!(file.server(&global).as_deref(), Some("https://file.example"));
         global.server = Some("https://flag.example".into());
         assert_eq!(file.server(&global).as_deref(), Some("https://flag.example"));
-        assert_eq!(Config::default().server(&GlobalOpts::default()), None);
+        assert_eq!(Config::default().server(&GlobalFlags::default()), None);
 
         assert_eq!(resolve_theme(Some(ThemeName::C16), true, Some(ThemeName::C256)), ThemeName::C16);
         assert_eq!(resolve_theme(None, true, Some(ThemeName::C256)), ThemeName::Mono);
         assert_eq!(resolve_theme(None, false, Some(ThemeName::C16)), ThemeName::C16);
         assert_eq!(resolve_theme(None, false, None), ThemeName::C256);
 
-        let look = LookOpts { layout: Some(LayoutName::Panes), ..LookOpts::default() };
+        let look = LookFlags { layout: Some(LayoutName::Panes), ..LookFlags::default() };
         let c = Config { layout: Some(LayoutName::Compact), ascii: true, ..Config::default() };
         assert_eq!(c.layout(&look), Some(LayoutName::Panes));
-        assert_eq!(c.layout(&LookOpts::default()), Some(LayoutName::Compact));
-        assert!(c.ascii(&LookOpts::default()));
-    }
-
-    #[test]
-    fn account_dir_is_the_stores() {
-        let paths = Paths { config_dir: "/c".into(), data_dir: "/d".into() };
-        assert_eq!(
-            paths.account_dir("http://127.0.0.1:5055/", "alex"),
-            PathBuf::from("/d/accounts/127.0.0.1_5055/alex")
-        );
-        assert_eq!(
-            paths.account_dir("https://h.example", "alex"),
-            crate::store::account_dir(Path::new("/d"), "https://h.example", "alex")
-        );
+        assert_eq!(c.layout(&LookFlags::default()), Some(LayoutName::Compact));
+        assert!(c.ascii(&LookFlags::default()));
     }
 }

@@ -4,7 +4,9 @@
 //! came from outside.
 
 pub mod lenient;
+pub mod private;
 pub mod sanitize;
+pub mod session;
 pub mod text;
 pub mod time;
 pub mod time_fmt;

@@ -396,8 +396,8 @@ pub async fn start_demo(port: Option<u16>) -> anyhow::Result<(RunningServer, tem
 /// alex; both stop when the client quits.
 pub fn demo_blocking(
     args: DemoArgs,
-    global: &crate::cli::GlobalOpts,
-    look: &crate::cli::LookOpts,
+    global: &crate::config::GlobalFlags,
+    look: &crate::config::LookFlags,
 ) -> anyhow::Result<ExitCode> {
     // The screen belongs to the client: logs go to the log file, never stderr.
     if let Ok(paths) = crate::config::Paths::resolve(global) {

@@ -24,7 +24,7 @@ use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
 use crate::app::state::{LayoutPref, Look, State, ThemeKind, NOTICE_LIFETIME};
 use crate::app::update;
-use crate::cli::{GlobalOpts, LayoutName, LookOpts, ThemeName};
+use crate::config::{GlobalFlags, LayoutName, LookFlags, ThemeName};
 use crate::shell::drafts;
 use crate::shell::runner::Runner;
 use crate::shell::service::{Connect, Service};
@@ -32,7 +32,7 @@ use chrono::Offset;
 
 /// Open the interactive client: the saved session when there is one (for the server
 /// asked for), else the login screen.
-pub fn run_tui(global: &GlobalOpts, look: &LookOpts) -> anyhow::Result<ExitCode> {
+pub fn run_tui(global: &GlobalFlags, look: &LookFlags) -> anyhow::Result<ExitCode> {
     crate::shell::terminal::install_panic_hook();
     let paths = crate::config::Paths::resolve(global)?;
     let (loaded, keymap, notes) = match config_and_keys(&paths.config_dir) {
@@ -102,8 +102,8 @@ pub async fn run_demo(
     username: &str,
     password: &str,
     pin: &str,
-    global: &GlobalOpts,
-    look: &LookOpts,
+    global: &GlobalFlags,
+    look: &LookFlags,
 ) -> anyhow::Result<ExitCode> {
     crate::shell::terminal::install_panic_hook();
     let found = match crate::config::Paths::resolve(global) {
@@ -301,7 +301,7 @@ fn notify_config(c: &crate::config::NotifyConfig) -> crate::shell::notify::Notif
 }
 
 /// Looks from flags, environment and the config file.
-fn look_resolved(config: &crate::config::Config, opts: &LookOpts) -> Look {
+fn look_resolved(config: &crate::config::Config, opts: &LookFlags) -> Look {
     let mut look = look_from(opts, Some(config.theme(opts)), config.layout(opts));
     look.ascii = config.ascii(opts);
     look.quiet_clock = config.quiet_clock(opts);
@@ -311,7 +311,7 @@ fn look_resolved(config: &crate::config::Config, opts: &LookOpts) -> Look {
 /// Looks from flags and environment: `--theme` wins, then `NO_COLOR`, then the config
 /// file, then 256 colours; `--layout` wins over the config file, else by width.
 pub fn look_from(
-    opts: &LookOpts,
+    opts: &LookFlags,
     theme_from_config: Option<ThemeName>,
     layout_from_config: Option<LayoutName>,
 ) -> Look {

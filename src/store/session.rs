@@ -7,87 +7,16 @@
 //! `chmod` to run: a cookie there is as good as the password.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::model::time::{self, Timestamp};
+use crate::model::time::Timestamp;
 
 /// The file name inside the config dir.
 pub const SESSION_FILE: &str = "session.json";
 
-/// One cookie as the server set it. `Debug` hides the value.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SessionCookie {
-    /// Cookie name (production: `session`).
-    pub name: String,
-    /// Cookie value: a bearer secret.
-    pub value: String,
-    /// The host it was received from; it is only ever sent back there.
-    pub host: String,
-    /// Path prefix it applies to.
-    #[serde(default = "root_path")]
-    pub path: String,
-    /// Expiry as unix seconds; `None` for a browser-session cookie.
-    #[serde(default)]
-    pub expires: Option<i64>,
-    /// Marked `Secure` (still sent to loopback over http, as browsers do).
-    #[serde(default)]
-    pub secure: bool,
-}
-
-fn root_path() -> String {
-    "/".to_string()
-}
-
-impl std::fmt::Debug for SessionCookie {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionCookie")
-            .field("name", &self.name)
-            .field("value", &"<redacted>")
-            .field("host", &self.host)
-            .field("path", &self.path)
-            .field("expires", &self.expires)
-            .field("secure", &self.secure)
-            .finish()
-    }
-}
-
-/// A saved login. `Debug` hides the cookie values and the CSRF token.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
-pub struct Session {
-    /// Server base URL, e.g. `https://www.healing-space.org.uk/`.
-    pub server: String,
-    /// Account name as the server spells it.
-    pub username: String,
-    /// Role as the server names it (`user` is a patient, `clinician`, …).
-    #[serde(default)]
-    pub role: String,
-    /// Cookies received from the server.
-    #[serde(default)]
-    pub cookies: Vec<SessionCookie>,
-    /// The token sent as `X-CSRF-Token` (from `GET /api/csrf-token`).
-    #[serde(default)]
-    pub csrf_token: Option<String>,
-    /// When this was written.
-    #[serde(default, deserialize_with = "time::lenient")]
-    pub saved_at: Option<Timestamp>,
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("server", &self.server)
-            .field("username", &self.username)
-            .field("role", &self.role)
-            .field("cookies", &self.cookies)
-            .field("csrf_token", &self.csrf_token.as_ref().map(|_| "<redacted>"))
-            .field("saved_at", &self.saved_at)
-            .finish()
-    }
-}
+pub use crate::model::session::{Session, SessionCookie};
 
 /// Why the session file could not be read or written.
 #[derive(Debug, Error)]
@@ -143,13 +72,15 @@ impl Session {
 
     /// Write the session into `config_dir` (created 0700), as a 0600 file, atomically.
     pub fn save(&self, config_dir: &Path) -> Result<(), SessionError> {
-        create_private_dir(config_dir)?;
+        let io = |source| SessionError::Io { path: config_dir.to_path_buf(), source };
+        crate::model::private::create_private_dir(config_dir).map_err(io)?;
         let path = Session::path(config_dir);
         let mut stamped = self.clone();
         stamped.saved_at = Some(Timestamp::now());
         let json = serde_json::to_vec_pretty(&stamped)
             .map_err(|e| SessionError::Corrupt { path: path.clone(), reason: e.to_string() })?;
-        write_private_atomic(&path, &json)
+        crate::model::private::write_private_atomic(&path, &json)
+            .map_err(|source| SessionError::Io { path, source })
     }
 
     /// Delete the session file; no error when there is none.
@@ -161,53 +92,6 @@ impl Session {
             Err(source) => Err(SessionError::Io { path, source }),
         }
     }
-}
-
-/// Create `dir` (and parents) with mode 0700 for the last component; an existing `dir`
-/// open to others (it is ours alone: config, logs) is narrowed to 0700.
-pub fn create_private_dir(dir: &Path) -> Result<(), SessionError> {
-    let io = |source| SessionError::Io { path: dir.to_path_buf(), source };
-    if dir.is_dir() {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir).map_err(io)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
-            }
-        }
-        return Ok(());
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io)
-    }
-    #[cfg(not(unix))]
-    {
-        fs::create_dir_all(dir).map_err(io)
-    }
-}
-
-/// Write `bytes` to `path` as a 0600 file: temp file in the same directory, fsync, rename.
-pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let io = |source| SessionError::Io { path: path.to_path_buf(), source };
-    // tempfile creates the file 0600 on unix, so the secret is never world-readable.
-    let mut tmp = tempfile::Builder::new().prefix(".session-").suffix(".tmp").tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io)?;
-        // Make the rename itself durable.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 #[cfg(unix)]
@@ -290,7 +174,7 @@ mod tests {
     #[test]
     fn corrupt_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        write_private_atomic(&Session::path(dir.path()), b"{not json").unwrap();
+        crate::model::private::write_private_atomic(&Session::path(dir.path()), b"{not json").unwrap();
         assert!(matches!(Session::load(dir.path()), Err(SessionError::Corrupt { .. })));
     }
 
