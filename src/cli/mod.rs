@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+#[cfg(feature = "server")]
+pub mod demo;
+
 use crate::config::{GlobalFlags, LayoutName, LookFlags, ThemeName};
 
 /// A terminal client for Healing Space, with an embedded reference server.
@@ -87,7 +90,7 @@ pub enum Command {
     Serve(crate::server::ServeArgs),
     /// Start a seeded reference server on loopback and open the client as `alex`
     #[cfg(feature = "server")]
-    Demo(crate::server::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Log in and keep the session (never the password or PIN)
     Login(crate::commands::LoginArgs),
     /// Log out on the server and remove the session
@@ -139,7 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "server")]
         Some(Command::Serve(args)) => crate::server::serve_blocking(args),
         #[cfg(feature = "server")]
-        Some(Command::Demo(args)) => crate::server::demo_blocking(args, &global, &look),
+        Some(Command::Demo(args)) => demo::demo_blocking(args, &global, &look),
         Some(Command::Login(args)) => crate::commands::login(&global, args),
         Some(Command::Logout(args)) => crate::commands::logout(&global, args),
         Some(Command::Inbox(args)) => crate::commands::inbox(&global, args),

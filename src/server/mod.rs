@@ -313,14 +313,6 @@ pub struct ServeArgs {
     pub fail_route: Vec<FailRoute>,
 }
 
-/// `healing-tui demo` options.
-#[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
-    /// Port on 127.0.0.1 [default: a free one]
-    #[arg(long)]
-    pub port: Option<u16>,
-}
-
 fn init_server_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -328,7 +320,8 @@ fn init_server_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The runtime the reference server runs on (also under `demo`).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
@@ -390,33 +383,6 @@ pub async fn start_demo(port: Option<u16>) -> anyhow::Result<(RunningServer, tem
     opts.demo_activity = true;
     let server = start(opts).await?;
     Ok((server, dir))
-}
-
-/// Run `demo`: a seeded server on loopback and the interactive client logged in as
-/// alex; both stop when the client quits.
-pub fn demo_blocking(
-    args: DemoArgs,
-    global: &crate::config::GlobalFlags,
-    look: &crate::config::LookFlags,
-) -> anyhow::Result<ExitCode> {
-    // The screen belongs to the client: logs go to the log file, never stderr.
-    if let Ok(paths) = crate::config::Paths::resolve(global) {
-        let _ = crate::config::logging::init(&paths);
-    }
-    runtime()?.block_on(async move {
-        let (server, _dir) = start_demo(args.port).await?;
-        let result = crate::shell::run::run_demo(
-            &server.url(),
-            "alex",
-            seed::DEMO_PASSWORD,
-            seed::DEMO_PIN,
-            global,
-            look,
-        )
-        .await;
-        server.shutdown().await;
-        result
-    })
 }
 
 #[cfg(test)]
