@@ -22,6 +22,7 @@ use url::Url;
 use super::cookies::{is_loopback, Jar};
 use super::error::ApiError;
 use super::response::Reply;
+use crate::model::lock::lock;
 use crate::model::sanitize::sanitize_line;
 use crate::model::session::Session;
 use crate::model::types::*;
@@ -122,11 +123,6 @@ impl Raw {
 }
 
 static HTTP_WARNED: AtomicBool = AtomicBool::new(false);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The data behind these locks stays consistent even if a holder panicked.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Parse and check a server URL: http(s) only, a host, no credentials; plain http only
 /// to loopback unless `allow_http` (then a warning on stderr, once per process).

@@ -57,8 +57,7 @@ impl Jar {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, JarState> {
-        // A panic while holding this lock leaves plain data behind; keep using it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::model::lock::lock(&self.state)
     }
 
     /// A copy of the cookies, for persisting.

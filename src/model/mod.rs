@@ -4,6 +4,7 @@
 //! came from outside.
 
 pub mod lenient;
+pub mod lock;
 pub mod private;
 pub mod sanitize;
 pub mod session;

@@ -100,7 +100,7 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             // A panic inside a previous call poisons the lock; SQLite rolled back any
             // open transaction when its guard dropped, so the connection is still sound.
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = crate::model::lock::lock(&conn);
             f(&mut guard)
         })
         .await

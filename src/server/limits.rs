@@ -152,7 +152,7 @@ impl LoginLimiter {
     /// `Err(seconds to wait)` when this username or address is over the limit.
     pub fn check(&self, username: &str, ip: IpAddr) -> Result<(), u64> {
         let now = Instant::now();
-        let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = crate::model::lock::lock(&self.windows);
         let mut wait = Duration::ZERO;
         for key in Self::keys(username, ip) {
             let log = w.prune(&key, now, self.window);
@@ -172,7 +172,7 @@ impl LoginLimiter {
     /// Record a failed attempt for both keys.
     pub fn failed(&self, username: &str, ip: IpAddr) {
         let now = Instant::now();
-        let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = crate::model::lock::lock(&self.windows);
         for key in Self::keys(username, ip) {
             w.prune(&key, now, self.window).push_back(now);
         }
@@ -203,7 +203,7 @@ impl RouteLimiter {
     /// Count one request; `Err(label)` of the first exceeded rule when it is over.
     pub fn hit(&self, route: &str, ip: IpAddr) -> Result<(), String> {
         let now = Instant::now();
-        let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = crate::model::lock::lock(&self.windows);
         let log = w.prune(&(route.to_string(), ip), now, self.longest);
         for rule in &self.limit.rules {
             let in_window = log.iter().rev().take_while(|t| now.duration_since(**t) < rule.window).count();

@@ -55,13 +55,13 @@ impl Hub {
     fn register(&self, user: &str) -> (u64, mpsc::UnboundedReceiver<Utf8Bytes>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut map = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = crate::model::lock::lock(&self.sockets);
         map.entry(user.to_string()).or_default().push((id, tx));
         (id, rx)
     }
 
     fn unregister(&self, user: &str, id: u64) {
-        let mut map = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = crate::model::lock::lock(&self.sockets);
         if let Some(list) = map.get_mut(user) {
             list.retain(|(i, _)| *i != id);
             if list.is_empty() {
@@ -72,14 +72,14 @@ impl Hub {
 
     /// Number of open sockets (all users).
     pub fn open_sockets(&self) -> usize {
-        self.sockets.lock().unwrap_or_else(|p| p.into_inner()).values().map(Vec::len).sum()
+        crate::model::lock::lock(&self.sockets).values().map(Vec::len).sum()
     }
 
     /// Send `event` to every open socket of each user in `users` (each user once).
     pub fn publish(&self, users: &[&str], event: &WsEvent) {
         let Ok(text) = serde_json::to_string(event) else { return };
         let frame = Utf8Bytes::from(text);
-        let map = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let map = crate::model::lock::lock(&self.sockets);
         let mut seen: Vec<&str> = Vec::with_capacity(users.len());
         for user in users {
             if seen.contains(user) {
