@@ -164,13 +164,9 @@ fn strip_tags(fragment: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// At most `MAX_TEXT` columns: a server's error text is shown on one line.
 fn shorten(text: &str) -> String {
-    if text.chars().count() <= MAX_TEXT {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(MAX_TEXT).collect();
-    cut.push('…');
-    cut
+    crate::model::text::truncate(text, MAX_TEXT, false)
 }
 
 /// A stand-in text for a status when the server sent none.
