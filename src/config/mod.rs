@@ -200,8 +200,6 @@ pub struct Config {
     pub layout: Option<LayoutName>,
     /// Never redraw just for the clock.
     pub quiet_clock: bool,
-    /// Mouse support.
-    pub mouse: bool,
     /// Polling.
     pub poll: PollConfig,
     /// Notifications.
@@ -229,7 +227,6 @@ impl Default for Config {
             ascii: false,
             layout: None,
             quiet_clock: false,
-            mouse: false,
             poll: PollConfig::default(),
             notify: NotifyConfig::default(),
             pet: PetConfig::default(),
@@ -298,8 +295,12 @@ struct KeysAt {
     keys: BTreeMap<String, toml::Spanned<String>>,
 }
 
-const TOP_KEYS: &[&str] =
-    &["server", "theme", "ascii", "layout", "quiet_clock", "mouse", "clipboard", "links"];
+const TOP_KEYS: &[&str] = &["server", "theme", "ascii", "layout", "quiet_clock", "clipboard", "links"];
+/// Keys older versions accepted and this one no longer reads, with what to tell the user.
+const RETIRED_KEYS: &[(&str, &str)] = &[(
+    "mouse",
+    "`mouse` is no longer read: it never did anything, and every action has a key (press ? for the list); remove the line",
+)];
 /// Tables; `[keys]` and `[snippets]` hold free-form names, so only the others are checked.
 const SECTIONS: &[&str] = &["poll", "notify", "pet", "inbox", "keys", "snippets"];
 const POLL_KEYS: &[&str] = &["active_secs", "idle_secs", "budget_per_hour", "budget_per_day"];
@@ -352,7 +353,12 @@ impl Config {
             }
         }
         let mut unknown = Vec::new();
+        let mut warnings = Vec::new();
         for (key, value) in &table {
+            if let Some((_, why)) = RETIRED_KEYS.iter().find(|(k, _)| k == key) {
+                warnings.push(format!("{}: {why}", path.display()));
+                continue;
+            }
             let sub = match key.as_str() {
                 "poll" => POLL_KEYS,
                 "notify" => NOTIFY_KEYS,
@@ -368,11 +374,9 @@ impl Config {
                 unknown.extend(t.keys().filter(|k| !sub.contains(&k.as_str())).map(|k| format!("{key}.{k}")));
             }
         }
-        let warnings = if unknown.is_empty() {
-            Vec::new()
-        } else {
-            vec![format!("{}: unknown keys ignored: {}", path.display(), unknown.join(", "))]
-        };
+        if !unknown.is_empty() {
+            warnings.push(format!("{}: unknown keys ignored: {}", path.display(), unknown.join(", ")));
+        }
         let keys_at = toml::from_str::<KeysAt>(text)
             .map_err(invalid)?
             .keys
@@ -456,7 +460,6 @@ server = "https://www.healing-space.org.uk"
 theme = "mono"
 ascii = true
 layout = "compact"
-mouse = true
 
 [poll]
 active_secs = 20
@@ -474,10 +477,7 @@ j = "down"
 "#;
         let c = parse(text).unwrap().config;
         assert_eq!(c.server.as_deref(), Some("https://www.healing-space.org.uk"));
-        assert_eq!(
-            (c.theme, c.layout, c.ascii, c.mouse),
-            (Some(ThemeName::Mono), Some(LayoutName::Compact), true, true)
-        );
+        assert_eq!((c.theme, c.layout, c.ascii), (Some(ThemeName::Mono), Some(LayoutName::Compact), true));
         assert_eq!((c.poll.active_secs, c.poll.idle_secs, c.poll.budget_per_hour), (20, 120, 45));
         assert!(c.notify.desktop && c.notify.bell);
         assert!(c.pet.animate);
@@ -494,6 +494,16 @@ j = "down"
     }
 
     #[test]
+    fn the_retired_mouse_key_warns_and_changes_nothing() {
+        let loaded = parse("mouse = true\nascii = true\n").unwrap();
+        assert_eq!(loaded.config, Config { ascii: true, ..Config::default() });
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        let w = &loaded.warnings[0];
+        assert!(w.starts_with("/cfg/config.toml: `mouse` is no longer read"), "{w}");
+        assert!(!w.contains("unknown keys"), "{w}");
+    }
+
+    #[test]
     fn bad_values_name_file_line_and_reason() {
         let err = parse("ascii = true\n\n[poll]\nactive_secs = 0\n").unwrap_err();
         let ConfigError::Invalid { line, reason, .. } = &err else { panic!("{err}") };
@@ -503,7 +513,7 @@ j = "down"
 
         let err = parse("theme = \"purple\"\n").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { line: 1, .. }), "{err}");
-        let err = parse("\nmouse = \"yes\"\n").unwrap_err();
+        let err = parse("\nascii = \"yes\"\n").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
         let err = parse("[poll\n").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { line: 1, .. }), "{err}");
@@ -513,7 +523,7 @@ j = "down"
 
     #[test]
     fn a_bad_binding_is_pointed_at_in_the_file() {
-        let loaded = parse("mouse = true\n[keys]\n\"ctrl-s\" = \"send\"\nj =   \"explode\"\n").unwrap();
+        let loaded = parse("ascii = true\n[keys]\n\"ctrl-s\" = \"send\"\nj =   \"explode\"\n").unwrap();
         assert_eq!(loaded.keys_at.get("ctrl-s"), Some(&(3, 12)));
         let err = loaded.key_error("j", "unknown action");
         assert_eq!(err.to_string(), "/cfg/config.toml:4:7: unknown action");
@@ -534,8 +544,8 @@ j = "down"
     fn missing_file_is_defaults() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Config::load(dir.path()).unwrap(), Loaded::default());
-        std::fs::write(dir.path().join(CONFIG_FILE), "mouse = true\n").unwrap();
-        assert!(Config::load(dir.path()).unwrap().config.mouse);
+        std::fs::write(dir.path().join(CONFIG_FILE), "ascii = true\n").unwrap();
+        assert!(Config::load(dir.path()).unwrap().config.ascii);
     }
 
     #[test]
