@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::config::{GlobalFlags, LookFlags};
+use crate::config::startup::StartError;
+use crate::config::{GlobalFlags, Loaded, LookFlags};
 
 /// `healing-tui demo` options.
 #[derive(Debug, Clone, Args)]
@@ -18,10 +19,13 @@ pub struct DemoArgs {
 /// Run `demo`: a seeded server on loopback and the interactive client logged in as
 /// alex; both stop when the client quits.
 pub fn demo_blocking(args: DemoArgs, global: &GlobalFlags, look: &LookFlags) -> anyhow::Result<ExitCode> {
-    // The screen belongs to the client: logs go to the log file, never stderr.
-    if let Ok(paths) = crate::config::Paths::resolve(global) {
-        let _ = crate::config::logging::init(&paths);
-    }
+    // The screen belongs to the client: logs go to the log file, never stderr. Without a
+    // home directory the demo still runs, with the default looks and keys.
+    let loaded = match crate::config::startup::start(global, "demo") {
+        Ok(started) => started.loaded,
+        Err(StartError::Paths(_)) => Loaded::default(),
+        Err(StartError::Config(e)) => return Ok(crate::shell::run::config_stop(&e)),
+    };
     crate::server::runtime()?.block_on(async move {
         let (server, _dir) = crate::server::start_demo(args.port).await?;
         let result = crate::shell::run::run_demo(
@@ -29,7 +33,7 @@ pub fn demo_blocking(args: DemoArgs, global: &GlobalFlags, look: &LookFlags) -> 
             "alex",
             crate::server::seed::DEMO_PASSWORD,
             crate::server::seed::DEMO_PIN,
-            global,
+            &loaded,
             look,
         )
         .await;

@@ -176,32 +176,22 @@ struct Ctx {
 }
 
 fn setup(global: &GlobalFlags, command: &str) -> Result<Ctx, Failure> {
-    let paths = Paths::resolve(global).map_err(|e| Failure::new(EXIT_LOCAL, format!("{e:#}")))?;
-    let loaded = Config::load(&paths.config_dir).map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
-    for warning in &loaded.warnings {
+    let started = crate::config::startup::start(global, command)
+        .map_err(|e| Failure::new(EXIT_LOCAL, e.to_string()))?;
+    for warning in started.loaded.warnings.iter().chain(&started.no_log) {
         eprintln!("healing-tui: warning: {}", sanitize_line(warning));
     }
-    if let Err(e) = crate::config::logging::init(&paths) {
-        if !matches!(e, crate::config::logging::LogError::AlreadySet) {
-            eprintln!("healing-tui: warning: no log file: {}", sanitize_line(&e.to_string()));
-        }
-    }
-    tracing::info!(command, "start");
     if let Some(ca) = &global.ca_cert {
         std::fs::metadata(ca).map_err(|e| {
             Failure::new(EXIT_LOCAL, format!("cannot read CA certificate {}: {e}", ca.display()))
         })?;
     }
-    let opts = ClientOptions {
-        allow_http: global.allow_http,
-        ca_cert: global.ca_cert.clone(),
-        ..Default::default()
-    };
+    let opts = ClientOptions::from_global(global);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::new(EXIT_LOCAL, format!("cannot start the runtime: {e}")))?;
-    Ok(Ctx { paths, config: loaded.config, opts, rt })
+    Ok(Ctx { paths: started.paths, config: started.loaded.config, opts, rt })
 }
 
 /// A client bound to the saved session; `--server` must name the same server.

@@ -6,6 +6,7 @@
 //! file, line and reason.
 
 pub mod logging;
+pub mod startup;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

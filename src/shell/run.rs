@@ -34,20 +34,20 @@ use chrono::Offset;
 /// asked for), else the login screen.
 pub fn run_tui(global: &GlobalFlags, look: &LookFlags) -> anyhow::Result<ExitCode> {
     crate::shell::terminal::install_panic_hook();
-    let paths = crate::config::Paths::resolve(global)?;
-    let (loaded, keymap, notes) = match config_and_keys(&paths.config_dir) {
+    let started = match crate::config::startup::start(global, "interactive client") {
+        Ok(started) => started,
+        Err(crate::config::startup::StartError::Config(e)) => return Ok(config_stop(&e)),
+        Err(e) => return Err(e.into()),
+    };
+    let (keymap, notes) = match keys_for(&started.loaded) {
         Ok(found) => found,
         Err(e) => return Ok(config_stop(&e)),
     };
-    // Logs go to a file: stderr is the screen while the client runs.
-    if let Err(e) = crate::config::logging::init(&paths) {
-        if !matches!(e, crate::config::logging::LogError::AlreadySet) {
-            eprintln!(
-                "healing-tui: warning: no log file: {}",
-                crate::model::sanitize::sanitize_line(&e.to_string())
-            );
-        }
+    // Said now, while stderr is still the person's: from here on it is the screen.
+    if let Some(why) = &started.no_log {
+        eprintln!("healing-tui: warning: {}", crate::model::sanitize::sanitize_line(why));
     }
+    let (paths, loaded) = (started.paths, started.loaded);
     let config = loaded.config;
     let mut warnings = loaded.warnings;
     let opts = crate::api::ClientOptions::from_global(global);
@@ -102,15 +102,11 @@ pub async fn run_demo(
     username: &str,
     password: &str,
     pin: &str,
-    global: &GlobalFlags,
+    config: &crate::config::Loaded,
     look: &LookFlags,
 ) -> anyhow::Result<ExitCode> {
     crate::shell::terminal::install_panic_hook();
-    let found = match crate::config::Paths::resolve(global) {
-        Ok(p) => config_and_keys(&p.config_dir),
-        Err(_) => Ok((crate::config::Loaded::default(), crate::app::keymap::Keymap::default(), Vec::new())),
-    };
-    let (config, keymap, notes) = match found {
+    let (keymap, notes) = match keys_for(config) {
         Ok(found) => found,
         Err(e) => return Ok(config_stop(&e)),
     };
@@ -147,20 +143,18 @@ pub async fn run_demo(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The config file and the key table from it. A bad value or a `[keys]` entry that
+/// The key table: defaults plus the config file's `[keys]`. A `[keys]` entry that
 /// cannot be used stops start-up, pointing at its place in the file.
-fn config_and_keys(
-    config_dir: &std::path::Path,
-) -> Result<(crate::config::Loaded, crate::app::keymap::Keymap, Vec<String>), crate::config::ConfigError> {
-    let loaded = crate::config::Config::load(config_dir)?;
-    let (keymap, notes) = crate::app::keymap::Keymap::with_overrides(&loaded.config.keys)
-        .map_err(|bad| loaded.key_error(&bad.key, bad.reason))?;
-    Ok((loaded, keymap, notes))
+fn keys_for(
+    loaded: &crate::config::Loaded,
+) -> Result<(crate::app::keymap::Keymap, Vec<String>), crate::config::ConfigError> {
+    crate::app::keymap::Keymap::with_overrides(&loaded.config.keys)
+        .map_err(|bad| loaded.key_error(&bad.key, bad.reason))
 }
 
 /// Say why the config stops start-up (before the terminal is taken: stderr is still
 /// the person's), with the exit status of a local file problem.
-fn config_stop(e: &crate::config::ConfigError) -> ExitCode {
+pub fn config_stop(e: &crate::config::ConfigError) -> ExitCode {
     eprintln!("healing-tui: {}", crate::model::sanitize::sanitize_line(&e.to_string()));
     ExitCode::from(crate::config::EXIT_LOCAL)
 }
