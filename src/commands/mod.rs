@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::model::time_fmt::relative;
 use clap::Args;
 use unicode_width::UnicodeWidthStr;
 use zeroize::Zeroizing;
@@ -552,7 +554,7 @@ fn inbox_inner(global: &GlobalFlags, args: &InboxArgs) -> Outcome {
                 _ => r
                     .summary
                     .last_message_time
-                    .map(|t| relative_time(t.utc(), now, &chrono::Local))
+                    .map(|t| relative(t.utc(), now, chrono::Local))
                     .unwrap_or_default(),
             };
             (r.summary, when)
@@ -661,26 +663,6 @@ fn json_terminal_safe(json: &str) -> String {
     out
 }
 
-/// "14:02" today, "Tue" within the last week, "3 Feb" this year, else "3 Feb 2025";
-/// in the zone `tz` (the local zone for people).
-pub fn relative_time<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, tz: &Tz) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    let a = at.with_timezone(tz);
-    let n = now.with_timezone(tz);
-    let days = (n.date_naive() - a.date_naive()).num_days();
-    if days == 0 {
-        a.format("%H:%M").to_string()
-    } else if (1..7).contains(&days) {
-        a.format("%a").to_string()
-    } else if a.year() == n.year() {
-        a.format("%-d %b").to_string()
-    } else {
-        a.format("%-d %b %Y").to_string()
-    }
-}
-
 fn pad(text: &str, width: usize) -> String {
     let w = text.width();
     format!("{text}{}", " ".repeat(width.saturating_sub(w)))
@@ -712,7 +694,7 @@ where
 {
     let whens: Vec<String> = rows
         .iter()
-        .map(|c| c.last_message_time.map(|t| relative_time(t.utc(), now, tz)).unwrap_or_default())
+        .map(|c| c.last_message_time.map(|t| relative(t.utc(), now, tz.clone())).unwrap_or_default())
         .collect();
     render_rows(rows, &whens)
 }
@@ -751,8 +733,10 @@ where
     }
     let senders: Vec<String> = msgs.iter().map(|m| sanitize_line(&m.sender)).collect();
     let name_w = senders.iter().map(|n| n.width()).max().unwrap_or(0).min(24);
-    let whens: Vec<String> =
-        msgs.iter().map(|m| m.sent_at.map(|t| relative_time(t.utc(), now, tz)).unwrap_or_default()).collect();
+    let whens: Vec<String> = msgs
+        .iter()
+        .map(|m| m.sent_at.map(|t| relative(t.utc(), now, tz.clone())).unwrap_or_default())
+        .collect();
     let when_w = whens.iter().map(|w| w.width()).max().unwrap_or(0);
     let indent = " ".repeat(when_w + 2 + name_w + 2);
     let mut out = String::new();
@@ -814,18 +798,6 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         crate::model::time::parse_timestamp(s).unwrap()
-    }
-
-    #[test]
-    fn relative_times() {
-        let now = at("2026-02-05T16:30:00Z"); // a Thursday
-        assert_eq!(relative_time(at("2026-02-05T14:02:00Z"), now, &Utc), "14:02");
-        assert_eq!(relative_time(at("2026-02-03T09:00:00Z"), now, &Utc), "Tue");
-        assert_eq!(relative_time(at("2026-01-20T09:00:00Z"), now, &Utc), "20 Jan");
-        assert_eq!(relative_time(at("2025-12-31T09:00:00Z"), now, &Utc), "31 Dec 2025");
-        // The local zone decides the day: 23:30 UTC on the 4th is already the 5th at +01:00.
-        let plus1 = chrono::FixedOffset::east_opt(3600).unwrap();
-        assert_eq!(relative_time(at("2026-02-04T23:30:00Z"), now, &plus1), "00:30");
     }
 
     #[test]

@@ -10,8 +10,8 @@ use clap::Args;
 use uuid::Uuid;
 
 use super::{
-    cut, finish, pad, print_json, relative_time, resume, save_session, setup, Ctx, Failure, Outcome,
-    SendArgs, EXIT_AUTH, EXIT_LOCAL, EXIT_OFFLINE, EXIT_REFUSED, EXIT_SERVER, EXIT_USAGE, MAX_STDIN_BYTES,
+    cut, finish, pad, print_json, resume, save_session, setup, Ctx, Failure, Outcome, SendArgs, EXIT_AUTH,
+    EXIT_LOCAL, EXIT_OFFLINE, EXIT_REFUSED, EXIT_SERVER, EXIT_USAGE, MAX_STDIN_BYTES,
 };
 use crate::api::Client;
 use crate::config::GlobalFlags;
@@ -316,7 +316,7 @@ where
             pad(state, 8),
             &id[..id_len.min(id.len())],
             pad(&cut(&sanitize_line(&e.message.recipient), 16), 16),
-            pad(&relative_time(e.message.created_at, now, tz), 9),
+            pad(&crate::model::time_fmt::relative(e.message.created_at, now, tz.clone()), 9),
             cut(&sanitize_line(&e.message.content), 60),
         ));
         if let OutboxState::Failed { reason } = &e.state {
