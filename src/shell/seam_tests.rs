@@ -89,12 +89,11 @@ impl Service for Fake {
     }
 }
 
-struct FakeConnect(Fake);
-
-impl Connect for FakeConnect {
+/// Connecting gives the same fake: these tests start logged in.
+impl Connect for Fake {
     type Service = Fake;
     fn connect(&self, _server: &str) -> Result<Fake, ApiError> {
-        Ok(self.0.clone())
+        Ok(self.clone())
     }
     fn persist(&self, _s: &Fake) {}
     fn forget(&self) {}
@@ -128,9 +127,9 @@ fn sam_says(content: &str) -> Message {
 }
 
 /// Log in with `store` (the account's, or none), start the link, open sam's conversation.
-fn logged_in(fake: &Fake, store: Option<Shared>) -> (Runner<FakeConnect>, UnboundedReceiver<Action>) {
+fn logged_in(fake: &Fake, store: Option<Shared>) -> (Runner<Fake>, UnboundedReceiver<Action>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx);
+    let runner = Runner::new(fake.clone(), Some(fake.clone()), tx);
     runner.set_store(store);
     runner.start_polling();
     runner.note_open(Some(("sam", 0)));
