@@ -851,6 +851,26 @@ mod live_tests {
     }
 
     #[test]
+    fn without_an_outbox_a_message_is_refused_in_words() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let refused = outbox_write(None, &id, |_, _| Ok(())).unwrap_err();
+        assert!(refused.contains("no outbox") && refused.contains("copy the text"), "{refused}");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data").join("s.sqlite3"), "alex").unwrap().store;
+        let store: Shared = Arc::new(Mutex::new(store));
+        let written = outbox_write(Some(store.clone()), &id, |s, id| {
+            let mut msg = OutgoingMessage::new("sam", None, "hi");
+            msg.client_id = id;
+            s.enqueue(&msg).map(drop)
+        });
+        assert_eq!(written, Ok(()));
+        let held = local::lock(&store).outbox_entry(uuid::Uuid::parse_str(&id).unwrap()).unwrap();
+        assert_eq!(held.map(|e| e.message.content), Some("hi".to_string()));
+        let bad = outbox_write(Some(store), "not-an-id", |_, _| Ok(())).unwrap_err();
+        assert!(bad.contains("bad message id"), "{bad}");
+    }
+
+    #[test]
     fn link_events_become_actions() {
         let at = chrono::DateTime::<chrono::Utc>::default();
         let cases = [
