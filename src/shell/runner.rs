@@ -338,8 +338,11 @@ impl<C: Connect> Runner<C> {
             Effect::Search { query, scope } => self.with_service(|svc| self.search(svc, query, scope)),
             Effect::Delete { id } => self.with_service(|svc| self.delete(svc, id)),
             Effect::MarkRead { id } => self.with_service(|svc| self.mark_read(svc, id)),
-            Effect::FetchPet | Effect::FetchShop | Effect::BuyPetItem { .. } | Effect::CreatePet { .. } => {
-                self.with_service(|svc| self.pet(svc, effect))
+            Effect::FetchPet => self.with_service(|svc| self.pet(svc, PetOp::Fetch)),
+            Effect::FetchShop => self.with_service(|svc| self.pet(svc, PetOp::Shop)),
+            Effect::BuyPetItem { item } => self.with_service(|svc| self.pet(svc, PetOp::Buy(item))),
+            Effect::CreatePet { name, species } => {
+                self.with_service(|svc| self.pet(svc, PetOp::Create { name, species }))
             }
             Effect::Reconnect => self.with_service(|_| self.reconnect()),
             Effect::SaveDraft { .. } | Effect::OpenEditor { .. } | Effect::Copy { .. } | Effect::Quit => {}
@@ -602,22 +605,22 @@ impl<C: Connect> Runner<C> {
     }
 
     /// The pet's effects: its state, the shop, buying, adopting.
-    fn pet(&self, svc: C::Service, effect: Effect) {
+    fn pet(&self, svc: C::Service, op: PetOp) {
         let (tx, linked) = (self.tx.clone(), self.linked());
-        match effect {
-            Effect::FetchPet => self.spawn_keyed("pet".into(), async move {
+        match op {
+            PetOp::Fetch => self.spawn_keyed("pet".into(), async move {
                 match svc.pet().await {
                     Ok(p) => send_all(&tx, [Action::PetLoaded(p)]),
                     Err(e) => report(&tx, "pet", e, linked),
                 }
             }),
-            Effect::FetchShop => self.spawn_keyed("shop".into(), async move {
+            PetOp::Shop => self.spawn_keyed("shop".into(), async move {
                 match svc.pet_shop().await {
                     Ok(items) => send_all(&tx, [Action::ShopLoaded(items)]),
                     Err(e) => pet_failed(&tx, "shop", e),
                 }
             }),
-            Effect::BuyPetItem { item } => {
+            PetOp::Buy(item) => {
                 tokio::spawn(async move {
                     match svc.pet_buy(item).await {
                         Ok(message) => send_all(&tx, [Action::PetBought(message)]),
@@ -625,7 +628,7 @@ impl<C: Connect> Runner<C> {
                     }
                 });
             }
-            Effect::CreatePet { name, species } => {
+            PetOp::Create { name, species } => {
                 tokio::spawn(async move {
                     match svc.pet_create(name, species).await {
                         Ok(()) => send_all(&tx, [Action::PetCreated]),
@@ -633,7 +636,6 @@ impl<C: Connect> Runner<C> {
                     }
                 });
             }
-            other => tracing::debug!(?other, "not a pet effect"),
         }
     }
 
@@ -648,6 +650,23 @@ impl<C: Connect> Runner<C> {
             let _ = self.tx.send(Action::PollDue);
         }
     }
+}
+
+/// What the pet's effects ask of the server.
+enum PetOp {
+    /// Its state.
+    Fetch,
+    /// The shop's items.
+    Shop,
+    /// Buy this item.
+    Buy(String),
+    /// Adopt a pet.
+    Create {
+        /// Its name.
+        name: String,
+        /// Its species.
+        species: String,
+    },
 }
 
 /// Change the outbox entry `client_id` with `write`; why not, in words for the user.
