@@ -7,9 +7,12 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
+use futures_util::{SinkExt, StreamExt};
+
 use crate::api::Fetched;
 use crate::app::fixture;
 use crate::model::types::{ConversationSummary, InboxResponse, Message, SendRequest, SendResponse};
+use crate::sync::service::{Frame, Socket, WsFailure};
 
 #[derive(Default)]
 struct Served {
@@ -19,6 +22,8 @@ struct Served {
     sent: Vec<(SendRequest, String)>,
     /// Requests answered, by route.
     inbox_calls: usize,
+    /// Frames for a websocket, when the fake offers one (once).
+    push: Option<tokio::sync::mpsc::UnboundedReceiver<Frame>>,
 }
 
 #[derive(Clone, Default)]
@@ -86,6 +91,13 @@ impl Service for Fake {
     }
     fn server(&self) -> String {
         "http://fake:1".into()
+    }
+    async fn websocket(&self, _timeout: Duration) -> Result<Socket, WsFailure> {
+        let Some(frames) = self.served().push.take() else { return Err(WsFailure::NotOffered) };
+        let frames =
+            futures_util::stream::unfold(frames, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+        let pings = futures_util::sink::drain().sink_map_err(|never| match never {});
+        Ok(Socket::new(frames.boxed(), pings))
     }
 }
 
@@ -206,4 +218,28 @@ async fn a_fake_server_goes_through_the_real_link_and_the_outbox_sender() {
 async fn without_the_account_store_a_stand_in_outbox_still_sends() {
     let (used, id) = fake_served_news_and_send(None).await;
     assert_confirmed(&used.expect("a stand-in store"), id);
+}
+
+/// A fake that offers a websocket gets the link's websocket path: it goes live, and a
+/// pushed message reaches the app.
+#[tokio::test]
+async fn a_fake_websocket_goes_through_the_real_link() {
+    let fake = Fake::default();
+    let (push, frames) = tokio::sync::mpsc::unbounded_channel();
+    fake.served().push = Some(frames);
+    let (_runner, mut rx) = logged_in(&fake, None);
+    let live = next(&mut rx, |a| match a {
+        Action::ConnectionChanged(Connection::Live) => Some(()),
+        Action::ConnectionChanged(Connection::Polling { .. }) => panic!("the fake offers a websocket"),
+        _ => None,
+    });
+    live.await;
+    let event = WsEvent::MessageNew { message: sam_says("pushed") };
+    push.send(Frame::Text(serde_json::to_string(&event).unwrap())).unwrap();
+    let pushed = next(&mut rx, |a| match a {
+        Action::MessagesArrived(m) => Some(m[0].content.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(pushed, "pushed");
 }
