@@ -12,6 +12,8 @@ use futures_util::{SinkExt, StreamExt};
 use crate::api::Fetched;
 use crate::app::fixture;
 use crate::model::types::{ConversationSummary, InboxResponse, Message, SendRequest, SendResponse};
+use crate::sync::budget::Limits;
+use crate::sync::plan::Cadence;
 use crate::sync::service::{Frame, Socket, WsFailure};
 
 #[derive(Default)]
@@ -50,16 +52,19 @@ impl Service for Fake {
     ) -> Result<Fetched<InboxResponse>, ApiError> {
         let mut served = self.served();
         served.inbox_calls += 1;
+        // One conversation (sam's): its newest message, everything unread.
+        let unread_count = served.messages.len() as u32;
         let conversations = served
             .messages
-            .iter()
+            .last()
             .map(|m| ConversationSummary {
                 with_user: m.sender.clone(),
                 last_message: m.content.clone(),
                 last_message_time: m.sent_at,
-                unread_count: 1,
+                unread_count,
                 ..Default::default()
             })
+            .into_iter()
             .collect();
         Ok(Fetched::Fresh { value: InboxResponse { conversations, ..Default::default() }, etag: None })
     }
@@ -127,9 +132,21 @@ async fn next<T>(rx: &mut UnboundedReceiver<Action>, mut pick: impl FnMut(&Actio
     }
 }
 
-fn sam_says(content: &str) -> Message {
+/// Polling every 100 ms without a budget (the fake has no limits), so a test waits
+/// for a poll in well under a second.
+fn brisk() -> LinkConfig {
+    let every = Duration::from_millis(100);
+    LinkConfig {
+        cadence: Cadence { active: every, idle: every, ..Cadence::default() },
+        budget: Some(Limits::NONE),
+        conversation_every: every,
+        ..LinkConfig::default()
+    }
+}
+
+fn sam_says(id: i64, content: &str) -> Message {
     Message {
-        id: 7,
+        id,
         sender: "sam".into(),
         recipient: "alex".into(),
         content: content.into(),
@@ -141,7 +158,7 @@ fn sam_says(content: &str) -> Message {
 /// Log in with `store` (the account's, or none), start the link, open sam's conversation.
 fn logged_in(fake: &Fake, store: Option<Shared>) -> (Runner<Fake>, UnboundedReceiver<Action>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(fake.clone(), Some(fake.clone()), tx);
+    let runner = Runner::new(fake.clone(), Some(fake.clone()), tx).with_link_config(brisk());
     runner.set_store(store);
     runner.start_polling();
     runner.note_open(Some(("sam", 0)));
@@ -153,7 +170,7 @@ fn logged_in(fake: &Fake, store: Option<Shared>) -> (Runner<Fake>, UnboundedRece
 /// sender, with the outbox entry's id as its idempotency key, and is confirmed there.
 async fn fake_served_news_and_send(store: Option<Shared>) -> (Option<Shared>, uuid::Uuid) {
     let fake = Fake::default();
-    fake.served().messages.push(sam_says("are you there?"));
+    fake.served().messages.push(sam_says(7, "are you there?"));
     let (runner, mut rx) = logged_in(&fake, store);
 
     let arrived = next(&mut rx, |a| match a {
@@ -172,6 +189,14 @@ async fn fake_served_news_and_send(store: Option<Shared>) -> (Option<Shared>, uu
     });
     polling.await;
     assert!(fake.served().inbox_calls >= 1, "the link's catch-up asked for the inbox");
+    // Later news comes with the polling rotation (the fake has no cheap probes: the
+    // inbox shows the change, then the open conversation is fetched).
+    fake.served().messages.push(sam_says(8, "still there?"));
+    let polled = next(&mut rx, |a| match a {
+        Action::ConversationLoaded(r) if r.messages.iter().any(|m| m.id == 8) => Some(()),
+        _ => None,
+    });
+    polled.await;
 
     let id = uuid::Uuid::new_v4();
     let client_id = id.to_string();
@@ -234,7 +259,7 @@ async fn a_fake_websocket_goes_through_the_real_link() {
         _ => None,
     });
     live.await;
-    let event = WsEvent::MessageNew { message: sam_says("pushed") };
+    let event = WsEvent::MessageNew { message: sam_says(9, "pushed") };
     push.send(Frame::Text(serde_json::to_string(&event).unwrap())).unwrap();
     let pushed = next(&mut rx, |a| match a {
         Action::MessagesArrived(m) => Some(m[0].content.clone()),
