@@ -635,7 +635,7 @@ async fn retry_now_skips_the_backoff_wait() {
 async fn app_runner_turns_link_events_into_actions() {
     use healing_tui::app::action::{Action, Connection};
     use healing_tui::app::effect::Effect;
-    use healing_tui::shell::client_service::{ClientConnect, ClientService};
+    use healing_tui::shell::client_service::ClientConnect;
     use healing_tui::shell::runner::Runner;
 
     let (dir, db) = tempdb();
@@ -644,7 +644,7 @@ async fn app_runner_turns_link_events_into_actions() {
     let b = login(&server.url(), "alex").await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
-    let runner = Runner::new(connect, Some(ClientService::new(b)), tx).with_link_config(fast_config());
+    let runner = Runner::new(connect, Some(b), tx).with_link_config(fast_config());
     runner.start_polling();
     runner.note_open(Some(("dr_morgan", 0)));
     let mut until = async |want: &(dyn Fn(&Action) -> bool + Sync)| {

@@ -782,7 +782,7 @@ mod app_runner {
     use super::*;
     use healing_tui::app::action::Action;
     use healing_tui::app::effect::Effect;
-    use healing_tui::shell::client_service::{ClientConnect, ClientService};
+    use healing_tui::shell::client_service::ClientConnect;
     use healing_tui::shell::runner::Runner;
     use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -815,7 +815,7 @@ mod app_runner {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let connect = ClientConnect { opts: options(), config_dir: w.path("config") };
         let client = login(&w.direct_url(), "alex").await;
-        let runner = Runner::new(connect, Some(ClientService::new(client.clone())), tx);
+        let runner = Runner::new(connect, Some(client.clone()), tx);
         runner.set_store(Some(Arc::new(w.store("alex"))));
 
         let refused = uuid::Uuid::new_v4().to_string();
@@ -844,7 +844,7 @@ async fn the_app_shows_a_failing_send_with_its_reason_and_next_try() {
     use healing_tui::app::action::Action;
     use healing_tui::app::effect::Effect;
     use healing_tui::app::state::SendMark;
-    use healing_tui::shell::client_service::{ClientConnect, ClientService};
+    use healing_tui::shell::client_service::ClientConnect;
     use healing_tui::shell::runner::Runner;
 
     let dir = tempfile::tempdir().unwrap();
@@ -853,7 +853,7 @@ async fn the_app_shows_a_failing_send_with_its_reason_and_next_try() {
     let running = server::start(opts).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: options(), config_dir: dir.path().join("config") };
-    let runner = Runner::new(connect, Some(ClientService::new(login(&running.url(), "alex").await)), tx);
+    let runner = Runner::new(connect, Some(login(&running.url(), "alex").await), tx);
     let store = Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store;
     runner.set_store(Some(Arc::new(Mutex::new(store))));
     let id = uuid::Uuid::new_v4().to_string();

@@ -1,5 +1,5 @@
 //! The pet flow end to end: keys through `update`, effects through the real runner and
-//! `ClientService`, against the reference server in-process (alex's Biscuit).
+//! the real `Client`, against the reference server in-process (alex's Biscuit).
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use crate::app::state::{Look, NoticeKind, PetState, State};
 use crate::app::update;
 use crate::model::types::{LoginRequest, Pet};
 use crate::server::{start, Profile, ServerOptions};
-use crate::shell::client_service::{ClientConnect, ClientService};
+use crate::shell::client_service::ClientConnect;
 use crate::shell::runner::Runner;
 
 /// Run `actions` through `update`, hand every effect to the runner, and keep applying
@@ -83,7 +83,7 @@ async fn buy_from_the_shop(profile: Profile) {
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
-    let runner = Runner::new(connect, Some(ClientService::new(logged_in(&url).await)), tx);
+    let runner = Runner::new(connect, Some(logged_in(&url).await), tx);
     let mut state = fixture::fresh(120, 30, Look::default());
     let login = Action::LoginSucceeded { username: "alex".into(), server: url.clone() };
     settle(&mut state, &runner, &mut rx, vec![login], |s| pet(s).is_some()).await;

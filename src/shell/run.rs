@@ -27,7 +27,8 @@ use crate::app::update;
 use crate::config::{GlobalFlags, LayoutName, LookFlags, ThemeName};
 use crate::shell::drafts;
 use crate::shell::runner::Runner;
-use crate::shell::service::{Connect, Service};
+use crate::shell::service::Connect;
+use crate::sync::service::Service;
 use chrono::Offset;
 
 /// Open the interactive client: the saved session when there is one (for the server
@@ -63,11 +64,10 @@ pub fn run_tui(global: &GlobalFlags, look: &LookFlags) -> anyhow::Result<ExitCod
         None => true,
         Some(w) => crate::api::client::parse_server_url(w, true).is_ok_and(|u| u.as_str() == s.server),
     };
-    let service = session.as_ref().filter(|s| same_server(s)).and_then(|s| {
-        crate::api::Client::from_session(s, &opts)
-            .ok()
-            .map(|c| (crate::shell::client_service::ClientService::new(c), s.username.clone()))
-    });
+    let service = session
+        .as_ref()
+        .filter(|s| same_server(s))
+        .and_then(|s| crate::api::Client::from_session(s, &opts).ok().map(|c| (c, s.username.clone())));
     let server = wanted.or_else(|| session.map(|s| s.server));
     let look = look_resolved(&config, look);
     let start = Start {
@@ -124,7 +124,7 @@ pub async fn run_demo(
     let me = if me.trim().is_empty() { username.to_owned() } else { me };
     let start = Start {
         connect: crate::shell::client_service::ClientConnect { opts, config_dir: dir.path().join("config") },
-        service: Some((crate::shell::client_service::ClientService::new(client), me)),
+        service: Some((client, me)),
         look: look_resolved(&config.config, look),
         keymap,
         server: Some(url.to_owned()),

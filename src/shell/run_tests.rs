@@ -9,10 +9,11 @@ use ratatui::Terminal;
 
 use super::*;
 use crate::api::ApiError;
+use crate::api::Fetched;
 use crate::app::fixture;
 use crate::app::state::Screen;
 use crate::model::types::*;
-use crate::shell::service::Service;
+use crate::sync::service::Service;
 
 #[derive(Default)]
 struct Data {
@@ -39,18 +40,25 @@ impl Service for Fake {
     async fn logout(&self) -> Result<(), ApiError> {
         Ok(())
     }
-    async fn inbox(&self, _page: u32, _unread: bool) -> Result<Option<InboxResponse>, ApiError> {
-        Ok(Some(fixture::inbox()))
+    async fn inbox(
+        &self,
+        _page: u32,
+        _unread: bool,
+        _etag: Option<String>,
+    ) -> Result<Fetched<InboxResponse>, ApiError> {
+        Ok(Fetched::Fresh { value: fixture::inbox(), etag: None })
     }
     async fn conversation(
         &self,
         user: String,
         _after: Option<i64>,
-    ) -> Result<Option<ConversationResponse>, ApiError> {
+        _etag: Option<String>,
+    ) -> Result<Fetched<ConversationResponse>, ApiError> {
         let d = self.0.lock().unwrap();
         let messages =
             d.messages.iter().filter(|m| m.sender == user || m.recipient == user).cloned().collect();
-        Ok(Some(ConversationResponse { messages, participant_count: 2, with_user: user }))
+        let value = ConversationResponse { messages, participant_count: 2, with_user: user };
+        Ok(Fetched::Fresh { value, etag: None })
     }
     async fn send(&self, req: SendRequest, key: String) -> Result<SendResponse, ApiError> {
         if req.recipient == "mei" {
@@ -88,9 +96,6 @@ impl Service for Fake {
     }
     async fn pet(&self) -> Result<Option<Pet>, ApiError> {
         Ok(Some(fixture::pet()))
-    }
-    fn has_etags(&self) -> bool {
-        true
     }
     fn server(&self) -> String {
         "http://fake:1".into()

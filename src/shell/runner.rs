@@ -2,8 +2,9 @@
 //! through a [`Service`] and reports back as an [`Action`] on a channel. The UI never
 //! waits for a reply. A fetch replaces an identical one still in flight (latest wins).
 //! News comes from the live link (`crate::sync::link`: websocket or budget-aware
-//! polling, reconnect, catch-up), started at login and mapped to actions here; a
-//! service without a client (test fakes) gets a light poller that sends `PollDue`.
+//! polling, reconnect, catch-up), started at login and mapped to actions here; every
+//! message goes out through the outbox and its sender (`crate::sync::sender`). The link
+//! and the sender reach the server through the same [`Service`] as the runner.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,17 +17,17 @@ use crate::api::ApiError;
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::state::{Pending, SendMark};
-use crate::model::types::{ConversationResponse, LoginRequest, SendRequest, WsEvent};
+use crate::model::types::{ConversationResponse, LoginRequest, WsEvent};
 use crate::shell::local::{self, Shared};
-use crate::shell::service::{Connect, Service};
-use crate::store::{OutboxEntry, OutboxState, OutgoingMessage};
+use crate::shell::service::{Connect, Etags};
+use crate::store::{OutboxEntry, OutboxState, OutgoingMessage, Store};
 use crate::sync::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
 use crate::sync::sender::{self, OutboxEvent, SenderHandle};
+use crate::sync::service::Service;
 
-/// Poll interval when the server answers unchanged fetches with 304.
-pub const POLL_WITH_ETAG: Duration = Duration::from_secs(15);
-/// Poll interval otherwise: 45 an hour, inside production's 50 per route per hour.
-pub const POLL_WITHOUT_ETAG: Duration = Duration::from_secs(80);
+/// The retry the status bar shows for a fetch that found the server unreachable before
+/// the live link runs (the link reports its own retries).
+const OFFLINE_RETRY: Duration = Duration::from_secs(15);
 /// Quiet time after a pushed message before the conversation is marked read: a burst
 /// of messages costs one request.
 pub const READ_SETTLE: Duration = Duration::from_millis(1500);
@@ -46,7 +47,8 @@ pub struct Runner<C: Connect> {
     service: Arc<Mutex<Option<C::Service>>>,
     tx: UnboundedSender<Action>,
     inflight: Mutex<HashMap<String, AbortHandle>>,
-    poller: Mutex<Option<AbortHandle>>,
+    /// The task passing the link's events on; aborting it ends the link too.
+    forwarder: Mutex<Option<AbortHandle>>,
     /// Keep the session on disk at exit (it came from disk, or remember-me was asked).
     keep: Arc<std::sync::atomic::AtomicBool>,
     /// Commands to the running live link, if any.
@@ -59,12 +61,16 @@ pub struct Runner<C: Connect> {
     open: Mutex<Option<String>>,
     /// The account's local store (cache, outbox), once the account is known.
     store: Arc<Mutex<Option<Shared>>>,
-    /// The outbox sender (`crate::sync::sender`), when there is a store and a client.
+    /// Where a stand-in store lives when the account's own could not be opened.
+    scratch: Mutex<Option<tempfile::TempDir>>,
+    /// The outbox sender (`crate::sync::sender`), while logged in with a store.
     sender: Arc<Mutex<Option<SenderHandle>>>,
     /// The pet's refresh (and animation) timer, while logged in.
     pet_timer: Mutex<Option<AbortHandle>>,
     /// Tick the pet's idle animation (`pet.animate` in `config.toml`).
     pet_animate: bool,
+    /// The ETags of the runner's own fetches (the link keeps its own).
+    etags: Etags,
 }
 
 impl<C: Connect> Runner<C> {
@@ -76,15 +82,17 @@ impl<C: Connect> Runner<C> {
             service: Arc::new(Mutex::new(service)),
             tx,
             inflight: Mutex::new(HashMap::new()),
-            poller: Mutex::new(None),
+            forwarder: Mutex::new(None),
             link: Mutex::new(None),
             link_brings_inbox: std::sync::atomic::AtomicBool::new(false),
             link_config: LinkConfig::default(),
             open: Mutex::new(None),
             store: Arc::default(),
+            scratch: Mutex::new(None),
             sender: Arc::default(),
             pet_timer: Mutex::new(None),
             pet_animate: false,
+            etags: Etags::default(),
         }
     }
 
@@ -105,34 +113,72 @@ impl<C: Connect> Runner<C> {
     }
 
     /// Use this account's local store (opened after login): what the server says is
-    /// written there, and start-up and opening a conversation read from it first.
-    /// With a real client, the outbox sender starts on it too: it flushes at once, so
-    /// messages left by the last run (quit, crash, `kill -9`) go out now.
+    /// written there, and start-up and opening a conversation read from it first. The
+    /// outbox sender starts on it too: it flushes at once, so messages left by the last
+    /// run (quit, crash, `kill -9`) go out now.
+    ///
+    /// Without one (no data directory, or the account's store could not be opened) a
+    /// stand-in store in a private temporary directory takes its place for this run, so
+    /// every message still goes through an outbox, with its idempotency key and its
+    /// retries; only nothing outlives the run (start-up has said so).
     pub fn set_store(&self, store: Option<Shared>) {
         // Dropping the old handle stops its task (an attempt cut short is settled later).
         *lock(&self.sender) = None;
-        let client = self.service().and_then(|s| s.live_client());
-        if let (Some(store), Some(client)) = (&store, client) {
-            // The same per-route limits the poller keeps (production's, unless configured).
-            let limits = self.link_config.budget.unwrap_or(self.link_config.auto_budget);
-            let (handle, mut events) =
-                sender::spawn(client, store.clone(), limits, self.link_config.budget_windows);
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                while let Some(event) = events.recv().await {
-                    if let Some(action) = outbox_action(event) {
-                        if tx.send(action).is_err() {
-                            return;
-                        }
-                    }
-                }
-            });
-            *lock(&self.sender) = Some(handle);
+        let service = self.service();
+        let store = match (store, &service) {
+            (Some(store), _) => Some(store),
+            (None, Some(svc)) => self.scratch_store(svc),
+            (None, None) => None,
+        };
+        if let (Some(store), Some(svc)) = (&store, service) {
+            self.start_sender(svc, store.clone());
         }
         *lock(&self.store) = store;
     }
 
-    /// Whether messages go through the outbox (store and sender running).
+    /// A store for this run only, in a fresh private temporary directory.
+    fn scratch_store(&self, svc: &C::Service) -> Option<Shared> {
+        let me = svc.username().unwrap_or_default();
+        let opened = tempfile::Builder::new()
+            .prefix("healing-tui-outbox-")
+            .tempdir()
+            .map_err(|e| e.to_string())
+            .and_then(|dir| {
+                let opened = Store::open(&dir.path().join("outbox").join("store.sqlite3"), &me)
+                    .map_err(|e| e.to_string())?;
+                Ok((dir, opened.store))
+            });
+        match opened {
+            Ok((dir, store)) => {
+                *lock(&self.scratch) = Some(dir);
+                Some(Arc::new(Mutex::new(store)))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no stand-in store either: messages cannot be sent");
+                None
+            }
+        }
+    }
+
+    /// Start the outbox sender on `store`; its events come back as actions.
+    fn start_sender(&self, svc: C::Service, store: Shared) {
+        // The same per-route limits the link keeps (production's, unless configured).
+        let limits = self.link_config.budget.unwrap_or(self.link_config.auto_budget);
+        let (handle, mut events) = sender::spawn(svc, store, limits, self.link_config.budget_windows);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let Some(action) = outbox_action(event) {
+                    if tx.send(action).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        *lock(&self.sender) = Some(handle);
+    }
+
+    /// The outbox: the store, while its sender runs.
     fn outbox(&self) -> Option<Shared> {
         let running = lock(&self.sender).is_some();
         self.store().filter(|_| running)
@@ -153,6 +199,11 @@ impl<C: Connect> Runner<C> {
         lock(&self.link).as_ref().is_some_and(|l| l.try_send(cmd).is_ok())
     }
 
+    /// Whether the live link runs (it reports the connection itself).
+    fn linked(&self) -> bool {
+        lock(&self.link).is_some()
+    }
+
     /// A key was pressed (the link's polling returns to its brisk cadence).
     pub fn user_input(&self) {
         self.command(LiveCommand::UserInput);
@@ -171,12 +222,12 @@ impl<C: Connect> Runner<C> {
         }
     }
 
-    /// Start the live link for `client`; its events come back as actions.
-    fn start_link(&self, client: crate::api::Client) {
+    /// Start the live link on `svc`; its events come back as actions.
+    fn start_link(&self, svc: C::Service) {
         let (etx, mut events) = mpsc::channel(64);
         let (ctx, crx) = mpsc::channel(32);
         // Detached: it ends on `Shutdown`, on a 401, or when the forwarder below stops.
-        let _link = link::spawn(client, self.link_config.clone(), etx, crx);
+        let _link = link::spawn(svc, self.link_config.clone(), etx, crx);
         let tx = self.tx.clone();
         let store = self.store.clone();
         let outbox = self.sender.clone();
@@ -187,15 +238,7 @@ impl<C: Connect> Runner<C> {
                     wake(&outbox);
                 }
                 if let Some(store) = lock(&store).clone() {
-                    match &mut event {
-                        LiveEvent::Inbox(r) => local::save_inbox(&store, r, false),
-                        LiveEvent::Conversation { messages, .. } => {
-                            local::save_messages(&store, messages);
-                            local::hide_deleted(&store, messages);
-                        }
-                        LiveEvent::Pushed(e) => local::save_event(&store, e),
-                        _ => {}
-                    }
+                    keep_news(&store, &mut event);
                 }
                 if tx.send(action_for(event)).is_err() {
                     return;
@@ -206,8 +249,7 @@ impl<C: Connect> Runner<C> {
         *lock(&self.link) = Some(ctx);
         self.link_brings_inbox.store(true, std::sync::atomic::Ordering::SeqCst);
         // Aborting the forwarder drops the event channel, which ends the link too.
-        let abort = forward.abort_handle();
-        if let Some(old) = lock(&self.poller).replace(abort) {
+        if let Some(old) = lock(&self.forwarder).replace(forward.abort_handle()) {
             old.abort();
         }
     }
@@ -228,43 +270,19 @@ impl<C: Connect> Runner<C> {
         }
     }
 
-    /// Start the live link at login (a service without a client gets the light poller
-    /// sending `PollDue` at the pace the server allows); replaces a running one.
+    /// Start the live link (and the pet's timer) at login; replaces a running one.
     pub fn start_polling(&self) {
         let Some(svc) = self.service() else { return };
         self.stop_polling();
         self.start_pet_timer();
-        if let Some(client) = svc.live_client() {
-            self.start_link(client);
-            return;
-        }
-        let tx = self.tx.clone();
-        let task = tokio::spawn(async move {
-            // Ticks at the brisk pace; polls when the server's pace is due. Whether the
-            // server sends ETags is learnt from the first answers, after this started.
-            let mut waited = Duration::ZERO;
-            loop {
-                tokio::time::sleep(POLL_WITH_ETAG).await;
-                waited += POLL_WITH_ETAG;
-                if waited < poll_interval(&svc) {
-                    continue;
-                }
-                waited = Duration::ZERO;
-                if tx.send(Action::PollDue).is_err() {
-                    break;
-                }
-            }
-        });
-        if let Some(old) = lock(&self.poller).replace(task.abort_handle()) {
-            old.abort();
-        }
+        self.start_link(svc);
     }
 
     fn stop_polling(&self) {
         if let Some(link) = lock(&self.link).take() {
             let _ = link.try_send(LiveCommand::Shutdown);
         }
-        if let Some(old) = lock(&self.poller).take() {
+        if let Some(old) = lock(&self.forwarder).take() {
             old.abort();
         }
         if let Some(old) = lock(&self.pet_timer).take() {
@@ -283,355 +301,401 @@ impl<C: Connect> Runner<C> {
         }
     }
 
-    /// Read the cache for `LoadCache` / `LoadConversation` (true when it was one).
-    fn load_cached(&self, effect: &Effect) -> bool {
-        let tx = self.tx.clone();
-        let store = self.store();
-        match effect {
-            Effect::LoadCache => {
-                let Some(store) = store else { return true };
-                tokio::spawn(async move {
-                    if let Some(inbox) = local::cached_inbox(&store) {
-                        let _ = tx.send(Action::CacheLoaded(inbox));
-                    }
-                    if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()) {
-                        let _ = tx.send(Action::WaitHintsLoaded(hints.into_iter().collect()));
-                    }
-                    if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()) {
-                        if !entries.is_empty() {
-                            let _ = tx.send(Action::OutboxLoaded(entries.into_iter().map(pending).collect()));
-                        }
-                    }
-                });
-            }
-            Effect::LoadConversation { user } => {
-                let Some(store) = store else { return true };
-                let user = user.clone();
-                tokio::spawn(async move {
-                    let messages = local::cached_conversation(&store, &user);
-                    if !messages.is_empty() {
-                        let _ = tx.send(Action::ConversationCached { user, messages });
-                    }
-                });
-            }
-            _ => return false,
-        }
-        true
-    }
-
-    /// Run one effect. `Quit`, `OpenEditor` and `SaveDraft` belong to the main loop and
-    /// are ignored here.
+    /// Run one effect. `Quit`, `OpenEditor`, `SaveDraft` and `Copy` belong to the main
+    /// loop and are ignored here.
     pub fn run(&self, effect: Effect) {
-        let tx = self.tx.clone();
-        if let Effect::Login { server, username, password, pin, remember } = effect {
-            let svc = match self.connect.connect(&server) {
-                Ok(svc) => svc,
-                Err(e) => {
-                    let _ = tx.send(Action::LoginFailed(e.to_string()));
-                    return;
-                }
-            };
-            let req = LoginRequest {
-                username,
-                password: password.0.clone(),
-                pin: pin.0.clone(),
-                remember_me: Some(remember),
-            };
-            let slot = self.service.clone();
-            let connect = self.connect.clone();
-            self.keep.store(remember, std::sync::atomic::Ordering::Relaxed);
-            let poll_tx = tx.clone();
-            self.spawn_keyed("login".into(), async move {
-                match svc.login(req).await {
-                    Ok(name) => {
-                        *lock(&slot) = Some(svc.clone());
-                        if remember {
-                            connect.persist(&svc);
-                        }
-                        let _ = poll_tx.send(Action::LoginSucceeded { username: name, server: svc.server() });
-                        if let Some(role) = svc.role() {
-                            let _ = poll_tx.send(Action::RoleKnown(role));
-                        }
-                    }
-                    Err(ApiError::SessionExpired) => {
-                        let _ = tx.send(Action::LoginFailed(
-                            "login refused: check the username, password and PIN".into(),
-                        ));
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Action::LoginFailed(e.to_string()));
-                    }
-                }
-            });
-            return;
-        }
-        if let Effect::Logout = effect {
-            self.stop_polling();
-            *lock(&self.sender) = None;
-            self.keep.store(false, std::sync::atomic::Ordering::Relaxed);
-            let svc = lock(&self.service).take();
-            self.connect.forget();
-            tokio::spawn(async move {
-                if let Some(svc) = svc {
-                    if let Err(e) = svc.logout().await {
-                        tracing::info!(error = %e, "logout on the server failed; session forgotten locally");
-                    }
-                }
-                let _ = tx.send(Action::LoggedOut);
-            });
-            return;
-        }
-        // The cache needs no server: it shows even before the session is checked.
-        if self.load_cached(&effect) {
-            return;
-        }
-        let store = self.store();
-        let Some(svc) = self.service() else {
-            if !matches!(effect, Effect::Quit | Effect::OpenEditor { .. } | Effect::SaveDraft { .. }) {
-                let _ = tx.send(Action::SessionExpired);
-            }
-            return;
-        };
-        // The link reports the connection itself; the plain poller's fetches do it here.
-        let linked = lock(&self.link).is_some();
-        let live = Connection::Polling { every_secs: poll_interval(&svc).as_secs() as u32 };
-        let live = move |a: Action| if linked { vec![a] } else { vec![Action::ConnectionChanged(live), a] };
-        // Marking read when a burst settles is a conversation fetch after a pause.
-        let (settle, effect) = match effect {
-            Effect::MarkReadWhenSettled { user, up_to } => {
-                (true, Effect::FetchConversation { user, after_id: Some(up_to) })
-            }
-            other => (false, other),
-        };
         match effect {
+            Effect::Login { server, username, password, pin, remember } => {
+                let req = LoginRequest {
+                    username,
+                    password: password.0.clone(),
+                    pin: pin.0.clone(),
+                    remember_me: Some(remember),
+                };
+                self.login(&server, req, remember);
+            }
+            Effect::Logout => self.logout(),
+            // The cache needs no server: it shows even before the session is checked.
+            Effect::LoadCache => self.load_cache(),
+            Effect::LoadConversation { user } => self.load_conversation(user),
             Effect::FetchInbox { page, unread_only } => {
-                // Only the first fetch after the link started can be the one it brings.
-                let link_brings = self.link_brings_inbox.swap(false, std::sync::atomic::Ordering::SeqCst);
-                if linked && link_brings && page == 1 && !unread_only {
-                    return;
-                }
-                self.spawn_keyed(format!("inbox:{page}"), async move {
-                    match svc.inbox(page, unread_only).await {
-                        Ok(Some(r)) => {
-                            if let Some(store) = &store {
-                                local::save_inbox(store, &r, unread_only);
-                            }
-                            send_all(&tx, live(Action::InboxLoaded(r)))
-                        }
-                        Ok(None) => send_all(&tx, live(Action::InboxUnchanged)),
-                        Err(e) => report(&tx, "inbox", e, linked),
-                    }
-                })
+                self.with_service(|svc| self.fetch_inbox(svc, page, unread_only))
             }
             Effect::FetchConversation { user, after_id } => {
-                // Its own key: a waiting mark-read must not cancel a real fetch, nor be cancelled by one.
-                let key = if settle { format!("read:{user}") } else { format!("conv:{user}") };
-                self.spawn_keyed(key, async move {
-                    if settle {
-                        tokio::time::sleep(READ_SETTLE).await;
-                    }
-                    match svc.conversation(user.clone(), after_id).await {
-                        Ok(Some(mut r)) => {
-                            if r.with_user.is_empty() {
-                                r.with_user = user;
-                            }
-                            if let Some(store) = &store {
-                                local::save_conversation(store, &r.with_user, &r);
-                                local::hide_deleted(store, &mut r.messages);
-                            }
-                            send_all(&tx, live(Action::ConversationLoaded(r)))
-                        }
-                        Ok(None) => send_all(&tx, [Action::ConversationUnchanged(user)]),
-                        Err(ApiError::SessionExpired) => send_all(&tx, [Action::SessionExpired]),
-                        Err(e) => {
-                            send_all(&tx, [Action::ConversationFailed { user, reason: e.to_string() }]);
-                            report(&tx, "conversation", e, linked)
-                        }
-                    }
-                })
+                self.with_service(|svc| self.fetch_conversation(svc, user, after_id, false))
             }
-            Effect::Send { client_id, recipient, content, subject } => {
-                let outbox = self.outbox();
-                let sender = self.sender.clone();
-                tokio::spawn(async move {
-                    let mut msg = OutgoingMessage::new(recipient, subject, content);
-                    let id = uuid::Uuid::parse_str(&client_id).ok();
-                    if let (Some(store), Some(id)) = (outbox, id) {
-                        msg.client_id = id;
-                        // Saved before any attempt; the sender reports how it goes.
-                        if local::with(&store, "enqueue", |s| s.enqueue(&msg)).is_some() {
-                            wake(&sender);
-                            return;
-                        }
-                    }
-                    send_direct(&svc, &tx, client_id, msg.send_request()).await;
-                });
+            // Marking read when a burst settles is a conversation fetch after a pause.
+            Effect::MarkReadWhenSettled { user, up_to } => {
+                self.with_service(|svc| self.fetch_conversation(svc, user, Some(up_to), true))
             }
-            Effect::Resend { client_id, recipient, content } => {
-                let outbox = self.outbox();
-                let sender = self.sender.clone();
-                tokio::spawn(async move {
-                    if let (Some(store), Ok(id)) = (outbox, uuid::Uuid::parse_str(&client_id)) {
-                        if local::with(&store, "edit", |s| s.edit_failed(id, &content)).is_some() {
-                            wake(&sender);
-                            return;
-                        }
-                    }
-                    let req = SendRequest { recipient, content, subject: None };
-                    send_direct(&svc, &tx, client_id, req).await;
-                });
+            Effect::Send { client_id, recipient, content, subject } => self.with_service(|_| {
+                self.send(client_id, OutgoingMessage::new(recipient, subject, content));
+            }),
+            Effect::Resend { client_id, content, .. } => {
+                self.with_service(|_| self.resend(client_id, content))
             }
-            Effect::Search { query, scope } => {
-                let client = svc.live_client();
-                self.spawn_keyed("search".into(), async move {
-                    let local = store
-                        .as_ref()
-                        .and_then(|store| {
-                            local::with(store, "search", |s| match &scope {
-                                Some(user) => s.search_conversation(user, &query),
-                                None => s.search(&query),
-                            })
-                        })
-                        .unwrap_or_default();
-                    let _ = tx.send(Action::SearchResults { query: query.clone(), messages: local });
-                    // Everywhere: the server's search too, when it has one (404: it doesn't).
-                    let (None, Some(client)) = (scope, client) else { return };
-                    match client.search(&query).await {
-                        Ok(found) => {
-                            if let Some(store) = &store {
-                                local::save_messages(store, &found.results);
-                            }
-                            let _ = tx.send(Action::SearchResults { query, messages: found.results });
-                        }
-                        Err(ApiError::NotFound(_)) => {}
-                        Err(e) => tracing::info!(error = %e, "server search failed; cached results only"),
-                    }
-                });
+            Effect::Discard { client_id } => self.with_service(|_| self.discard(&client_id)),
+            Effect::Search { query, scope } => self.with_service(|svc| self.search(svc, query, scope)),
+            Effect::Delete { id } => self.with_service(|svc| self.delete(svc, id)),
+            Effect::MarkRead { id } => self.with_service(|svc| self.mark_read(svc, id)),
+            Effect::FetchPet => self.with_service(|svc| self.pet(svc, PetOp::Fetch)),
+            Effect::FetchShop => self.with_service(|svc| self.pet(svc, PetOp::Shop)),
+            Effect::BuyPetItem { item } => self.with_service(|svc| self.pet(svc, PetOp::Buy(item))),
+            Effect::CreatePet { name, species } => {
+                self.with_service(|svc| self.pet(svc, PetOp::Create { name, species }))
             }
-            Effect::Discard { client_id } => {
-                if let (Some(store), Ok(id)) = (store, uuid::Uuid::parse_str(&client_id)) {
-                    let sender = self.sender.clone();
-                    tokio::spawn(async move {
-                        let discarded = local::lock(&store).discard(id);
-                        match discarded {
-                            // The messages queued behind it go now, not on the next `R`.
-                            Ok(()) => wake(&sender),
-                            Err(e) => {
-                                // Still in the outbox (being sent right now): show it again.
-                                let back = local::with(&store, "load outbox", |s| s.pending());
-                                let back = back.unwrap_or_default().into_iter().map(pending).collect();
-                                send_all(&tx, [Action::OutboxLoaded(back), Action::Failed(e.to_string())]);
-                            }
-                        }
-                    });
+            Effect::Reconnect => self.with_service(|_| self.reconnect()),
+            Effect::SaveDraft { .. } | Effect::OpenEditor { .. } | Effect::Copy { .. } | Effect::Quit => {}
+        }
+    }
+
+    /// Run `f` with the service; without one (logged out), say the session is gone.
+    fn with_service(&self, f: impl FnOnce(C::Service)) {
+        match self.service() {
+            Some(svc) => f(svc),
+            None => {
+                let _ = self.tx.send(Action::SessionExpired);
+            }
+        }
+    }
+
+    fn login(&self, server: &str, req: LoginRequest, remember: bool) {
+        let tx = self.tx.clone();
+        let svc = match self.connect.connect(server) {
+            Ok(svc) => svc,
+            Err(e) => {
+                let _ = tx.send(Action::LoginFailed(e.to_string()));
+                return;
+            }
+        };
+        let slot = self.service.clone();
+        let connect = self.connect.clone();
+        self.keep.store(remember, std::sync::atomic::Ordering::Relaxed);
+        self.spawn_keyed("login".into(), async move {
+            match svc.login(req).await {
+                Ok(name) => {
+                    *lock(&slot) = Some(svc.clone());
+                    if remember {
+                        connect.persist(&svc);
+                    }
+                    let _ = tx.send(Action::LoginSucceeded { username: name, server: svc.server() });
+                    if let Some(role) = svc.role() {
+                        let _ = tx.send(Action::RoleKnown(role));
+                    }
+                }
+                Err(ApiError::SessionExpired) => {
+                    let _ = tx.send(Action::LoginFailed(
+                        "login refused: check the username, password and PIN".into(),
+                    ));
+                }
+                Err(e) => {
+                    let _ = tx.send(Action::LoginFailed(e.to_string()));
                 }
             }
-            Effect::Delete { id } => {
-                tokio::spawn(async move {
-                    match svc.delete(id).await {
-                        Ok(()) => {
-                            if let Some(store) = &store {
-                                local::save_event(store, &WsEvent::MessageDeleted { message_id: id });
-                            }
-                            let _ = tx.send(Action::Deleted(id));
-                        }
-                        Err(e) => report(&tx, "delete", e, linked),
-                    }
-                });
+        });
+    }
+
+    fn logout(&self) {
+        self.stop_polling();
+        *lock(&self.sender) = None;
+        self.keep.store(false, std::sync::atomic::Ordering::Relaxed);
+        let svc = lock(&self.service).take();
+        self.connect.forget();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            if let Some(svc) = svc {
+                if let Err(e) = svc.logout().await {
+                    tracing::info!(error = %e, "logout on the server failed; session forgotten locally");
+                }
             }
-            // Became a fetch above.
-            Effect::MarkReadWhenSettled { .. } => {}
-            Effect::MarkRead { id } => {
-                tokio::spawn(async move {
-                    let result = svc.mark_read(id).await;
-                    if let (Ok(()), Some(store)) = (&result, &store) {
-                        local::with(store, "mark read", |s| s.apply_read(id, None));
-                    }
-                    if let Err(e) = result {
-                        if e == ApiError::SessionExpired {
-                            let _ = tx.send(Action::SessionExpired);
-                        } else {
-                            tracing::info!(error = %e, id, "mark read failed");
-                        }
-                    }
-                });
+            let _ = tx.send(Action::LoggedOut);
+        });
+    }
+
+    fn load_cache(&self) {
+        let Some(store) = self.store() else { return };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            if let Some(inbox) = local::cached_inbox(&store) {
+                let _ = tx.send(Action::CacheLoaded(inbox));
             }
-            Effect::FetchPet => self.spawn_keyed("pet".into(), async move {
+            if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()) {
+                let _ = tx.send(Action::WaitHintsLoaded(hints.into_iter().collect()));
+            }
+            if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()) {
+                if !entries.is_empty() {
+                    let _ = tx.send(Action::OutboxLoaded(entries.into_iter().map(pending).collect()));
+                }
+            }
+        });
+    }
+
+    fn load_conversation(&self, user: String) {
+        let Some(store) = self.store() else { return };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let messages = local::cached_conversation(&store, &user);
+            if !messages.is_empty() {
+                let _ = tx.send(Action::ConversationCached { user, messages });
+            }
+        });
+    }
+
+    fn fetch_inbox(&self, svc: C::Service, page: u32, unread_only: bool) {
+        let linked = self.linked();
+        // Only the first fetch after the link started can be the one it brings.
+        let link_brings = self.link_brings_inbox.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if linked && link_brings && page == 1 && !unread_only {
+            return;
+        }
+        let (tx, store, etags) = (self.tx.clone(), self.store(), self.etags.clone());
+        self.spawn_keyed(format!("inbox:{page}"), async move {
+            let key = format!("inbox:{page}:{unread_only}");
+            let fetched = svc.inbox(page, unread_only, etags.get(&key)).await;
+            match fetched.map(|f| etags.fresh(key, f)) {
+                Ok(Some(r)) => {
+                    if let Some(store) = &store {
+                        local::save_inbox(store, &r, unread_only);
+                    }
+                    send_all(&tx, [Action::InboxLoaded(r)])
+                }
+                Ok(None) => send_all(&tx, [Action::InboxUnchanged]),
+                Err(e) => report(&tx, "inbox", e, linked),
+            }
+        })
+    }
+
+    fn fetch_conversation(&self, svc: C::Service, user: String, after_id: Option<i64>, settle: bool) {
+        let (tx, store, etags, linked) = (self.tx.clone(), self.store(), self.etags.clone(), self.linked());
+        // Its own key: a waiting mark-read must not cancel a real fetch, nor be cancelled by one.
+        let key = if settle { format!("read:{user}") } else { format!("conv:{user}") };
+        self.spawn_keyed(key, async move {
+            if settle {
+                tokio::time::sleep(READ_SETTLE).await;
+            }
+            let key = format!("conv:{user}:{after_id:?}");
+            let fetched = svc.conversation(user.clone(), after_id, etags.get(&key)).await;
+            match fetched.map(|f| etags.fresh(key, f)) {
+                Ok(Some(mut r)) => {
+                    if r.with_user.is_empty() {
+                        r.with_user = user;
+                    }
+                    if let Some(store) = &store {
+                        local::save_conversation(store, &r.with_user, &r);
+                        local::hide_deleted(store, &mut r.messages);
+                    }
+                    send_all(&tx, [Action::ConversationLoaded(r)])
+                }
+                Ok(None) => send_all(&tx, [Action::ConversationUnchanged(user)]),
+                Err(ApiError::SessionExpired) => send_all(&tx, [Action::SessionExpired]),
+                Err(e) => {
+                    send_all(&tx, [Action::ConversationFailed { user, reason: e.to_string() }]);
+                    report(&tx, "conversation", e, linked)
+                }
+            }
+        })
+    }
+
+    /// Put a new message into the outbox (saved before any attempt); the sender
+    /// reports how it goes. Without an outbox the message is refused, its text kept on
+    /// screen (✗) to edit or copy.
+    fn send(&self, client_id: String, mut msg: OutgoingMessage) {
+        let (tx, outbox, sender) = (self.tx.clone(), self.outbox(), self.sender.clone());
+        tokio::spawn(async move {
+            let stored = outbox_write(outbox, &client_id, |store, id| {
+                msg.client_id = id;
+                store.enqueue(&msg).map(drop)
+            });
+            match stored {
+                Ok(()) => wake(&sender),
+                Err(reason) => send_all(&tx, [Action::SendRefused { client_id, reason }]),
+            }
+        });
+    }
+
+    /// The user's edit of a refused message goes back into the outbox for another try.
+    fn resend(&self, client_id: String, content: String) {
+        let (tx, outbox, sender) = (self.tx.clone(), self.outbox(), self.sender.clone());
+        tokio::spawn(async move {
+            match outbox_write(outbox, &client_id, |store, id| store.edit_failed(id, &content)) {
+                Ok(()) => wake(&sender),
+                Err(reason) => send_all(&tx, [Action::SendRefused { client_id, reason }]),
+            }
+        });
+    }
+
+    fn discard(&self, client_id: &str) {
+        let (Some(store), Ok(id)) = (self.store(), uuid::Uuid::parse_str(client_id)) else { return };
+        let (tx, sender) = (self.tx.clone(), self.sender.clone());
+        tokio::spawn(async move {
+            let discarded = local::lock(&store).discard(id);
+            match discarded {
+                // The messages queued behind it go now, not on the next `R`.
+                Ok(()) => wake(&sender),
+                Err(e) => {
+                    // Still in the outbox (being sent right now): show it again.
+                    let back = local::with(&store, "load outbox", |s| s.pending());
+                    let back = back.unwrap_or_default().into_iter().map(pending).collect();
+                    send_all(&tx, [Action::OutboxLoaded(back), Action::Failed(e.to_string())]);
+                }
+            }
+        });
+    }
+
+    fn search(&self, svc: C::Service, query: String, scope: Option<String>) {
+        let (tx, store) = (self.tx.clone(), self.store());
+        self.spawn_keyed("search".into(), async move {
+            let local = store
+                .as_ref()
+                .and_then(|store| {
+                    local::with(store, "search", |s| match &scope {
+                        Some(user) => s.search_conversation(user, &query),
+                        None => s.search(&query),
+                    })
+                })
+                .unwrap_or_default();
+            let _ = tx.send(Action::SearchResults { query: query.clone(), messages: local });
+            // Everywhere: the server's search too, when it has one (404: it doesn't).
+            if scope.is_some() {
+                return;
+            }
+            match svc.search(query.clone()).await {
+                Ok(found) => {
+                    if let Some(store) = &store {
+                        local::save_messages(store, &found);
+                    }
+                    let _ = tx.send(Action::SearchResults { query, messages: found });
+                }
+                Err(ApiError::NotFound(_)) => {}
+                Err(e) => tracing::info!(error = %e, "server search failed; cached results only"),
+            }
+        });
+    }
+
+    fn delete(&self, svc: C::Service, id: i64) {
+        let (tx, store, linked) = (self.tx.clone(), self.store(), self.linked());
+        tokio::spawn(async move {
+            match svc.delete(id).await {
+                Ok(()) => {
+                    if let Some(store) = &store {
+                        local::save_event(store, &WsEvent::MessageDeleted { message_id: id });
+                    }
+                    let _ = tx.send(Action::Deleted(id));
+                }
+                Err(e) => report(&tx, "delete", e, linked),
+            }
+        });
+    }
+
+    fn mark_read(&self, svc: C::Service, id: i64) {
+        let (tx, store) = (self.tx.clone(), self.store());
+        tokio::spawn(async move {
+            let result = svc.mark_read(id).await;
+            if let (Ok(()), Some(store)) = (&result, &store) {
+                local::with(store, "mark read", |s| s.apply_read(id, None));
+            }
+            match result {
+                Ok(()) => {}
+                Err(ApiError::SessionExpired) => {
+                    let _ = tx.send(Action::SessionExpired);
+                }
+                Err(e) => tracing::info!(error = %e, id, "mark read failed"),
+            }
+        });
+    }
+
+    /// The pet's effects: its state, the shop, buying, adopting.
+    fn pet(&self, svc: C::Service, op: PetOp) {
+        let (tx, linked) = (self.tx.clone(), self.linked());
+        match op {
+            PetOp::Fetch => self.spawn_keyed("pet".into(), async move {
                 match svc.pet().await {
-                    Ok(p) => {
-                        let _ = tx.send(Action::PetLoaded(p));
-                    }
+                    Ok(p) => send_all(&tx, [Action::PetLoaded(p)]),
                     Err(e) => report(&tx, "pet", e, linked),
                 }
             }),
-            Effect::FetchShop => self.spawn_keyed("shop".into(), async move {
+            PetOp::Shop => self.spawn_keyed("shop".into(), async move {
                 match svc.pet_shop().await {
-                    Ok(items) => {
-                        let _ = tx.send(Action::ShopLoaded(items));
-                    }
+                    Ok(items) => send_all(&tx, [Action::ShopLoaded(items)]),
                     Err(e) => pet_failed(&tx, "shop", e),
                 }
             }),
-            Effect::BuyPetItem { item } => {
+            PetOp::Buy(item) => {
                 tokio::spawn(async move {
                     match svc.pet_buy(item).await {
-                        Ok(message) => {
-                            let _ = tx.send(Action::PetBought(message));
-                        }
+                        Ok(message) => send_all(&tx, [Action::PetBought(message)]),
                         Err(e) => pet_failed(&tx, "buy", e),
                     }
                 });
             }
-            Effect::CreatePet { name, species } => {
+            PetOp::Create { name, species } => {
                 tokio::spawn(async move {
                     match svc.pet_create(name, species).await {
-                        Ok(()) => {
-                            let _ = tx.send(Action::PetCreated);
-                        }
+                        Ok(()) => send_all(&tx, [Action::PetCreated]),
                         Err(e) => pet_failed(&tx, "create pet", e),
                     }
                 });
             }
-            Effect::Reconnect => {
-                // `R`: the link reconnects or checks now (within its budget), and the
-                // messages waiting out their backoff are tried now too.
-                if let Some(store) = self.outbox() {
-                    local::with(&store, "retry now", |s| s.retry_now());
-                }
-                wake(&self.sender);
-                if !self.command(LiveCommand::RetryNow) {
-                    let _ = tx.send(Action::PollDue);
-                }
-            }
-            Effect::Login { .. }
-            | Effect::Logout
-            | Effect::LoadCache
-            | Effect::LoadConversation { .. }
-            | Effect::SaveDraft { .. }
-            | Effect::OpenEditor { .. }
-            | Effect::Copy { .. }
-            | Effect::Quit => {}
+        }
+    }
+
+    /// `R`: the link reconnects or checks now (within its budget), and the messages
+    /// waiting out their backoff are tried now too.
+    fn reconnect(&self) {
+        if let Some(store) = self.outbox() {
+            local::with(&store, "retry now", |s| s.retry_now());
+        }
+        wake(&self.sender);
+        if !self.command(LiveCommand::RetryNow) {
+            let _ = self.tx.send(Action::PollDue);
         }
     }
 }
 
-/// Send without an outbox (no store, or a service without a client): the outcome
-/// comes back as `SendSucceeded` / `SendRefused`.
-async fn send_direct<S: Service>(svc: &S, tx: &UnboundedSender<Action>, client_id: String, req: SendRequest) {
-    match svc.send(req, client_id.clone()).await {
-        Ok(response) => {
-            let _ = tx.send(Action::SendSucceeded { client_id, response, at: chrono::Utc::now() });
+/// What the pet's effects ask of the server.
+enum PetOp {
+    /// Its state.
+    Fetch,
+    /// The shop's items.
+    Shop,
+    /// Buy this item.
+    Buy(String),
+    /// Adopt a pet.
+    Create {
+        /// Its name.
+        name: String,
+        /// Its species.
+        species: String,
+    },
+}
+
+/// Change the outbox entry `client_id` with `write`; why not, in words for the user.
+fn outbox_write(
+    outbox: Option<Shared>,
+    client_id: &str,
+    write: impl FnOnce(&mut Store, uuid::Uuid) -> Result<(), crate::store::StoreError>,
+) -> Result<(), String> {
+    let Some(store) = outbox else {
+        return Err("there is no outbox to keep it in (see the log); copy the text and try later".into());
+    };
+    let id = uuid::Uuid::parse_str(client_id).map_err(|e| format!("bad message id: {e}"))?;
+    let written = write(&mut local::lock(&store), id);
+    written.map_err(|e| {
+        tracing::warn!(error = %e, "outbox write failed");
+        format!("could not save it to the outbox: {e}")
+    })
+}
+
+/// Keep what the link brought in the account's store (deleted messages stay hidden).
+fn keep_news(store: &Shared, event: &mut LiveEvent) {
+    match event {
+        LiveEvent::Inbox(r) => local::save_inbox(store, r, false),
+        LiveEvent::Conversation { messages, .. } => {
+            local::save_messages(store, messages);
+            local::hide_deleted(store, messages);
         }
-        Err(ApiError::SessionExpired) => send_all(
-            tx,
-            [Action::SendRefused { client_id, reason: "session expired".into() }, Action::SessionExpired],
-        ),
-        Err(ApiError::Forbidden(reason) | ApiError::Invalid(reason)) => {
-            let _ = tx.send(Action::SendRefused { client_id, reason });
-        }
-        Err(e) => {
-            let _ = tx.send(Action::SendRefused { client_id, reason: e.to_string() });
-        }
+        LiveEvent::Pushed(e) => local::save_event(store, e),
+        _ => {}
     }
 }
 
@@ -712,15 +776,6 @@ fn outbox_action(event: OutboxEvent) -> Option<Action> {
     })
 }
 
-/// How often to poll this server.
-fn poll_interval<S: Service>(svc: &S) -> Duration {
-    if svc.has_etags() {
-        POLL_WITH_ETAG
-    } else {
-        POLL_WITHOUT_ETAG
-    }
-}
-
 fn send_all(tx: &UnboundedSender<Action>, actions: impl IntoIterator<Item = Action>) {
     for a in actions {
         let _ = tx.send(a);
@@ -775,15 +830,17 @@ fn report(tx: &UnboundedSender<Action>, what: &str, e: ApiError, linked: bool) {
             tx,
             [
                 // The status bar says so; a notice on every failed poll would be noise.
-                Action::ConnectionChanged(Connection::Offline {
-                    retry_secs: POLL_WITH_ETAG.as_secs() as u32,
-                }),
+                Action::ConnectionChanged(Connection::Offline { retry_secs: OFFLINE_RETRY.as_secs() as u32 }),
                 Action::Unreachable,
             ],
         ),
         e => send_all(tx, [Action::Failed(format!("{what}: {e}"))]),
     }
 }
+
+#[cfg(test)]
+#[path = "seam_tests.rs"]
+mod seam_tests;
 
 #[cfg(test)]
 mod live_tests {
@@ -810,6 +867,26 @@ mod live_tests {
     async fn pet_timer_refreshes_every_minute_and_blinks_only_when_asked() {
         assert_eq!(pet_timer_for(150, false).await, (2, 0));
         assert_eq!(pet_timer_for(60, true).await, (1, 30));
+    }
+
+    #[test]
+    fn without_an_outbox_a_message_is_refused_in_words() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let refused = outbox_write(None, &id, |_, _| Ok(())).unwrap_err();
+        assert!(refused.contains("no outbox") && refused.contains("copy the text"), "{refused}");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data").join("s.sqlite3"), "alex").unwrap().store;
+        let store: Shared = Arc::new(Mutex::new(store));
+        let written = outbox_write(Some(store.clone()), &id, |s, id| {
+            let mut msg = OutgoingMessage::new("sam", None, "hi");
+            msg.client_id = id;
+            s.enqueue(&msg).map(drop)
+        });
+        assert_eq!(written, Ok(()));
+        let held = local::lock(&store).outbox_entry(uuid::Uuid::parse_str(&id).unwrap()).unwrap();
+        assert_eq!(held.map(|e| e.message.content), Some("hi".to_string()));
+        let bad = outbox_write(Some(store), "not-an-id", |_, _| Ok(())).unwrap_err();
+        assert!(bad.contains("bad message id"), "{bad}");
     }
 
     #[test]

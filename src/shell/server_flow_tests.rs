@@ -13,7 +13,7 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::model::types::Message;
 use crate::server::{start, FailRoute, Profile, RouteLimit, ServerOptions};
-use crate::shell::client_service::{ClientConnect, ClientService};
+use crate::shell::client_service::ClientConnect;
 use crate::shell::runner::Runner;
 use crate::store::Store;
 
@@ -49,7 +49,7 @@ async fn a_deleted_message_stays_hidden_though_the_server_lists_it_again() {
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
-    let runner = Runner::new(connect, Some(ClientService::new(client)), tx);
+    let runner = Runner::new(connect, Some(client), tx);
     runner.set_store(Some(store));
 
     let before = fetch(&runner, &mut rx).await;
@@ -86,7 +86,7 @@ async fn a_conversation_answering_500_comes_back_as_a_failure_with_its_reason() 
     let server = start(opts).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
-    let runner = Runner::new(connect, Some(ClientService::new(logged_in(&server.url()).await)), tx);
+    let runner = Runner::new(connect, Some(logged_in(&server.url()).await), tx);
 
     runner.run(Effect::FetchConversation { user: "sam".into(), after_id: None });
     let (user, reason) = next(&mut rx, |a| match a {
@@ -118,7 +118,7 @@ async fn start_up_fetches_the_inbox_once() {
     let server = start(opts).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };
-    let runner = Runner::new(connect, Some(ClientService::new(logged_in(&server.url()).await)), tx);
+    let runner = Runner::new(connect, Some(logged_in(&server.url()).await), tx);
     // As the app's loop does at login: the link first, then the login's effects.
     let mut state = crate::app::fixture::fresh(100, 30, crate::app::state::Look::default());
     runner.start_polling();

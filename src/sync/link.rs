@@ -24,18 +24,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
-use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::backoff::Backoff;
 use super::budget::{Limits, RouteBudget, Windows};
 use super::plan::{Cadence, PollPlan, Probe};
+use super::service::{Frame, Service, Socket, WsFailure};
 use crate::api::response::DEFAULT_RETRY_AFTER;
-use crate::api::{ApiError, Client, Fetched};
+use crate::api::{ApiError, Fetched};
 use crate::model::types::{ConversationSummary, InboxResponse, Message, WsEvent};
 
 pub use super::status::LinkState;
@@ -145,14 +142,14 @@ impl LinkConfig {
 
 /// Start the link as a task. It ends on [`LiveCommand::Shutdown`], when either channel
 /// closes, or after reporting [`LiveEvent::SessionExpired`].
-pub fn spawn(
-    client: Client,
+pub fn spawn<S: Service>(
+    svc: S,
     config: LinkConfig,
     events: mpsc::Sender<LiveEvent>,
     commands: mpsc::Receiver<LiveCommand>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut link = Link::new(client, config, events, commands);
+        let mut link = Link::new(svc, config, events, commands);
         link.run().await;
     })
 }
@@ -165,15 +162,6 @@ enum Stop {
     Finish,
 }
 
-enum WsFailure {
-    /// The server has no websocket route (404) or refused the upgrade.
-    NotOffered,
-    /// 401: session expired.
-    Unauthorized,
-    /// Could not connect, or the server failed (5xx): try again later.
-    Network(String),
-}
-
 /// What to do after a REST call failed while polling.
 enum Flow {
     /// Carry on polling (the plan has taken note).
@@ -184,8 +172,6 @@ enum Flow {
     Expired,
 }
 
-type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Polling memory that outlives one polling phase.
 struct Polling {
     plan: PollPlan,
@@ -195,8 +181,8 @@ struct Polling {
     conversation_pending: bool,
 }
 
-struct Link {
-    client: Client,
+struct Link<S> {
+    svc: S,
     config: LinkConfig,
     events: mpsc::Sender<LiveEvent>,
     commands: mpsc::Receiver<LiveCommand>,
@@ -212,16 +198,16 @@ struct Link {
     polling: Option<Polling>,
 }
 
-impl Link {
+impl<S: Service> Link<S> {
     fn new(
-        client: Client,
+        svc: S,
         config: LinkConfig,
         events: mpsc::Sender<LiveEvent>,
         commands: mpsc::Receiver<LiveCommand>,
     ) -> Self {
         let backoff = Backoff::new(config.backoff_base, config.backoff_cap, config.backoff_reset);
         Link {
-            client,
+            svc,
             config,
             events,
             commands,
@@ -266,7 +252,7 @@ impl Link {
                     return;
                 }
             }
-            let stop = match self.connect_ws().await {
+            let stop = match self.svc.websocket(self.config.connect_timeout).await {
                 Ok(ws) => self.run_ws(ws).await,
                 Err(WsFailure::NotOffered) => self.run_polling().await,
                 Err(WsFailure::Unauthorized) => self.expire().await,
@@ -323,33 +309,8 @@ impl Link {
         }
     }
 
-    async fn connect_ws(&mut self) -> Result<WsStream, WsFailure> {
-        let (url, cookie) = self.client.websocket_request().map_err(|e| WsFailure::Network(e.to_string()))?;
-        let mut request =
-            url.as_str().into_client_request().map_err(|e| WsFailure::Network(e.to_string()))?;
-        if let Some(cookie) = cookie {
-            let value = HeaderValue::from_str(&cookie).map_err(|e| WsFailure::Network(e.to_string()))?;
-            request.headers_mut().insert(header::COOKIE, value);
-        }
-        let connect = tokio_tungstenite::connect_async(request);
-        match tokio::time::timeout(self.config.connect_timeout, connect).await {
-            Err(_) => Err(WsFailure::Network("websocket handshake timed out".into())),
-            Ok(Ok((ws, _response))) => Ok(ws),
-            Ok(Err(tungstenite::Error::Http(response))) => match response.status().as_u16() {
-                401 => Err(WsFailure::Unauthorized),
-                // A server in trouble (or a gateway in front of one being restarted) may
-                // offer the websocket again in a moment: back off, do not poll for 10 min.
-                s @ 500..=599 => Err(WsFailure::Network(format!("websocket upgrade answered {s}"))),
-                // 404, 405, 426, 403, 429…: no push here; poll within the budget.
-                _ => Err(WsFailure::NotOffered),
-            },
-            Ok(Err(e)) => Err(WsFailure::Network(crate::model::sanitize::sanitize_line(&e.to_string()))),
-        }
-    }
-
-    async fn run_ws(&mut self, ws: WsStream) -> Stop {
+    async fn run_ws(&mut self, mut socket: Socket) -> Stop {
         self.backoff.connected(Instant::now());
-        let (mut sink, mut stream) = ws.split();
         // Catch up after subscribing, so nothing falls between the two; frames pushed
         // meanwhile wait in the socket. A link that cannot reach REST is not up; a server
         // that fails one request (a 500) is, or it would never be.
@@ -361,67 +322,18 @@ impl Link {
             }
             Err(e) => {
                 tracing::info!(error = %e, "catch-up after connect failed");
-                let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
                 self.backoff.disconnected(Instant::now());
                 return self.wait_offline().await;
             }
         }
-        if !self.emit(LiveEvent::State(LinkState::Live)).await {
-            return Stop::Finish;
-        }
-        let mut ping = tokio::time::interval(self.config.ping_every);
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ping.tick().await;
-        let mut last_heard = tokio::time::Instant::now();
-        let stop = loop {
-            let dead_at = last_heard + self.config.dead_after;
-            tokio::select! {
-                frame = stream.next() => match frame {
-                    Some(Ok(WsMessage::Text(text))) => {
-                        last_heard = tokio::time::Instant::now();
-                        if let Some(event) = WsEvent::parse(text.as_str()) {
-                            if let WsEvent::MessageNew { message } = &event {
-                                self.note_message(message);
-                            }
-                            if !self.emit(LiveEvent::Pushed(event)).await {
-                                break Stop::Finish;
-                            }
-                        }
-                    }
-                    // Pings are answered by tungstenite itself; any frame proves life.
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break Stop::Again,
-                    Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
-                },
-                _ = ping.tick() => {
-                    let send = sink.send(WsMessage::Ping(Vec::new().into()));
-                    match tokio::time::timeout(self.config.dead_after, send).await {
-                        Ok(Ok(())) => {}
-                        _ => break Stop::Again,
-                    }
-                }
-                _ = sleep_until(dead_at) => {
-                    tracing::info!("websocket silent too long; reconnecting");
-                    break Stop::Again;
-                }
-                cmd = self.commands.recv() => {
-                    if self.note_command(&cmd) {
-                        break Stop::Finish;
-                    }
-                    if let Some(LiveCommand::RetryNow) = cmd {
-                        match self.catch_up().await {
-                            Err(ApiError::SessionExpired) => {
-                                let _ = self.emit(LiveEvent::SessionExpired).await;
-                                break Stop::Finish;
-                            }
-                            Err(e) => tracing::info!(error = %e, "catch-up on request failed"),
-                            Ok(()) => {}
-                        }
-                    }
-                }
-            }
+        let stop = if self.emit(LiveEvent::State(LinkState::Live)).await {
+            self.listen(&mut socket).await
+        } else {
+            Stop::Finish
         };
         // A stalled link must not hold us here: the close frame is a courtesy.
-        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
         self.backoff.disconnected(Instant::now());
         match stop {
             Stop::Again => self.wait_offline().await,
@@ -429,10 +341,65 @@ impl Link {
         }
     }
 
+    /// Pass pushed events on, ping, and watch for silence, until the socket fails (go
+    /// round again) or the link is stopped.
+    async fn listen(&mut self, socket: &mut Socket) -> Stop {
+        let mut ping = tokio::time::interval(self.config.ping_every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping.tick().await;
+        let mut last_heard = tokio::time::Instant::now();
+        loop {
+            let dead_at = last_heard + self.config.dead_after;
+            tokio::select! {
+                frame = socket.next() => {
+                    if frame == Frame::Closed {
+                        return Stop::Again;
+                    }
+                    last_heard = tokio::time::Instant::now();
+                    if !self.on_frame(frame).await {
+                        return Stop::Finish;
+                    }
+                }
+                _ = ping.tick() => {
+                    match tokio::time::timeout(self.config.dead_after, socket.ping()).await {
+                        Ok(Ok(())) => {}
+                        _ => return Stop::Again,
+                    }
+                }
+                _ = sleep_until(dead_at) => {
+                    tracing::info!("websocket silent too long; reconnecting");
+                    return Stop::Again;
+                }
+                cmd = self.commands.recv() => {
+                    if self.note_command(&cmd) {
+                        return Stop::Finish;
+                    }
+                    if let Some(LiveCommand::RetryNow) = cmd {
+                        match self.catch_up().await {
+                            Err(ApiError::SessionExpired) => return self.expire().await,
+                            Err(e) => tracing::info!(error = %e, "catch-up on request failed"),
+                            Ok(()) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pass on a pushed event; false when the app is gone.
+    async fn on_frame(&mut self, frame: Frame) -> bool {
+        let Frame::Text(text) = frame else { return true };
+        let Some(event) = WsEvent::parse(&text) else { return true };
+        if let WsEvent::MessageNew { message } = &event {
+            self.note_message(message);
+        }
+        self.emit(LiveEvent::Pushed(event)).await
+    }
+
     /// A pushed message in the open conversation advances its newest id, so the next
     /// catch-up asks only for what came after.
     fn note_message(&mut self, message: &Message) {
-        let me = self.client.username().unwrap_or_default();
+        let me = self.svc.username().unwrap_or_default();
         if let Some((user, newest)) = &mut self.open {
             let other = if message.sender == me { &message.recipient } else { &message.sender };
             if other == user {
@@ -460,8 +427,7 @@ impl Link {
 
     /// Fetch the inbox; returns whether the open conversation's summary changed.
     async fn fetch_inbox(&mut self) -> Result<bool, ApiError> {
-        let fetched =
-            self.client.inbox(1, crate::api::INBOX_PAGE_LIMIT, false, self.inbox_etag.as_deref()).await?;
+        let fetched = self.svc.inbox(1, false, self.inbox_etag.clone()).await?;
         let Fetched::Fresh { value, etag } = fetched else {
             return Ok(false);
         };
@@ -490,7 +456,7 @@ impl Link {
         // which merging by id absorbs (and then we stop asking).
         let after = (newest > 0 && self.after_id_honoured != Some(false)).then_some(newest);
         let etag = self.conversation_etags.get(&user).cloned();
-        let fetched = self.client.conversation(&user, 200, after, etag.as_deref()).await?;
+        let fetched = self.svc.conversation(user.clone(), after, etag).await?;
         // Fetching marks the other side's messages read on the server: count them read
         // here too, or the next probe would take the drop in unread for news.
         if let Some(summary) = self.last_summary.get_mut(&user) {
@@ -692,87 +658,93 @@ impl Link {
             if !self.emit(LiveEvent::State(state)).await {
                 return Stop::Finish;
             }
-            let deadline = tokio::time::Instant::from_std(at.min(recheck_at));
-            let due = tokio::select! {
-                _ = sleep_until(deadline) => at <= recheck_at,
-                cmd = self.commands.recv() => {
-                    if self.note_command(&cmd) {
-                        return Stop::Finish;
-                    }
-                    if let Some(p) = self.polling.as_mut() {
-                        let now = Instant::now();
-                        match cmd {
-                            Some(LiveCommand::RetryNow) => {
-                                p.plan.check_now();
-                                p.plan.user_input(now);
-                            }
-                            Some(LiveCommand::UserInput) => p.plan.user_input(now),
-                            _ => {}
-                        }
-                    }
-                    // Plan again with what changed.
-                    false
-                }
-            };
-            if !due {
-                continue;
+            match self.wait_for_check(at, recheck_at).await {
+                Ok(true) => {}
+                // Plan again with what changed.
+                Ok(false) => continue,
+                Err(stop) => return stop,
             }
-            let now = Instant::now();
-            if let Some(p) = self.polling.as_mut() {
-                p.plan.sent(probe, now);
-            }
-            let news = match self.probe(probe).await {
-                Ok(news) => {
-                    if let Some(p) = self.polling.as_mut() {
-                        p.plan.succeeded();
-                    }
-                    self.backoff.reset();
-                    news
-                }
-                Err(e) => {
-                    let flow = self.classify(e, Some(probe));
-                    match self.follow(flow).await {
-                        Some(stop) => return stop,
-                        None => continue,
-                    }
-                }
-            };
-            // Follow up: the inbox when a cheap probe saw news (within the inbox route's
-            // budget; otherwise the rotation's inbox turn will see it), then the
-            // conversation when its summary changed or it is stale.
-            let now = Instant::now();
-            let mut open_changed = news.open_changed;
-            let inbox_affordable =
-                self.polling.as_mut().is_some_and(|p| p.plan.can_afford(Probe::Inbox, now));
-            if news.unread_changed && probe != Probe::Inbox && inbox_affordable {
-                if let Some(p) = self.polling.as_mut() {
-                    p.plan.record_extra(Probe::Inbox, now);
-                }
-                match self.fetch_inbox().await {
-                    Ok(changed) => open_changed |= changed,
-                    Err(e) => {
-                        let flow = self.classify(e, Some(Probe::Inbox));
-                        if let Some(stop) = self.follow(flow).await {
-                            return stop;
-                        }
-                    }
-                }
-            }
-            if let Some(p) = self.polling.as_mut() {
-                p.conversation_pending |= open_changed;
-            }
-            if let Some(stop) = self.maybe_fetch_conversation().await {
+            if let Some(stop) = self.poll_once(probe).await {
                 return stop;
             }
         }
     }
 
+    /// Wait for the check planned at `at` (true), or for a command that changes the
+    /// plan or a time to look for the websocket again (false).
+    async fn wait_for_check(&mut self, at: Instant, recheck_at: Instant) -> Result<bool, Stop> {
+        let deadline = tokio::time::Instant::from_std(at.min(recheck_at));
+        tokio::select! {
+            _ = sleep_until(deadline) => Ok(at <= recheck_at),
+            cmd = self.commands.recv() => {
+                if self.note_command(&cmd) {
+                    return Err(Stop::Finish);
+                }
+                if let Some(p) = self.polling.as_mut() {
+                    let now = Instant::now();
+                    match cmd {
+                        Some(LiveCommand::RetryNow) => {
+                            p.plan.check_now();
+                            p.plan.user_input(now);
+                        }
+                        Some(LiveCommand::UserInput) => p.plan.user_input(now),
+                        _ => {}
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Send the probe that is due, then follow up: the inbox when a cheap probe saw news
+    /// (within the inbox route's budget; otherwise the rotation's inbox turn will see
+    /// it), then the conversation when its summary changed or it is stale.
+    async fn poll_once(&mut self, probe: Probe) -> Option<Stop> {
+        if let Some(p) = self.polling.as_mut() {
+            p.plan.sent(probe, Instant::now());
+        }
+        let news = match self.probe(probe).await {
+            Ok(news) => {
+                if let Some(p) = self.polling.as_mut() {
+                    p.plan.succeeded();
+                }
+                self.backoff.reset();
+                news
+            }
+            Err(e) => {
+                let flow = self.classify(e, Some(probe));
+                return self.follow(flow).await;
+            }
+        };
+        let now = Instant::now();
+        let mut open_changed = news.open_changed;
+        let inbox_affordable = self.polling.as_mut().is_some_and(|p| p.plan.can_afford(Probe::Inbox, now));
+        if news.unread_changed && probe != Probe::Inbox && inbox_affordable {
+            if let Some(p) = self.polling.as_mut() {
+                p.plan.record_extra(Probe::Inbox, now);
+            }
+            match self.fetch_inbox().await {
+                Ok(changed) => open_changed |= changed,
+                Err(e) => {
+                    let flow = self.classify(e, Some(Probe::Inbox));
+                    if let Some(stop) = self.follow(flow).await {
+                        return Some(stop);
+                    }
+                }
+            }
+        }
+        if let Some(p) = self.polling.as_mut() {
+            p.conversation_pending |= open_changed;
+        }
+        self.maybe_fetch_conversation().await
+    }
+
     /// Send one probe; says whether it saw news.
     async fn probe(&mut self, probe: Probe) -> Result<News, ApiError> {
         let count = match probe {
-            Probe::UnreadCount => self.client.unread_count().await?.unread_count,
+            Probe::UnreadCount => self.svc.unread_count().await?,
             Probe::Poll => {
-                let poll = self.client.poll().await?;
+                let poll = self.svc.poll().await?;
                 // `/api/poll` never answers 401; it says so in the body.
                 if !poll.authenticated {
                     return Err(ApiError::SessionExpired);

@@ -36,8 +36,9 @@
 //!
 //! # How the app uses it
 //!
-//! - At start, with the store behind an `Arc<Mutex<Store>>`: `let (sender, events) =
-//!   spawn(client.clone(), store.clone())`. It flushes at once, so an outbox left by a
+//! - At start, with the store behind an `Arc<Mutex<Store>>` and any
+//!   [`Service`] (the real `api::Client`, or a test's fake): `let (sender, events) =
+//!   spawn(service.clone(), store.clone(), limits, windows)`. It flushes at once, so an outbox left by a
 //!   crash or `kill -9` resumes; forward `events` into the app's action channel.
 //! - On Enter: `store.enqueue(&OutgoingMessage::new(..))`, show it from
 //!   [`Store::pending_for`] with [`OutboxState::mark`], then `sender.wake()`.
@@ -63,11 +64,12 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::api::{ApiError, Client, Fetched};
+use crate::api::{ApiError, Fetched};
 use crate::model::types::Message;
 use crate::store::{OutboxEntry, OutboxState, Store, StoreError};
 use crate::sync::backoff::Backoff;
 use crate::sync::budget::{Limits, RouteBudget, Windows};
+use crate::sync::service::{Service, CONVERSATION_PAGE};
 
 /// How long a flush keeps waiting for conversations another process is sending: longer
 /// than one request may take, so a `send` one-liner normally sees its message through.
@@ -86,8 +88,6 @@ pub fn is_wait(reason: &str) -> bool {
 /// The longest wait between retries of a message the server keeps failing.
 pub const RETRY_CAP: Duration = Duration::from_secs(15 * 60);
 
-/// The conversation route returns at most this many (the oldest) per request.
-const PAGE: u32 = 200;
 /// Pages of a conversation read while looking for our own copy (40,000 messages).
 const MAX_PAGES: usize = 200;
 
@@ -246,14 +246,14 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 /// A message whose retry time has not come is left for later (see
 /// [`Store::set_retry`]); the one-shot commands keep no route budget of their own (each
 /// message's backoff is in the store, so a cron job cannot hammer a failing server).
-pub async fn flush(client: &Client, store: &Mutex<Store>) -> FlushReport {
+pub async fn flush<S: Service>(svc: &S, store: &Mutex<Store>) -> FlushReport {
     let budget = Budgets::new(Limits::NONE, Windows::REAL);
-    Flusher { client, store, events: None, confirmed: HashSet::new(), budget }.run().await
+    Flusher { svc, store, events: None, confirmed: HashSet::new(), budget }.run().await
 }
 
 /// One flush in progress.
-struct Flusher<'a> {
-    client: &'a Client,
+struct Flusher<'a, S> {
+    svc: &'a S,
     store: &'a Mutex<Store>,
     events: Option<&'a mpsc::UnboundedSender<OutboxEvent>>,
     /// Server ids confirmed by this process: never taken for another message's copy.
@@ -371,7 +371,7 @@ fn refusal_reason(err: &ApiError) -> String {
     }
 }
 
-impl Flusher<'_> {
+impl<S: Service> Flusher<'_, S> {
     fn emit(&self, event: OutboxEvent) {
         if let Some(tx) = self.events {
             // A closed receiver means nobody is watching; the outbox itself is the record.
@@ -499,7 +499,7 @@ impl Flusher<'_> {
         self.emit(OutboxEvent::Sending { client_id, recipient: recipient.clone() });
         let key = client_id.to_string();
         self.budget.record(Route::Send);
-        let result = self.client.send(&entry.message.send_request(), Some(&key)).await;
+        let result = self.svc.send(entry.message.send_request(), key).await;
         match result {
             Ok(resp) if resp.message_id > 0 => self.confirm(client_id, recipient, resp.message_id, report),
             // Accepted but without an id: it is most likely there; the next attempt
@@ -602,8 +602,8 @@ impl Flusher<'_> {
     /// Look for the server's copy of a message whose last attempt is in doubt.
     async fn find_copy(&self, entry: &OutboxEntry) -> Result<Option<i64>, CopyError> {
         let me = lock(self.store).username().to_string();
-        let copies = match self.client.sent().await {
-            Ok(sent) => sent.messages,
+        let copies = match self.svc.sent().await {
+            Ok(sent) => sent,
             // No `/sent` here (or an odd one): the conversation has them too.
             Err(ApiError::NotFound(_) | ApiError::Protocol { .. }) => {
                 self.conversation(&entry.message.recipient).await.map_err(CopyError::Api)?
@@ -631,12 +631,12 @@ impl Flusher<'_> {
         let mut all = Vec::new();
         let mut after: Option<i64> = None;
         for _ in 0..MAX_PAGES {
-            let page = match self.client.conversation(user, PAGE, after, None).await {
+            let page = match self.svc.conversation(user.to_owned(), after, None).await {
                 Ok(Fetched::Fresh { value, .. }) => value.messages,
                 Ok(Fetched::NotModified) => break,
                 Err(e) => return Err(e),
             };
-            let full = page.len() >= PAGE as usize;
+            let full = page.len() >= CONVERSATION_PAGE as usize;
             let newest = page.iter().map(|m| m.id).max();
             all.extend(page);
             match newest {
@@ -681,8 +681,8 @@ impl Drop for SenderHandle {
 ///
 /// Its requests stay inside `limits` per route (counted over `windows`), on top of each
 /// message's own backoff; [`Limits::NONE`] for a server without limits.
-pub fn spawn(
-    client: Client,
+pub fn spawn<S: Service>(
+    svc: S,
     store: Arc<Mutex<Store>>,
     limits: Limits,
     windows: Windows,
@@ -690,12 +690,12 @@ pub fn spawn(
     let (tx, rx) = mpsc::unbounded_channel();
     let wake = Arc::new(Notify::new());
     let budget = Budgets::new(limits, windows);
-    let task = tokio::spawn(run_task(client, store, Arc::clone(&wake), tx, Backoff::default(), budget));
+    let task = tokio::spawn(run_task(svc, store, Arc::clone(&wake), tx, Backoff::default(), budget));
     (SenderHandle { wake, task }, rx)
 }
 
-async fn run_task(
-    client: Client,
+async fn run_task<S: Service>(
+    svc: S,
     store: Arc<Mutex<Store>>,
     wake: Arc<Notify>,
     events: mpsc::UnboundedSender<OutboxEvent>,
@@ -703,7 +703,7 @@ async fn run_task(
     budget: Budgets,
 ) {
     let mut flusher =
-        Flusher { client: &client, store: &store, events: Some(&events), confirmed: HashSet::new(), budget };
+        Flusher { svc: &svc, store: &store, events: Some(&events), confirmed: HashSet::new(), budget };
     loop {
         let report = flusher.run().await;
         if !report.sent.is_empty() || !report.failed.is_empty() {
