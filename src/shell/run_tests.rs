@@ -12,6 +12,7 @@ use crate::api::ApiError;
 use crate::app::fixture;
 use crate::app::state::Screen;
 use crate::model::types::*;
+use crate::shell::account::Accounts;
 use crate::shell::service::Service;
 
 #[derive(Default)]
@@ -153,14 +154,13 @@ async fn drive_with(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Terminal<TestBackend> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(FakeConnect(fake.clone()), None, tx);
+    let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(Accounts::new(data_dir));
     let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
     let mut input = Some(input);
     let out = fake.clone();
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| script(Vec::new()))),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
-        drafts: crate::shell::drafts::Drafts::new(data_dir),
         notify: None,
         alert: Box::new(move |bytes| out.0.lock().unwrap().alerts.extend_from_slice(bytes)),
     };
@@ -346,20 +346,20 @@ async fn run_then_reopen(
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
     let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(FakeConnect(fake.clone()), None, atx);
+    let accounts = Accounts::new(Some(dir.to_path_buf()));
+    let runner = Runner::new(FakeConnect(fake.clone()), None, atx).with_accounts(accounts);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut input = Some(input);
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
         edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-        drafts: crate::shell::drafts::Drafts::new(Some(dir.to_path_buf())),
         notify: None,
         alert: Box::new(|_| {}),
     };
     let end = event_loop(&mut terminal, &mut state, &runner, &mut arx, &mut host, shutdown).await;
-    let mut next = crate::shell::drafts::Drafts::new(Some(dir.to_path_buf()));
-    let (saved, _) = next.open("http://fake:1", "alex");
-    (end, state, saved)
+    let (next, _) = crate::store::StoreHandle::open_account(dir, "http://fake:1", "alex");
+    let saved = next.call(|s| s.all_drafts()).await.unwrap();
+    (end, state, saved.into_iter().map(|d| (d.with_user, d.text)).collect())
 }
 
 #[tokio::test]
@@ -389,6 +389,18 @@ async fn a_terminal_that_fails_keeps_the_draft() {
     let (end, _, saved) = run_then_reopen(dead.boxed(), dir.path(), std::future::pending()).await;
     assert!(end.is_err(), "the failure is reported to the caller");
     assert_eq!(saved, vec![("sam".to_owned(), "still here".to_owned())]);
+}
+
+/// The bytes the loop writes for `action`'s news (bell, notification).
+fn alerts(state: &State, action: &Action, config: &crate::shell::notify::NotifyConfig) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut write = |b: &[u8]| out.extend_from_slice(b);
+    for fx in crate::app::update::step(&mut state.clone(), action.clone()) {
+        if matches!(fx, Effect::Announce { .. }) {
+            crate::shell::term_effects::perform(Some(config), &mut write, fx);
+        }
+    }
+    out
 }
 
 #[test]
@@ -589,7 +601,6 @@ fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<
                     script_racing(keys, racing, racing_tx.clone())
                 }),
                 edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-                drafts: crate::shell::drafts::Drafts::new(None),
                 notify: None,
                 alert: Box::new(|_| {}),
             };

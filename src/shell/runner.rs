@@ -17,6 +17,7 @@ use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::state::{Pending, SendMark};
 use crate::model::types::{ConversationResponse, LoginRequest, SendRequest, WsEvent};
+use crate::shell::account::{self, Accounts};
 use crate::shell::local::{self, Shared};
 use crate::shell::service::{Connect, Service};
 use crate::store::{OutboxEntry, OutboxState, OutgoingMessage};
@@ -65,6 +66,8 @@ pub struct Runner<C: Connect> {
     pet_timer: Mutex<Option<AbortHandle>>,
     /// Tick the pet's idle animation (`pet.animate` in `config.toml`).
     pet_animate: bool,
+    /// Where the accounts' stores are opened at login.
+    accounts: Accounts,
 }
 
 impl<C: Connect> Runner<C> {
@@ -85,7 +88,21 @@ impl<C: Connect> Runner<C> {
             sender: Arc::default(),
             pet_timer: Mutex::new(None),
             pet_animate: false,
+            accounts: Accounts::default(),
         }
+    }
+
+    /// Open accounts' stores there at login (`OpenAccount`).
+    pub fn with_accounts(mut self, accounts: Accounts) -> Runner<C> {
+        self.accounts = accounts;
+        self
+    }
+
+    /// On the way out: the session kept (see [`Runner::persist`]) and every store write
+    /// queued so far done.
+    pub async fn close(&self) {
+        self.persist();
+        account::close(self.store()).await;
     }
 
     /// Animate the pet (`pet.animate = true`): a tick every [`PET_FRAME`].
@@ -186,14 +203,15 @@ impl<C: Connect> Runner<C> {
                     // The link is back: what waits in the outbox goes now.
                     wake(&outbox);
                 }
-                if let Some(store) = lock(&store).clone() {
+                let store_now = lock(&store).clone();
+                if let Some(store) = store_now {
                     match &mut event {
-                        LiveEvent::Inbox(r) => local::save_inbox(&store, r, false),
+                        LiveEvent::Inbox(r) => local::save_inbox(&store, r, false).await,
                         LiveEvent::Conversation { messages, .. } => {
-                            local::save_messages(&store, messages);
-                            local::hide_deleted(&store, messages);
+                            local::save_messages(&store, messages).await;
+                            local::hide_deleted(&store, messages).await;
                         }
-                        LiveEvent::Pushed(e) => local::save_event(&store, e),
+                        LiveEvent::Pushed(e) => local::save_event(&store, e).await,
                         _ => {}
                     }
                 }
@@ -291,13 +309,13 @@ impl<C: Connect> Runner<C> {
             Effect::LoadCache => {
                 let Some(store) = store else { return true };
                 tokio::spawn(async move {
-                    if let Some(inbox) = local::cached_inbox(&store) {
+                    if let Some(inbox) = local::cached_inbox(&store).await {
                         let _ = tx.send(Action::CacheLoaded(inbox));
                     }
-                    if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()) {
+                    if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()).await {
                         let _ = tx.send(Action::WaitHintsLoaded(hints.into_iter().collect()));
                     }
-                    if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()) {
+                    if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()).await {
                         if !entries.is_empty() {
                             let _ = tx.send(Action::OutboxLoaded(entries.into_iter().map(pending).collect()));
                         }
@@ -308,7 +326,7 @@ impl<C: Connect> Runner<C> {
                 let Some(store) = store else { return true };
                 let user = user.clone();
                 tokio::spawn(async move {
-                    let messages = local::cached_conversation(&store, &user);
+                    let messages = local::cached_conversation(&store, &user).await;
                     if !messages.is_empty() {
                         let _ = tx.send(Action::ConversationCached { user, messages });
                     }
@@ -319,10 +337,30 @@ impl<C: Connect> Runner<C> {
         true
     }
 
-    /// Run one effect. `Quit`, `OpenEditor` and `SaveDraft` belong to the main loop and
-    /// are ignored here.
+    /// Run one effect. The terminal's own (`Quit`, `OpenEditor`, `Copy`, `Announce`,
+    /// `UnreadChanged`) belong to the event loop and are ignored here.
     pub fn run(&self, effect: Effect) {
         let tx = self.tx.clone();
+        // What needs no server: the account's store, timers, hints to the link.
+        let effect = match effect {
+            Effect::OpenAccount { server, username } => {
+                return account::open(self, &self.accounts, &self.tx, &server, &username)
+            }
+            Effect::SaveDraft { user, text } => return account::save_draft(self.store(), user, text),
+            Effect::NoticeTimer { seq } => {
+                return self.spawn_keyed("notice".into(), crate::shell::timers::notice(tx, seq))
+            }
+            Effect::UserActive => return self.user_input(),
+            Effect::ShowingConversation(open) => {
+                return self.note_open(open.as_ref().map(|(u, id)| (u.as_str(), *id)))
+            }
+            Effect::Quit
+            | Effect::OpenEditor { .. }
+            | Effect::Copy { .. }
+            | Effect::Announce { .. }
+            | Effect::UnreadChanged { .. } => return,
+            other => other,
+        };
         if let Effect::Login { server, username, password, pin, remember } = effect {
             let svc = match self.connect.connect(&server) {
                 Ok(svc) => svc,
@@ -387,9 +425,7 @@ impl<C: Connect> Runner<C> {
         }
         let store = self.store();
         let Some(svc) = self.service() else {
-            if !matches!(effect, Effect::Quit | Effect::OpenEditor { .. } | Effect::SaveDraft { .. }) {
-                let _ = tx.send(Action::SessionExpired);
-            }
+            let _ = tx.send(Action::SessionExpired);
             return;
         };
         // The link reports the connection itself; the plain poller's fetches do it here.
@@ -414,7 +450,7 @@ impl<C: Connect> Runner<C> {
                     match svc.inbox(page, unread_only).await {
                         Ok(Some(r)) => {
                             if let Some(store) = &store {
-                                local::save_inbox(store, &r, unread_only);
+                                local::save_inbox(store, &r, unread_only).await;
                             }
                             send_all(&tx, live(Action::InboxLoaded(r)))
                         }
@@ -436,8 +472,8 @@ impl<C: Connect> Runner<C> {
                                 r.with_user = user;
                             }
                             if let Some(store) = &store {
-                                local::save_conversation(store, &r.with_user, &r);
-                                local::hide_deleted(store, &mut r.messages);
+                                local::save_conversation(store, &r.with_user, &r).await;
+                                local::hide_deleted(store, &mut r.messages).await;
                             }
                             send_all(&tx, live(Action::ConversationLoaded(r)))
                         }
@@ -459,7 +495,13 @@ impl<C: Connect> Runner<C> {
                     if let (Some(store), Some(id)) = (outbox, id) {
                         msg.client_id = id;
                         // Saved before any attempt; the sender reports how it goes.
-                        if local::with(&store, "enqueue", |s| s.enqueue(&msg)).is_some() {
+                        if local::with(&store, "enqueue", {
+                            let msg = msg.clone();
+                            move |s| s.enqueue(&msg)
+                        })
+                        .await
+                        .is_some()
+                        {
                             wake(&sender);
                             return;
                         }
@@ -472,7 +514,13 @@ impl<C: Connect> Runner<C> {
                 let sender = self.sender.clone();
                 tokio::spawn(async move {
                     if let (Some(store), Ok(id)) = (outbox, uuid::Uuid::parse_str(&client_id)) {
-                        if local::with(&store, "edit", |s| s.edit_failed(id, &content)).is_some() {
+                        if local::with(&store, "edit", {
+                            let content = content.clone();
+                            move |s| s.edit_failed(id, &content)
+                        })
+                        .await
+                        .is_some()
+                        {
                             wake(&sender);
                             return;
                         }
@@ -484,22 +532,25 @@ impl<C: Connect> Runner<C> {
             Effect::Search { query, scope } => {
                 let client = svc.live_client();
                 self.spawn_keyed("search".into(), async move {
-                    let local = store
-                        .as_ref()
-                        .and_then(|store| {
-                            local::with(store, "search", |s| match &scope {
+                    let local = match &store {
+                        Some(store) => {
+                            let (scope, query) = (scope.clone(), query.clone());
+                            local::with(store, "search", move |s| match &scope {
                                 Some(user) => s.search_conversation(user, &query),
                                 None => s.search(&query),
                             })
-                        })
-                        .unwrap_or_default();
+                            .await
+                        }
+                        None => None,
+                    }
+                    .unwrap_or_default();
                     let _ = tx.send(Action::SearchResults { query: query.clone(), messages: local });
                     // Everywhere: the server's search too, when it has one (404: it doesn't).
                     let (None, Some(client)) = (scope, client) else { return };
                     match client.search(&query).await {
                         Ok(found) => {
                             if let Some(store) = &store {
-                                local::save_messages(store, &found.results);
+                                local::save_messages(store, &found.results).await;
                             }
                             let _ = tx.send(Action::SearchResults { query, messages: found.results });
                         }
@@ -512,13 +563,13 @@ impl<C: Connect> Runner<C> {
                 if let (Some(store), Ok(id)) = (store, uuid::Uuid::parse_str(&client_id)) {
                     let sender = self.sender.clone();
                     tokio::spawn(async move {
-                        let discarded = local::lock(&store).discard(id);
+                        let discarded = store.call(move |s| s.discard(id)).await;
                         match discarded {
                             // The messages queued behind it go now, not on the next `R`.
                             Ok(()) => wake(&sender),
                             Err(e) => {
                                 // Still in the outbox (being sent right now): show it again.
-                                let back = local::with(&store, "load outbox", |s| s.pending());
+                                let back = local::with(&store, "load outbox", |s| s.pending()).await;
                                 let back = back.unwrap_or_default().into_iter().map(pending).collect();
                                 send_all(&tx, [Action::OutboxLoaded(back), Action::Failed(e.to_string())]);
                             }
@@ -531,7 +582,7 @@ impl<C: Connect> Runner<C> {
                     match svc.delete(id).await {
                         Ok(()) => {
                             if let Some(store) = &store {
-                                local::save_event(store, &WsEvent::MessageDeleted { message_id: id });
+                                local::save_event(store, &WsEvent::MessageDeleted { message_id: id }).await;
                             }
                             let _ = tx.send(Action::Deleted(id));
                         }
@@ -545,7 +596,7 @@ impl<C: Connect> Runner<C> {
                 tokio::spawn(async move {
                     let result = svc.mark_read(id).await;
                     if let (Ok(()), Some(store)) = (&result, &store) {
-                        local::with(store, "mark read", |s| s.apply_read(id, None));
+                        local::with(store, "mark read", move |s| s.apply_read(id, None)).await;
                     }
                     if let Err(e) = result {
                         if e == ApiError::SessionExpired {
@@ -596,7 +647,8 @@ impl<C: Connect> Runner<C> {
                 // `R`: the link reconnects or checks now (within its budget), and the
                 // messages waiting out their backoff are tried now too.
                 if let Some(store) = self.outbox() {
-                    local::with(&store, "retry now", |s| s.retry_now());
+                    // Queued ahead of the sender's next read, so it sees the retry times cleared.
+                    drop(store.call(|s| s.retry_now()));
                 }
                 wake(&self.sender);
                 if !self.command(LiveCommand::RetryNow) {
@@ -610,7 +662,13 @@ impl<C: Connect> Runner<C> {
             | Effect::SaveDraft { .. }
             | Effect::OpenEditor { .. }
             | Effect::Copy { .. }
-            | Effect::Quit => {}
+            | Effect::Quit
+            | Effect::OpenAccount { .. }
+            | Effect::NoticeTimer { .. }
+            | Effect::UserActive
+            | Effect::ShowingConversation(_)
+            | Effect::Announce { .. }
+            | Effect::UnreadChanged { .. } => {}
         }
     }
 }
