@@ -380,6 +380,48 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
     assert_eq!(saved, vec![("sam".to_owned(), "don't lose me".to_owned())]);
 }
 
+/// A slow disk holds up no frame: with every store call taking 500 ms (opening the
+/// account's store at login, reading its drafts and cache, saving drafts), what is
+/// typed right after the login is drawn at once; the draft still reaches the disk,
+/// because the way out waits for the store.
+#[tokio::test]
+async fn a_slow_store_holds_up_no_frame() {
+    const SLOW: std::time::Duration = std::time::Duration::from_millis(500);
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::default();
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut accounts = Accounts::new(Some(dir.path().to_path_buf()));
+    accounts.slow = Some(SLOW);
+    let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(accounts);
+    let frames = Frames::default();
+    let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24), Some(frames.clone()))).unwrap();
+    // The keys, then a pause for the frames to come, then the "signal".
+    let mut input = Some(script(log_in_and_write_to_sam("quick")).chain(stream::pending()).boxed());
+    let mut host = Host {
+        new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
+        edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+        notify: None,
+        alert: Box::new(|_| {}),
+    };
+    let started = std::time::Instant::now();
+    let shutdown = tokio::time::sleep(std::time::Duration::from_millis(300));
+    event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
+    let ended = started.elapsed();
+    let drawn = frames.lock().unwrap().iter().find(|(_, screen)| screen.contains("quick")).map(|(at, _)| *at);
+    let drawn = drawn.expect("the typed text was drawn before the loop ended").duration_since(started);
+    // Opening the store alone takes longer than this; the login and the keys did not wait for it.
+    assert!(drawn < SLOW, "the keys were drawn after {drawn:?}");
+    assert!(ended >= 2 * SLOW, "the store was really slow, and the way out waited for it ({ended:?})");
+    let (next, _) = crate::store::StoreHandle::open_account(dir.path(), "http://fake:1", "alex");
+    let saved = next.call(|s| s.all_drafts()).await.unwrap();
+    assert_eq!(
+        saved.into_iter().map(|d| (d.with_user, d.text)).collect::<Vec<_>>(),
+        [("sam".to_owned(), "quick".to_owned())]
+    );
+}
+
 #[tokio::test]
 async fn a_terminal_that_fails_keeps_the_draft() {
     let dir = tempfile::tempdir().unwrap();
@@ -499,8 +541,12 @@ fn any_segment() -> impl proptest::strategy::Strategy<Value = Segment> {
 }
 
 /// A `TestBackend` that covers the cell after a wide character as a terminal does
-/// (the plain one keeps whatever was there, which no terminal would still show).
-struct Terminalish(TestBackend);
+/// (the plain one keeps whatever was there, which no terminal would still show); with
+/// `Frames`, every frame is kept with the time it was finished.
+struct Terminalish(TestBackend, Option<Frames>);
+
+/// Frames as drawn: when, and the screen's text.
+type Frames = Arc<Mutex<Vec<(std::time::Instant, String)>>>;
 
 impl ratatui::backend::Backend for Terminalish {
     type Error = std::convert::Infallible;
@@ -545,6 +591,9 @@ impl ratatui::backend::Backend for Terminalish {
         self.0.window_size()
     }
     fn flush(&mut self) -> Result<(), Self::Error> {
+        if let Some(frames) = &self.1 {
+            frames.lock().unwrap().push((std::time::Instant::now(), self.0.to_string()));
+        }
         self.0.flush()
     }
 }
@@ -584,7 +633,8 @@ fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx.clone());
-        let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24))).map_err(|e| e.to_string())?;
+        let mut terminal =
+            Terminal::new(Terminalish(TestBackend::new(80, 24), None)).map_err(|e| e.to_string())?;
         for (n, seg) in segments.into_iter().enumerate() {
             if let Some((w, h)) = seg.resize {
                 terminal.backend_mut().0.resize(w, h);
