@@ -84,7 +84,7 @@ fn announcements(state: &State, msgs: &[Message]) -> Vec<Effect> {
     let Some(me) = &state.me else { return Vec::new() };
     msgs.iter()
         .filter(|m| {
-            !state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok())
+            state.conv.as_ref().is_none_or(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_err())
         })
         .map(|m| {
             let other = if &m.sender == me { &m.recipient } else { &m.sender };
