@@ -24,6 +24,8 @@ pub async fn with<T: Send + 'static>(
 ) -> Option<T> {
     match store.call(f).await {
         Ok(v) => Some(v),
+        // No store this run: said once, at login.
+        Err(StoreError::Gone) => None,
         Err(e) => {
             tracing::warn!(error = %e, what, "local store");
             None

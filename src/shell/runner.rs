@@ -156,7 +156,8 @@ impl<C: Connect> Runner<C> {
     }
 
     fn store(&self) -> Option<Shared> {
-        lock(&self.store).clone()
+        // One that could not be opened is no store (sends go direct).
+        lock(&self.store).clone().filter(|s| !s.is_gone())
     }
 
     /// Use these live link settings (from `config.toml`).

@@ -10,7 +10,8 @@
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
@@ -24,9 +25,12 @@ type Job = Box<dyn FnOnce(&mut Option<Store>) + Send>;
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: mpsc::Sender<Job>,
+    /// Set once it is known there is no store (it could not be opened, or its thread
+    /// could not start).
+    gone: Arc<AtomicBool>,
     /// Test hook: how long the owner waits before each job (a slow disk).
     #[cfg(test)]
-    delay: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    delay: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for StoreHandle {
@@ -62,8 +66,11 @@ impl StoreHandle {
     pub fn open_account(dir: &Path, server: &str, username: &str) -> (StoreHandle, Reply<Option<Recovery>>) {
         let handle = StoreHandle::start(None);
         let (dir, server, username) = (dir.to_path_buf(), server.to_owned(), username.to_owned());
+        let gone = handle.gone.clone();
         let opened = handle.queue(move |slot| {
-            let opened = Store::open_account(&dir, &server, &username)?;
+            let opened = Store::open_account(&dir, &server, &username).inspect_err(|_| {
+                gone.store(true, Ordering::Relaxed);
+            })?;
             *slot = Some(opened.store);
             Ok(opened.recovered)
         });
@@ -74,8 +81,9 @@ impl StoreHandle {
         let (jobs, queue) = mpsc::channel::<Job>();
         let handle = StoreHandle {
             jobs,
+            gone: Arc::default(),
             #[cfg(test)]
-            delay: std::sync::Arc::default(),
+            delay: Arc::default(),
         };
         #[cfg(test)]
         let delay = handle.delay.clone();
@@ -98,6 +106,7 @@ impl StoreHandle {
         if let Err(e) = std::thread::Builder::new().name("store".into()).spawn(owner) {
             // Every call then answers `Gone`: the client works on without a cache.
             tracing::warn!(error = %e, "could not start the local store's thread");
+            handle.gone.store(true, Ordering::Relaxed);
         }
         handle
     }
@@ -126,6 +135,12 @@ impl StoreHandle {
             Some(store) => f(store),
             None => Err(StoreError::Gone),
         })
+    }
+
+    /// Whether it is known that there is no store (every call answers `Gone`); `false`
+    /// while it is still being opened.
+    pub fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::Relaxed)
     }
 
     /// Resolves when every call made before this one is done (writes committed).
@@ -193,6 +208,7 @@ mod tests {
         drop(store.call(|s| s.save_draft("sam", "first")));
         drop(store.call(|s| s.save_draft("sam", "second")));
         assert!(opened.await.unwrap().is_none());
+        assert!(!store.is_gone());
         let drafts = store.call(|s| s.all_drafts()).await.unwrap();
         assert_eq!(drafts.len(), 1);
         assert_eq!(drafts[0].text, "second");
@@ -205,6 +221,7 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let (store, opened) = StoreHandle::open_account(&file, "http://x:1/", "alex");
         assert!(opened.await.is_err());
+        assert!(store.is_gone());
         assert!(matches!(store.call(|s| s.all_drafts()).await, Err(StoreError::Gone)));
         store.settled().await;
     }
