@@ -380,6 +380,27 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
     assert_eq!(saved, vec![("sam".to_owned(), "don't lose me".to_owned())]);
 }
 
+/// Run the loop from the login screen on `input` (then nothing) with `accounts`, for
+/// `millis` ms, keeping every frame; then the loop ends as on a signal.
+async fn run_recorded(fake: &Fake, accounts: Accounts, input: Vec<Event>, millis: u64) -> (State, Frames) {
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(accounts);
+    let frames = Frames::default();
+    let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24), Some(frames.clone()))).unwrap();
+    let mut input = Some(script(input).chain(stream::pending()).boxed());
+    let mut host = Host {
+        new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
+        edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+        notify: None,
+        alert: Box::new(|_| {}),
+    };
+    let shutdown = tokio::time::sleep(std::time::Duration::from_millis(millis));
+    event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
+    (state, frames)
+}
+
 /// A slow disk holds up no frame: with every store call taking 500 ms (opening the
 /// account's store at login, reading its drafts and cache, saving drafts), what is
 /// typed right after the login is drawn at once; the draft still reaches the disk,
@@ -388,26 +409,10 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
 async fn a_slow_store_holds_up_no_frame() {
     const SLOW: std::time::Duration = std::time::Duration::from_millis(500);
     let dir = tempfile::tempdir().unwrap();
-    let fake = Fake::default();
-    let mut state = fixture::fresh(80, 24, Look::default());
-    state.login.server = "http://fake:1".into();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut accounts = Accounts::new(Some(dir.path().to_path_buf()));
     accounts.slow = Some(SLOW);
-    let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(accounts);
-    let frames = Frames::default();
-    let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24), Some(frames.clone()))).unwrap();
-    // The keys, then a pause for the frames to come, then the "signal".
-    let mut input = Some(script(log_in_and_write_to_sam("quick")).chain(stream::pending()).boxed());
-    let mut host = Host {
-        new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
-        edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-        notify: None,
-        alert: Box::new(|_| {}),
-    };
     let started = std::time::Instant::now();
-    let shutdown = tokio::time::sleep(std::time::Duration::from_millis(300));
-    event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
+    let (_, frames) = run_recorded(&Fake::default(), accounts, log_in_and_write_to_sam("quick"), 300).await;
     let ended = started.elapsed();
     let drawn = frames.lock().unwrap().iter().find(|(_, screen)| screen.contains("quick")).map(|(at, _)| *at);
     let drawn = drawn.expect("the typed text was drawn before the loop ended").duration_since(started);
@@ -420,6 +425,26 @@ async fn a_slow_store_holds_up_no_frame() {
         saved.into_iter().map(|d| (d.with_user, d.text)).collect::<Vec<_>>(),
         [("sam".to_owned(), "quick".to_owned())]
     );
+}
+
+/// A store that cannot be opened (the data directory is a file): the login says drafts
+/// are not kept on disk, and a message still goes out, straight to the server.
+#[tokio::test]
+async fn without_a_usable_store_the_login_says_so_and_sends_still_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data");
+    std::fs::write(&file, "not a directory").unwrap();
+    // (Any key clears a notice: only the login here.)
+    let (state, _) =
+        run_recorded(&Fake::default(), Accounts::new(Some(file.clone())), login_as_alex(), 500).await;
+    let notice = state.notice.map(|n| n.text).unwrap_or_default();
+    assert!(notice.starts_with("drafts are not kept on disk"), "{notice}");
+    let fake = Fake::default();
+    let mut events = log_in_and_write_to_sam("still sent");
+    events.push(key(C::Enter));
+    let _ = run_recorded(&fake, Accounts::new(Some(file)), events, 500).await;
+    let sent = fake.0.lock().unwrap().sent.iter().map(|(r, _)| r.content.clone()).collect::<Vec<_>>();
+    assert_eq!(sent, ["still sent"]);
 }
 
 #[tokio::test]
