@@ -665,7 +665,8 @@ where
     let mut effects = update::opening(state);
     loop {
         lp.perform(state, runner, effects).await;
-        if state.quit || lp.failure.is_some() {
+        // (A quit still draws its last frame: `next_action` says when to stop.)
+        if lp.failure.is_some() {
             break;
         }
         match lp.next_action(state, rx, &mut shutdown).await {
