@@ -3,9 +3,10 @@
 //! read back at start and when a conversation opens, so the client shows the last known
 //! state before any network call and reads fine offline.
 //!
-//! Every call is made from the runner's tasks (the store's calls are synchronous and
-//! fast), never from `update` or `view`. A failing store is logged and otherwise
-//! ignored: the server stays the truth, the cache only saves waiting.
+//! Every call is awaited by one of the runner's tasks while the store's owner thread
+//! runs it ([`StoreHandle`]), never by `update`, `view` or the event loop. A failing
+//! store is logged and otherwise ignored: the server stays the truth, the cache only
+//! saves waiting.
 
 use crate::model::types::{ConversationResponse, InboxResponse, Message, WsEvent};
 use crate::store::{Store, StoreError, StoreHandle};

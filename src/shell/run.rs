@@ -1,6 +1,8 @@
 //! The interactive client's main loop: terminal setup and restore, events in, actions
-//! through `update`, effects out to the runner, and drawing only when state changed
-//! (never on a timer: an idle client writes nothing to its terminal).
+//! through `update` (its `step`), effects out (the terminal's own to
+//! [`crate::shell::term_effects`], the rest to the runner), and drawing only when the
+//! frame changed (never on a timer: an idle client writes nothing to its terminal). The
+//! loop holds no store: nothing it does waits on disk.
 //!
 //! The loop itself ([`event_loop`]) is generic over the ratatui backend and the input
 //! stream, so tests drive the whole app with a `TestBackend` and scripted keys.
