@@ -9,13 +9,13 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use healing_tui::api::{Client, ClientOptions, Fetched};
 use healing_tui::model::types::{LoginRequest, Message};
 use healing_tui::server::{self, RunningServer, ServerOptions};
-use healing_tui::store::{OutboxState, OutgoingMessage, Store};
+use healing_tui::store::{OutboxState, OutgoingMessage, Store, StoreHandle};
 use healing_tui::sync::budget::{Limits, Windows};
 use healing_tui::sync::sender::{self, Blocked, FlushReport, OutboxEvent};
 use support::proxy::Proxy;
@@ -427,12 +427,13 @@ mod background {
     async fn the_task_reports_progress_and_resumes_when_woken() {
         let mut w = World::start(true).await;
         let client = login(&w.proxy.url(), "alex").await;
-        let store = Arc::new(w.store("alex"));
+        let store = StoreHandle::new(w.store("alex").into_inner().unwrap());
         w.stop_server().await;
         let m = OutgoingMessage::new("sam", None, "sent by the task");
-        lock(&store).enqueue(&m).unwrap();
+        let queued = m.clone();
+        store.call(move |s| s.enqueue(&queued)).await.unwrap();
 
-        let (handle, mut rx) = sender::spawn(client.clone(), Arc::clone(&store), Limits::NONE, Windows::REAL);
+        let (handle, mut rx) = sender::spawn(client.clone(), store.clone(), Limits::NONE, Windows::REAL);
         assert_eq!(
             next_event(&mut rx).await,
             OutboxEvent::Sending { client_id: m.client_id, recipient: "sam".into() }
@@ -462,7 +463,8 @@ mod background {
 
         // A message enqueued later goes as soon as the task is woken.
         let m2 = OutgoingMessage::new("sam", None, "second");
-        lock(&store).enqueue(&m2).unwrap();
+        let queued = m2.clone();
+        store.call(move |s| s.enqueue(&queued)).await.unwrap();
         handle.wake();
         loop {
             match next_event(&mut rx).await {
@@ -816,7 +818,7 @@ mod app_runner {
         let connect = ClientConnect { opts: options(), config_dir: w.path("config") };
         let client = login(&w.direct_url(), "alex").await;
         let runner = Runner::new(connect, Some(client.clone()), tx);
-        runner.set_store(Some(Arc::new(w.store("alex"))));
+        runner.set_store(Some(StoreHandle::new(w.store("alex").into_inner().unwrap())));
 
         let refused = uuid::Uuid::new_v4().to_string();
         runner.run(send(&refused, "sam", &"x".repeat(12_000)));
@@ -855,7 +857,7 @@ async fn the_app_shows_a_failing_send_with_its_reason_and_next_try() {
     let connect = ClientConnect { opts: options(), config_dir: dir.path().join("config") };
     let runner = Runner::new(connect, Some(login(&running.url(), "alex").await), tx);
     let store = Store::open(&dir.path().join("stores").join("alex.sqlite3"), "alex").unwrap().store;
-    runner.set_store(Some(Arc::new(Mutex::new(store))));
+    runner.set_store(Some(StoreHandle::new(store)));
     let id = uuid::Uuid::new_v4().to_string();
     runner.run(Effect::Send {
         client_id: id.clone(),

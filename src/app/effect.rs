@@ -19,7 +19,8 @@ impl Drop for Secret {
     }
 }
 
-/// Something for the runner to do.
+/// Something for the runner to do (or, for the terminal's own effects: clipboard,
+/// editor, bell, title, for the terminal handler beside the event loop).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Log in and, when `remember` is set, keep the session on disk.
@@ -151,5 +152,40 @@ pub enum Effect {
         name: String,
         /// One of `KNOWN_SPECIES`.
         species: String,
+    },
+    /// Open the account's local store (logged in): its drafts come back as
+    /// `DraftsLoaded` (and a note as `Info` when it had to be recovered or cannot be
+    /// used); the cache and outbox use it from now on, and the live link starts.
+    OpenAccount {
+        /// Server URL.
+        server: String,
+        /// Account.
+        username: String,
+    },
+    /// The notice numbered `seq` goes after its lifetime unless replaced first; comes
+    /// back as `NoticeExpired(seq)`.
+    NoticeTimer {
+        /// The notice's number (`State::notice_seq`).
+        seq: u64,
+    },
+    /// Someone pressed a key: polling returns to its brisk cadence.
+    UserActive,
+    /// The conversation now on screen (with the newest message id held), so the live
+    /// link refreshes that one; `None`: none.
+    ShowingConversation(Option<(String, i64)>),
+    /// A message arrived that was not held yet: ring the bell or notify, as configured
+    /// (never its text unless configured).
+    Announce {
+        /// This account's username.
+        me: String,
+        /// The message.
+        message: crate::model::types::Message,
+        /// Its conversation is the one on screen.
+        on_screen: bool,
+    },
+    /// The number of unread messages changed (the terminal title may show it).
+    UnreadChanged {
+        /// Unread messages now.
+        total: u32,
     },
 }

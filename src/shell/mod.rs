@@ -2,8 +2,8 @@
 //! (`run`), the effect runner and the services that carry effects to `api`, `store` and
 //! `sync`, terminal set-up and restore, notifications.
 
+pub mod account;
 pub mod client_service;
-pub mod drafts;
 pub mod local;
 pub mod notify;
 #[cfg(all(test, feature = "server"))]
@@ -13,4 +13,6 @@ pub mod runner;
 #[cfg(all(test, feature = "server"))]
 mod server_flow_tests;
 pub mod service;
+pub mod term_effects;
 pub mod terminal;
+pub mod timers;

@@ -1,6 +1,8 @@
 //! The interactive client's main loop: terminal setup and restore, events in, actions
-//! through `update`, effects out to the runner, and drawing only when state changed
-//! (never on a timer: an idle client writes nothing to its terminal).
+//! through `update` (its `step`), effects out (the terminal's own to
+//! [`crate::shell::term_effects`], the rest to the runner), and drawing only when the
+//! frame changed (never on a timer: an idle client writes nothing to its terminal). The
+//! loop holds no store: nothing it does waits on disk.
 //!
 //! The loop itself ([`event_loop`]) is generic over the ratatui backend and the input
 //! stream, so tests drive the whole app with a `TestBackend` and scripted keys.
@@ -22,12 +24,12 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::{Key, KeyCode};
-use crate::app::state::{LayoutPref, Look, State, ThemeKind, NOTICE_LIFETIME};
+use crate::app::state::{LayoutPref, Look, State, ThemeKind};
 use crate::app::update;
 use crate::config::{GlobalFlags, LayoutName, LookFlags, ThemeName};
-use crate::shell::drafts;
 use crate::shell::runner::Runner;
 use crate::shell::service::Connect;
+use crate::shell::term_effects;
 use crate::sync::service::Service;
 use chrono::Offset;
 
@@ -227,7 +229,8 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     });
     let runner = Runner::new(start.connect, service, tx)
         .with_link_config(start.link)
-        .with_pet_animate(start.pet_animate);
+        .with_pet_animate(start.pet_animate)
+        .with_accounts(crate::shell::account::Accounts::new(start.data_dir));
     crate::shell::terminal::enter()?;
     // Frugal output: unchanged styles are not re-sent, and rows that moved as a block
     // are scrolled by the terminal instead of repainted (see `ui::scroll`).
@@ -246,7 +249,6 @@ pub async fn run_interactive<C: Connect>(start: Start<C>) -> anyhow::Result<()> 
     let mut host = Host {
         new_input: Box::new(crossterm::event::EventStream::new),
         edit: Box::new(|text| Box::pin(crate::shell::terminal::edit_in_editor(text))),
-        drafts: drafts::Drafts::new(start.data_dir),
         notify: Some(start.notify),
         alert: Box::new(|bytes| {
             use std::io::Write;
@@ -398,14 +400,13 @@ impl<W: io::Write> Forget for crate::term::ScrollBackend<W> {
 pub type EditFn<'a> =
     Box<dyn FnMut(String) -> std::pin::Pin<Box<dyn Future<Output = Option<String>> + Send>> + 'a>;
 
-/// What the loop needs from its surroundings besides the terminal.
+/// What the loop needs from its surroundings besides the terminal. (No store: drafts
+/// and everything else on disk go through the runner's effects.)
 pub struct Host<'a, I> {
     /// Makes a fresh input stream (again after `$EDITOR` had the terminal).
     pub new_input: Box<dyn FnMut() -> I + 'a>,
     /// Hands the terminal to `$EDITOR` with the text; the edited text, or `None`.
     pub edit: EditFn<'a>,
-    /// Where drafts are kept.
-    pub drafts: drafts::Drafts,
     /// Bell, desktop notification and title for news (`None`: none at all).
     pub notify: Option<crate::shell::notify::NotifyConfig>,
     /// Writes notification and clipboard bytes to the terminal (outside the frame: no
@@ -416,27 +417,6 @@ pub struct Host<'a, I> {
 /// Writes bytes to the terminal outside any frame (bell, OSC notifications, title,
 /// OSC 52 clipboard).
 pub type AlertFn<'a> = Box<dyn FnMut(&[u8]) + 'a>;
-
-/// The bytes that announce `action`'s news: a bell or desktop notification for a message
-/// in a conversation not on screen (never its text unless configured).
-fn alerts(state: &State, action: &Action, config: &crate::shell::notify::NotifyConfig) -> Vec<u8> {
-    let (Action::MessagesArrived(msgs), Some(me)) = (action, &state.me) else { return Vec::new() };
-    msgs.iter()
-        .flat_map(|m| {
-            let other = if &m.sender == me { &m.recipient } else { &m.sender };
-            let on_screen = state.screen == crate::app::state::Screen::Main
-                && state.conv.as_ref().is_some_and(|c| c.with_user.eq_ignore_ascii_case(other));
-            // The same message again (push, then our own catch-up) rings once.
-            let held =
-                state.conv.as_ref().is_some_and(|c| c.messages.binary_search_by_key(&m.id, |x| x.id).is_ok());
-            if held {
-                Vec::new()
-            } else {
-                crate::shell::notify::on_new_message(config, me, m, on_screen)
-            }
-        })
-        .collect()
-}
 
 /// Input events applied in a row without a frame in between: a flood of input must not
 /// keep the screen from ever being drawn.
@@ -459,19 +439,24 @@ fn input_of(ev: Option<io::Result<Event>>) -> Next {
 /// milliseconds apart, so a frame per key of a paste is avoided at no visible cost.
 const TYPEAHEAD: Duration = Duration::from_millis(3);
 
+/// The next input event; never, while the input is paused (`$EDITOR` has the terminal).
+async fn next_input<I>(input: &mut Option<I>) -> Next
+where
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    match input.as_mut() {
+        // `next` is cancel-safe: an event that comes after a wait stays in the stream.
+        Some(i) => input_of(i.next().await),
+        None => std::future::pending().await,
+    }
+}
+
 /// What comes next if it comes within [`TYPEAHEAD`]: a result (first, as in the loop)
 /// or an input event. `None`: time to draw.
 async fn ready_soon<I>(input: &mut Option<I>, rx: &mut UnboundedReceiver<Action>) -> Option<Next>
 where
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
-    let next = async {
-        match input.as_mut() {
-            // `next` is cancel-safe: an event that comes after the wait stays in the stream.
-            Some(i) => input_of(i.next().await),
-            None => std::future::pending().await,
-        }
-    };
     let result = async {
         match rx.recv().await {
             Some(a) => Ok(Some(a)),
@@ -482,7 +467,7 @@ where
         tokio::select! {
             biased;
             r = result => r,
-            ev = next => ev,
+            ev = next_input(input) => ev,
         }
     })
     .await
@@ -517,9 +502,147 @@ fn show<B: Backend>(
     Ok(())
 }
 
+/// The loop's hold on the terminal and the input between actions.
+struct Loop<'t, 'h, 'a, B: Backend, I> {
+    terminal: &'t mut Terminal<B>,
+    host: &'h mut Host<'a, I>,
+    /// `None` while `$EDITOR` has the terminal.
+    input: Option<I>,
+    /// Relative times change only with the date; a minute tick is enough, and the
+    /// frame differs (and is drawn) only when something shown actually changed.
+    tick: tokio::time::Interval,
+    /// What the terminal shows (as last drawn); `None`: unknown, repaint in full.
+    shown: Option<Buffer>,
+    /// Input events taken without drawing in between (a paste typed key by key).
+    drained: usize,
+    /// The terminal can no longer be read or written: the loop ends like on a signal
+    /// (drafts saved), and says so afterwards.
+    failure: Option<io::Error>,
+}
+
+impl<'t, 'h, 'a, B, I> Loop<'t, 'h, 'a, B, I>
+where
+    B: Backend + Forget,
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    fn new(terminal: &'t mut Terminal<B>, host: &'h mut Host<'a, I>) -> Self {
+        let input = Some((host.new_input)());
+        let every = Duration::from_secs(60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Loop { terminal, host, input, tick, shown: None, drained: 0, failure: None }
+    }
+
+    /// Draw unless more is ready (results and input waiting, or coming within
+    /// [`TYPEAHEAD`], are applied first: one frame for a burst or a paste, and no login
+    /// form flashing up before a saved session's `LoginSucceeded`). What was ready, or
+    /// `Err(())` when the terminal failed.
+    async fn draw_unless_busy(
+        &mut self,
+        state: &State,
+        rx: &mut UnboundedReceiver<Action>,
+    ) -> Result<Option<Next>, ()> {
+        let mut ready = None;
+        if rx.is_empty() {
+            if self.drained < MAX_UNDRAWN_EVENTS && !state.quit {
+                ready = ready_soon(&mut self.input, rx).await;
+            }
+            // Before waiting, and before leaving when the input ends.
+            if !matches!(ready, Some(Ok(_))) {
+                if let Err(e) = show(self.terminal, state, &mut self.shown) {
+                    self.failure = Some(io::Error::other(e.to_string()));
+                    return Err(());
+                }
+                self.drained = 0;
+            }
+        }
+        Ok(ready)
+    }
+
+    /// The next action: input, a result, the minute tick. `None`: time to stop (quit,
+    /// the input ended or failed, `shutdown` resolved, the terminal failed).
+    async fn next_action<F: Future<Output = ()>>(
+        &mut self,
+        state: &State,
+        rx: &mut UnboundedReceiver<Action>,
+        shutdown: &mut std::pin::Pin<&mut F>,
+    ) -> Option<Action> {
+        loop {
+            let ready = self.draw_unless_busy(state, rx).await.ok()?;
+            if state.quit {
+                return None;
+            }
+            let event = match ready {
+                Some(ev) => {
+                    self.drained += 1;
+                    ev
+                }
+                // Results first: what the user sees should be current before the next key acts on it.
+                None => tokio::select! {
+                    biased;
+                    () = shutdown.as_mut() => return None,
+                    Some(a) = rx.recv() => Ok(Some(a)),
+                    ev = next_input(&mut self.input) => ev,
+                    _ = self.tick.tick(), if !state.look.quiet_clock => Ok(Some(Action::Tick(chrono::Utc::now()))),
+                },
+            };
+            match event {
+                Ok(Some(action)) => return Some(action),
+                Ok(None) => {}
+                Err(e) => {
+                    self.failure = e;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Hand every effect on: the terminal's own here, the rest to the runner. An edit
+    /// comes back as `EditorDone`, applied at once with the effects it brings.
+    async fn perform<C: Connect>(&mut self, state: &mut State, runner: &Runner<C>, mut effects: Vec<Effect>) {
+        while !effects.is_empty() {
+            let mut more = Vec::new();
+            for fx in effects {
+                match fx {
+                    Effect::OpenEditor { user, text } => {
+                        let text = self.edit(text).await;
+                        more.extend(update::step(state, Action::EditorDone { user, text }));
+                    }
+                    // `update` has set `state.quit`: the loop ends after this batch.
+                    Effect::Quit => {}
+                    fx => {
+                        let host = &mut *self.host;
+                        if let Some(fx) = term_effects::perform(host.notify.as_ref(), &mut host.alert, fx) {
+                            runner.run(fx);
+                        }
+                    }
+                }
+            }
+            effects = more;
+        }
+    }
+
+    /// Lend the terminal to `$EDITOR` with `text`; the edited text, or `None`.
+    async fn edit(&mut self, text: String) -> Option<String> {
+        // The input reader pauses while the editor owns the terminal.
+        drop(self.input.take());
+        let edited = (self.host.edit)(text).await;
+        self.terminal.backend_mut().forget();
+        if let Err(e) = self.terminal.clear() {
+            // The remaining effects still run (a send must reach the outbox).
+            self.failure = Some(io::Error::other(e.to_string()));
+        }
+        self.shown = None;
+        // Only now: nothing above may wait for the terminal's answers.
+        self.input = Some((self.host.new_input)());
+        edited
+    }
+}
+
 /// Run the client until the user quits, the input ends, `shutdown` resolves (a
-/// signal) or the terminal fails (it went away). Every way out saves every draft. Draws whenever it is idle and the screen `view` makes
-/// differs from the one shown (see [`show`]).
+/// signal) or the terminal fails (it went away): wait for the next action, `step`
+/// it, hand its effects on, draw when the frame differs (see [`show`]). Every way out
+/// saves every draft through the runner and waits until the store has them.
 pub async fn event_loop<B, C, I>(
     terminal: &mut Terminal<B>,
     state: &mut State,
@@ -533,158 +656,26 @@ where
     C: Connect,
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
-    // A terminal that can no longer be read or written ends the loop like a signal
-    // does (drafts saved), and is reported afterwards.
-    let mut failure: Option<io::Error> = None;
-    let draw_err = |e: B::Error| io::Error::other(e.to_string());
-    let mut input = Some((host.new_input)());
-    // Relative times change only with the date; a minute tick is enough, and the frame
-    // differs (and is drawn) only when something shown actually changed.
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + Duration::from_secs(60),
-        Duration::from_secs(60),
-    );
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The notice on screen (its number) and when it goes if no key clears it first.
-    let mut notice_timer: Option<(u64, tokio::time::Instant)> = None;
+    let mut lp = Loop::new(terminal, host);
     tokio::pin!(shutdown);
-    // What the terminal shows (as last drawn); `None`: unknown, repaint in full.
-    let mut shown: Option<Buffer> = None;
-    // Input events taken without drawing in between (a paste typed key by key).
-    let mut drained = 0usize;
+    let mut effects = update::opening(state);
     loop {
-        // Results and input waiting (or coming within `TYPEAHEAD`) are applied before
-        // drawing: one frame for a burst or a paste, and no login form flashing up before
-        // a saved session's `LoginSucceeded`.
-        let mut ready = None;
-        if rx.is_empty() {
-            if drained < MAX_UNDRAWN_EVENTS && !state.quit {
-                ready = ready_soon(&mut input, rx).await;
-            }
-            // Before waiting, and before leaving when the input ends.
-            if !matches!(ready, Some(Ok(_))) {
-                if let Err(e) = show(terminal, state, &mut shown) {
-                    failure = Some(draw_err(e));
-                    break;
-                }
-                drained = 0;
-            }
-        }
-        if state.quit {
+        lp.perform(state, runner, effects).await;
+        // (A quit still draws its last frame: `next_action` says when to stop.)
+        if lp.failure.is_some() {
             break;
         }
-        if state.notice.is_some() && notice_timer.is_none_or(|(seq, _)| seq != state.notice_seq) {
-            notice_timer = Some((state.notice_seq, tokio::time::Instant::now() + NOTICE_LIFETIME));
+        match lp.next_action(state, rx, &mut shutdown).await {
+            Some(action) => effects = update::step(state, action),
+            None => break,
         }
-        let next = async {
-            match input.as_mut() {
-                Some(i) => i.next().await,
-                None => std::future::pending().await,
-            }
-        };
-        let event = match ready {
-            Some(ev) => {
-                drained += 1;
-                ev
-            }
-            // Results first: what the user sees should be current before the next key acts on it.
-            None => tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                Some(a) = rx.recv() => Ok(Some(a)),
-                ev = next => input_of(ev),
-                _ = tick.tick(), if !state.look.quiet_clock => Ok(Some(Action::Tick(chrono::Utc::now()))),
-                () = notice_sleep(notice_timer) => Ok(notice_timer.take().map(|(seq, _)| Action::NoticeExpired(seq))),
-            },
-        };
-        let action = match event {
-            Ok(a) => a,
-            Err(Some(e)) => {
-                failure = Some(e);
-                break;
-            }
-            Err(None) => break,
-        };
-        let Some(action) = action else { continue };
-        if let Action::Key(_) = action {
-            // Polling goes back to the brisk cadence while someone is there.
-            runner.user_input();
-        }
-        if let Some(config) = &host.notify {
-            let bytes = alerts(state, &action, config);
-            if !bytes.is_empty() {
-                (host.alert)(&bytes);
-            }
-        }
-        let unread_before = state.inbox.total_unread;
-        let account = match &action {
-            Action::LoginSucceeded { username, server } => Some((server.clone(), username.clone())),
-            _ => None,
-        };
-        let mut effects = update(state, action);
-        if let Some((server, username)) = account {
-            let (saved, note) = host.drafts.open(&server, &username);
-            // Before the effects below run: the cache shows before the first fetch. And
-            // before the link starts: its first catch-up brings the inbox, which must
-            // reach the cache too.
-            runner.set_store(host.drafts.shared());
-            runner.start_polling();
-            effects.extend(update(state, Action::DraftsLoaded(saved)));
-            if let Some(note) = note {
-                effects.extend(update(state, Action::Info(note)));
-            }
-        }
-        while !effects.is_empty() {
-            let mut more = Vec::new();
-            for fx in effects {
-                match fx {
-                    Effect::Quit => state.quit = true,
-                    Effect::SaveDraft { user, text } => host.drafts.save(&user, &text),
-                    // Between frames, like a bell: the clipboard sequence changes no cell.
-                    Effect::Copy { text } => (host.alert)(&crate::term::osc::clipboard(&text)),
-                    Effect::OpenEditor { user, text } => {
-                        // The input reader pauses while the editor owns the terminal.
-                        drop(input.take());
-                        let edited = (host.edit)(text).await;
-                        terminal.backend_mut().forget();
-                        if let Err(e) = terminal.clear() {
-                            // The remaining effects still run (a send must reach the outbox).
-                            failure = Some(draw_err(e));
-                        }
-                        shown = None;
-                        // Only now: nothing above may wait for the terminal's answers.
-                        input = Some((host.new_input)());
-                        more.extend(update(state, Action::EditorDone { user, text: edited }));
-                    }
-                    other => runner.run(other),
-                }
-            }
-            effects = more;
-        }
-        if let (Some(config), true) = (&host.notify, unread_before != state.inbox.total_unread) {
-            let title = crate::shell::notify::title(config, "healing-tui", state.inbox.total_unread);
-            if !title.is_empty() {
-                (host.alert)(&title);
-            }
-        }
-        if failure.is_some() {
-            break;
-        }
-        // The live link refreshes the conversation on screen (and only that one).
-        runner.note_open(state.conv.as_ref().map(|c| (c.with_user.as_str(), c.last_id().unwrap_or(0))));
     }
     // Every way out keeps every draft (quit, end of input, SIGHUP/SIGTERM, the terminal gone).
-    host.drafts.save_all(state);
-    runner.persist();
-    failure.map_or(Ok(()), Err)
-}
-
-/// Resolves when the notice's time is up; never without a notice.
-async fn notice_sleep(timer: Option<(u64, tokio::time::Instant)>) {
-    match timer {
-        Some((_, at)) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+    for fx in update::closing(state) {
+        runner.run(fx);
     }
+    runner.close().await;
+    lp.failure.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

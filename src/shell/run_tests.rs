@@ -13,6 +13,7 @@ use crate::api::Fetched;
 use crate::app::fixture;
 use crate::app::state::Screen;
 use crate::model::types::*;
+use crate::shell::account::Accounts;
 use crate::sync::service::Service;
 
 #[derive(Default)]
@@ -158,14 +159,13 @@ async fn drive_with(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Terminal<TestBackend> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(FakeConnect(fake.clone()), None, tx);
+    let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(Accounts::new(data_dir));
     let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
     let mut input = Some(input);
     let out = fake.clone();
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| script(Vec::new()))),
         edit: Box::new(|t: String| Box::pin(async move { Some(format!("{t} (edited)")) })),
-        drafts: crate::shell::drafts::Drafts::new(data_dir),
         notify: None,
         alert: Box::new(move |bytes| out.0.lock().unwrap().alerts.extend_from_slice(bytes)),
     };
@@ -351,20 +351,20 @@ async fn run_then_reopen(
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
     let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(FakeConnect(fake.clone()), None, atx);
+    let accounts = Accounts::new(Some(dir.to_path_buf()));
+    let runner = Runner::new(FakeConnect(fake.clone()), None, atx).with_accounts(accounts);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut input = Some(input);
     let mut host = Host {
         new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
         edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-        drafts: crate::shell::drafts::Drafts::new(Some(dir.to_path_buf())),
         notify: None,
         alert: Box::new(|_| {}),
     };
     let end = event_loop(&mut terminal, &mut state, &runner, &mut arx, &mut host, shutdown).await;
-    let mut next = crate::shell::drafts::Drafts::new(Some(dir.to_path_buf()));
-    let (saved, _) = next.open("http://fake:1", "alex");
-    (end, state, saved)
+    let (next, _) = crate::store::StoreHandle::open_account(dir, "http://fake:1", "alex");
+    let saved = next.call(|s| s.all_drafts()).await.unwrap();
+    (end, state, saved.into_iter().map(|d| (d.with_user, d.text)).collect())
 }
 
 #[tokio::test]
@@ -385,6 +385,73 @@ async fn a_signal_keeps_the_draft_for_the_next_login() {
     assert_eq!(saved, vec![("sam".to_owned(), "don't lose me".to_owned())]);
 }
 
+/// Run the loop from the login screen on `input` (then nothing) with `accounts`, for
+/// `millis` ms, keeping every frame; then the loop ends as on a signal.
+async fn run_recorded(fake: &Fake, accounts: Accounts, input: Vec<Event>, millis: u64) -> (State, Frames) {
+    let mut state = fixture::fresh(80, 24, Look::default());
+    state.login.server = "http://fake:1".into();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(accounts);
+    let frames = Frames::default();
+    let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24), Some(frames.clone()))).unwrap();
+    let mut input = Some(script(input).chain(stream::pending()).boxed());
+    let mut host = Host {
+        new_input: Box::new(move || input.take().unwrap_or_else(|| stream::pending().boxed())),
+        edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+        notify: None,
+        alert: Box::new(|_| {}),
+    };
+    let shutdown = tokio::time::sleep(std::time::Duration::from_millis(millis));
+    event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, shutdown).await.unwrap();
+    (state, frames)
+}
+
+/// A slow disk holds up no frame: with every store call taking 500 ms (opening the
+/// account's store at login, reading its drafts and cache, saving drafts), what is
+/// typed right after the login is drawn at once; the draft still reaches the disk,
+/// because the way out waits for the store.
+#[tokio::test]
+async fn a_slow_store_holds_up_no_frame() {
+    const SLOW: std::time::Duration = std::time::Duration::from_millis(500);
+    let dir = tempfile::tempdir().unwrap();
+    let mut accounts = Accounts::new(Some(dir.path().to_path_buf()));
+    accounts.slow = Some(SLOW);
+    let started = std::time::Instant::now();
+    let (_, frames) = run_recorded(&Fake::default(), accounts, log_in_and_write_to_sam("quick"), 300).await;
+    let ended = started.elapsed();
+    let drawn = frames.lock().unwrap().iter().find(|(_, screen)| screen.contains("quick")).map(|(at, _)| *at);
+    let drawn = drawn.expect("the typed text was drawn before the loop ended").duration_since(started);
+    // Opening the store alone takes longer than this; the login and the keys did not wait for it.
+    assert!(drawn < SLOW, "the keys were drawn after {drawn:?}");
+    assert!(ended >= 2 * SLOW, "the store was really slow, and the way out waited for it ({ended:?})");
+    let (next, _) = crate::store::StoreHandle::open_account(dir.path(), "http://fake:1", "alex");
+    let saved = next.call(|s| s.all_drafts()).await.unwrap();
+    assert_eq!(
+        saved.into_iter().map(|d| (d.with_user, d.text)).collect::<Vec<_>>(),
+        [("sam".to_owned(), "quick".to_owned())]
+    );
+}
+
+/// A store that cannot be opened (the data directory is a file): the login says drafts
+/// are not kept on disk, and a message still goes out, straight to the server.
+#[tokio::test]
+async fn without_a_usable_store_the_login_says_so_and_sends_still_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data");
+    std::fs::write(&file, "not a directory").unwrap();
+    // (Any key clears a notice: only the login here.)
+    let (state, _) =
+        run_recorded(&Fake::default(), Accounts::new(Some(file.clone())), login_as_alex(), 500).await;
+    let notice = state.notice.map(|n| n.text).unwrap_or_default();
+    assert!(notice.starts_with("drafts are not kept on disk"), "{notice}");
+    let fake = Fake::default();
+    let mut events = log_in_and_write_to_sam("still sent");
+    events.push(key(C::Enter));
+    let _ = run_recorded(&fake, Accounts::new(Some(file)), events, 500).await;
+    let sent = fake.0.lock().unwrap().sent.iter().map(|(r, _)| r.content.clone()).collect::<Vec<_>>();
+    assert_eq!(sent, ["still sent"]);
+}
+
 #[tokio::test]
 async fn a_terminal_that_fails_keeps_the_draft() {
     let dir = tempfile::tempdir().unwrap();
@@ -394,6 +461,18 @@ async fn a_terminal_that_fails_keeps_the_draft() {
     let (end, _, saved) = run_then_reopen(dead.boxed(), dir.path(), std::future::pending()).await;
     assert!(end.is_err(), "the failure is reported to the caller");
     assert_eq!(saved, vec![("sam".to_owned(), "still here".to_owned())]);
+}
+
+/// The bytes the loop writes for `action`'s news (bell, notification).
+fn alerts(state: &State, action: &Action, config: &crate::shell::notify::NotifyConfig) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut write = |b: &[u8]| out.extend_from_slice(b);
+    for fx in crate::app::update::step(&mut state.clone(), action.clone()) {
+        if matches!(fx, Effect::Announce { .. }) {
+            crate::shell::term_effects::perform(Some(config), &mut write, fx);
+        }
+    }
+    out
 }
 
 #[test]
@@ -492,8 +571,12 @@ fn any_segment() -> impl proptest::strategy::Strategy<Value = Segment> {
 }
 
 /// A `TestBackend` that covers the cell after a wide character as a terminal does
-/// (the plain one keeps whatever was there, which no terminal would still show).
-struct Terminalish(TestBackend);
+/// (the plain one keeps whatever was there, which no terminal would still show); with
+/// `Frames`, every frame is kept with the time it was finished.
+struct Terminalish(TestBackend, Option<Frames>);
+
+/// Frames as drawn: when, and the screen's text.
+type Frames = Arc<Mutex<Vec<(std::time::Instant, String)>>>;
 
 impl ratatui::backend::Backend for Terminalish {
     type Error = std::convert::Infallible;
@@ -538,6 +621,9 @@ impl ratatui::backend::Backend for Terminalish {
         self.0.window_size()
     }
     fn flush(&mut self) -> Result<(), Self::Error> {
+        if let Some(frames) = &self.1 {
+            frames.lock().unwrap().push((std::time::Instant::now(), self.0.to_string()));
+        }
         self.0.flush()
     }
 }
@@ -577,7 +663,8 @@ fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx.clone());
-        let mut terminal = Terminal::new(Terminalish(TestBackend::new(80, 24))).map_err(|e| e.to_string())?;
+        let mut terminal =
+            Terminal::new(Terminalish(TestBackend::new(80, 24), None)).map_err(|e| e.to_string())?;
         for (n, seg) in segments.into_iter().enumerate() {
             if let Some((w, h)) = seg.resize {
                 terminal.backend_mut().0.resize(w, h);
@@ -594,7 +681,6 @@ fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<
                     script_racing(keys, racing, racing_tx.clone())
                 }),
                 edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-                drafts: crate::shell::drafts::Drafts::new(None),
                 notify: None,
                 alert: Box::new(|_| {}),
             };

@@ -18,9 +18,10 @@ use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::state::{Pending, SendMark};
 use crate::model::types::{ConversationResponse, LoginRequest, WsEvent};
+use crate::shell::account::{self, Accounts};
 use crate::shell::local::{self, Shared};
 use crate::shell::service::{Connect, Etags};
-use crate::store::{OutboxEntry, OutboxState, OutgoingMessage, Store};
+use crate::store::{OutboxEntry, OutboxState, OutgoingMessage, Store, StoreHandle};
 use crate::sync::link::{self, LinkConfig, LinkState, LiveCommand, LiveEvent};
 use crate::sync::sender::{self, OutboxEvent, SenderHandle};
 use crate::sync::service::Service;
@@ -61,8 +62,6 @@ pub struct Runner<C: Connect> {
     open: Mutex<Option<String>>,
     /// The account's local store (cache, outbox), once the account is known.
     store: Arc<Mutex<Option<Shared>>>,
-    /// Where a stand-in store lives when the account's own could not be opened.
-    scratch: Mutex<Option<tempfile::TempDir>>,
     /// The outbox sender (`crate::sync::sender`), while logged in with a store.
     sender: Arc<Mutex<Option<SenderHandle>>>,
     /// The pet's refresh (and animation) timer, while logged in.
@@ -71,6 +70,8 @@ pub struct Runner<C: Connect> {
     pet_animate: bool,
     /// The ETags of the runner's own fetches (the link keeps its own).
     etags: Etags,
+    /// Where the accounts' stores are opened at login.
+    accounts: Accounts,
 }
 
 impl<C: Connect> Runner<C> {
@@ -88,12 +89,25 @@ impl<C: Connect> Runner<C> {
             link_config: LinkConfig::default(),
             open: Mutex::new(None),
             store: Arc::default(),
-            scratch: Mutex::new(None),
             sender: Arc::default(),
             pet_timer: Mutex::new(None),
             pet_animate: false,
             etags: Etags::default(),
+            accounts: Accounts::default(),
         }
+    }
+
+    /// Open accounts' stores there at login (`OpenAccount`).
+    pub fn with_accounts(mut self, accounts: Accounts) -> Runner<C> {
+        self.accounts = accounts;
+        self
+    }
+
+    /// On the way out: the session kept (see [`Runner::persist`]) and every store write
+    /// queued so far done.
+    pub async fn close(&self) {
+        self.persist();
+        account::close(self.store()).await;
     }
 
     /// Animate the pet (`pet.animate = true`): a tick every [`PET_FRAME`].
@@ -117,47 +131,23 @@ impl<C: Connect> Runner<C> {
     /// outbox sender starts on it too: it flushes at once, so messages left by the last
     /// run (quit, crash, `kill -9`) go out now.
     ///
-    /// Without one (no data directory, or the account's store could not be opened) a
-    /// stand-in store in a private temporary directory takes its place for this run, so
-    /// every message still goes through an outbox, with its idempotency key and its
-    /// retries; only nothing outlives the run (start-up has said so).
+    /// Without one (no data directory) a stand-in store in a private temporary directory
+    /// takes its place for this run, so every message still goes through an outbox, with
+    /// its idempotency key and its retries; only nothing outlives the run. (An account
+    /// store that cannot be opened falls back the same way, inside [`StoreHandle`].)
     pub fn set_store(&self, store: Option<Shared>) {
         // Dropping the old handle stops its task (an attempt cut short is settled later).
         *lock(&self.sender) = None;
         let service = self.service();
         let store = match (store, &service) {
             (Some(store), _) => Some(store),
-            (None, Some(svc)) => self.scratch_store(svc),
+            (None, Some(svc)) => Some(StoreHandle::stand_in(&svc.username().unwrap_or_default())),
             (None, None) => None,
         };
         if let (Some(store), Some(svc)) = (&store, service) {
             self.start_sender(svc, store.clone());
         }
         *lock(&self.store) = store;
-    }
-
-    /// A store for this run only, in a fresh private temporary directory.
-    fn scratch_store(&self, svc: &C::Service) -> Option<Shared> {
-        let me = svc.username().unwrap_or_default();
-        let opened = tempfile::Builder::new()
-            .prefix("healing-tui-outbox-")
-            .tempdir()
-            .map_err(|e| e.to_string())
-            .and_then(|dir| {
-                let opened = Store::open(&dir.path().join("outbox").join("store.sqlite3"), &me)
-                    .map_err(|e| e.to_string())?;
-                Ok((dir, opened.store))
-            });
-        match opened {
-            Ok((dir, store)) => {
-                *lock(&self.scratch) = Some(dir);
-                Some(Arc::new(Mutex::new(store)))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no stand-in store either: messages cannot be sent");
-                None
-            }
-        }
     }
 
     /// Start the outbox sender on `store`; its events come back as actions.
@@ -185,7 +175,8 @@ impl<C: Connect> Runner<C> {
     }
 
     fn store(&self) -> Option<Shared> {
-        lock(&self.store).clone()
+        // One that could not be opened at all (not even a stand-in) is no store.
+        lock(&self.store).clone().filter(|s| !s.is_gone())
     }
 
     /// Use these live link settings (from `config.toml`).
@@ -237,8 +228,9 @@ impl<C: Connect> Runner<C> {
                     // The link is back: what waits in the outbox goes now.
                     wake(&outbox);
                 }
-                if let Some(store) = lock(&store).clone() {
-                    keep_news(&store, &mut event);
+                let store_now = lock(&store).clone();
+                if let Some(store) = store_now {
+                    keep_news(&store, &mut event).await;
                 }
                 if tx.send(action_for(event)).is_err() {
                     return;
@@ -301,10 +293,22 @@ impl<C: Connect> Runner<C> {
         }
     }
 
-    /// Run one effect. `Quit`, `OpenEditor`, `SaveDraft` and `Copy` belong to the main
-    /// loop and are ignored here.
+    /// Run one effect. The terminal's own (`Quit`, `OpenEditor`, `Copy`, `Announce`,
+    /// `UnreadChanged`) belong to the event loop and are ignored here.
     pub fn run(&self, effect: Effect) {
         match effect {
+            // What needs no server: the account's store, timers, hints to the link.
+            Effect::OpenAccount { server, username } => {
+                account::open(self, &self.accounts, &self.tx, &server, &username)
+            }
+            Effect::SaveDraft { user, text } => account::save_draft(self.store(), user, text),
+            Effect::NoticeTimer { seq } => {
+                self.spawn_keyed("notice".into(), crate::shell::timers::notice(self.tx.clone(), seq))
+            }
+            Effect::UserActive => self.user_input(),
+            Effect::ShowingConversation(open) => {
+                self.note_open(open.as_ref().map(|(u, id)| (u.as_str(), *id)))
+            }
             Effect::Login { server, username, password, pin, remember } => {
                 let req = LoginRequest {
                     username,
@@ -345,7 +349,11 @@ impl<C: Connect> Runner<C> {
                 self.with_service(|svc| self.pet(svc, PetOp::Create { name, species }))
             }
             Effect::Reconnect => self.with_service(|_| self.reconnect()),
-            Effect::SaveDraft { .. } | Effect::OpenEditor { .. } | Effect::Copy { .. } | Effect::Quit => {}
+            Effect::Quit
+            | Effect::OpenEditor { .. }
+            | Effect::Copy { .. }
+            | Effect::Announce { .. }
+            | Effect::UnreadChanged { .. } => {}
         }
     }
 
@@ -416,13 +424,13 @@ impl<C: Connect> Runner<C> {
         let Some(store) = self.store() else { return };
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            if let Some(inbox) = local::cached_inbox(&store) {
+            if let Some(inbox) = local::cached_inbox(&store).await {
                 let _ = tx.send(Action::CacheLoaded(inbox));
             }
-            if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()) {
+            if let Some(hints) = local::with(&store, "wait hints", |s| s.wait_hints()).await {
                 let _ = tx.send(Action::WaitHintsLoaded(hints.into_iter().collect()));
             }
-            if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()) {
+            if let Some(entries) = local::with(&store, "load outbox", |s| s.pending()).await {
                 if !entries.is_empty() {
                     let _ = tx.send(Action::OutboxLoaded(entries.into_iter().map(pending).collect()));
                 }
@@ -434,7 +442,7 @@ impl<C: Connect> Runner<C> {
         let Some(store) = self.store() else { return };
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let messages = local::cached_conversation(&store, &user);
+            let messages = local::cached_conversation(&store, &user).await;
             if !messages.is_empty() {
                 let _ = tx.send(Action::ConversationCached { user, messages });
             }
@@ -455,7 +463,7 @@ impl<C: Connect> Runner<C> {
             match fetched.map(|f| etags.fresh(key, f)) {
                 Ok(Some(r)) => {
                     if let Some(store) = &store {
-                        local::save_inbox(store, &r, unread_only);
+                        local::save_inbox(store, &r, unread_only).await;
                     }
                     send_all(&tx, [Action::InboxLoaded(r)])
                 }
@@ -481,8 +489,8 @@ impl<C: Connect> Runner<C> {
                         r.with_user = user;
                     }
                     if let Some(store) = &store {
-                        local::save_conversation(store, &r.with_user, &r);
-                        local::hide_deleted(store, &mut r.messages);
+                        local::save_conversation(store, &r.with_user, &r).await;
+                        local::hide_deleted(store, &mut r.messages).await;
                     }
                     send_all(&tx, [Action::ConversationLoaded(r)])
                 }
@@ -502,10 +510,11 @@ impl<C: Connect> Runner<C> {
     fn send(&self, client_id: String, mut msg: OutgoingMessage) {
         let (tx, outbox, sender) = (self.tx.clone(), self.outbox(), self.sender.clone());
         tokio::spawn(async move {
-            let stored = outbox_write(outbox, &client_id, |store, id| {
+            let stored = outbox_write(outbox, &client_id, move |store, id| {
                 msg.client_id = id;
                 store.enqueue(&msg).map(drop)
-            });
+            })
+            .await;
             match stored {
                 Ok(()) => wake(&sender),
                 Err(reason) => send_all(&tx, [Action::SendRefused { client_id, reason }]),
@@ -517,7 +526,7 @@ impl<C: Connect> Runner<C> {
     fn resend(&self, client_id: String, content: String) {
         let (tx, outbox, sender) = (self.tx.clone(), self.outbox(), self.sender.clone());
         tokio::spawn(async move {
-            match outbox_write(outbox, &client_id, |store, id| store.edit_failed(id, &content)) {
+            match outbox_write(outbox, &client_id, move |store, id| store.edit_failed(id, &content)).await {
                 Ok(()) => wake(&sender),
                 Err(reason) => send_all(&tx, [Action::SendRefused { client_id, reason }]),
             }
@@ -528,13 +537,13 @@ impl<C: Connect> Runner<C> {
         let (Some(store), Ok(id)) = (self.store(), uuid::Uuid::parse_str(client_id)) else { return };
         let (tx, sender) = (self.tx.clone(), self.sender.clone());
         tokio::spawn(async move {
-            let discarded = local::lock(&store).discard(id);
+            let discarded = store.call(move |s| s.discard(id)).await;
             match discarded {
                 // The messages queued behind it go now, not on the next `R`.
                 Ok(()) => wake(&sender),
                 Err(e) => {
                     // Still in the outbox (being sent right now): show it again.
-                    let back = local::with(&store, "load outbox", |s| s.pending());
+                    let back = local::with(&store, "load outbox", |s| s.pending()).await;
                     let back = back.unwrap_or_default().into_iter().map(pending).collect();
                     send_all(&tx, [Action::OutboxLoaded(back), Action::Failed(e.to_string())]);
                 }
@@ -545,15 +554,18 @@ impl<C: Connect> Runner<C> {
     fn search(&self, svc: C::Service, query: String, scope: Option<String>) {
         let (tx, store) = (self.tx.clone(), self.store());
         self.spawn_keyed("search".into(), async move {
-            let local = store
-                .as_ref()
-                .and_then(|store| {
-                    local::with(store, "search", |s| match &scope {
+            let local = match &store {
+                Some(store) => {
+                    let (scope, query) = (scope.clone(), query.clone());
+                    local::with(store, "search", move |s| match &scope {
                         Some(user) => s.search_conversation(user, &query),
                         None => s.search(&query),
                     })
-                })
-                .unwrap_or_default();
+                    .await
+                }
+                None => None,
+            }
+            .unwrap_or_default();
             let _ = tx.send(Action::SearchResults { query: query.clone(), messages: local });
             // Everywhere: the server's search too, when it has one (404: it doesn't).
             if scope.is_some() {
@@ -562,7 +574,7 @@ impl<C: Connect> Runner<C> {
             match svc.search(query.clone()).await {
                 Ok(found) => {
                     if let Some(store) = &store {
-                        local::save_messages(store, &found);
+                        local::save_messages(store, &found).await;
                     }
                     let _ = tx.send(Action::SearchResults { query, messages: found });
                 }
@@ -578,7 +590,7 @@ impl<C: Connect> Runner<C> {
             match svc.delete(id).await {
                 Ok(()) => {
                     if let Some(store) = &store {
-                        local::save_event(store, &WsEvent::MessageDeleted { message_id: id });
+                        local::save_event(store, &WsEvent::MessageDeleted { message_id: id }).await;
                     }
                     let _ = tx.send(Action::Deleted(id));
                 }
@@ -592,7 +604,7 @@ impl<C: Connect> Runner<C> {
         tokio::spawn(async move {
             let result = svc.mark_read(id).await;
             if let (Ok(()), Some(store)) = (&result, &store) {
-                local::with(store, "mark read", |s| s.apply_read(id, None));
+                local::with(store, "mark read", move |s| s.apply_read(id, None)).await;
             }
             match result {
                 Ok(()) => {}
@@ -643,7 +655,8 @@ impl<C: Connect> Runner<C> {
     /// waiting out their backoff are tried now too.
     fn reconnect(&self) {
         if let Some(store) = self.outbox() {
-            local::with(&store, "retry now", |s| s.retry_now());
+            // Queued ahead of the sender's next read, so it sees the retry times cleared.
+            drop(store.call(|s| s.retry_now()));
         }
         wake(&self.sender);
         if !self.command(LiveCommand::RetryNow) {
@@ -670,16 +683,16 @@ enum PetOp {
 }
 
 /// Change the outbox entry `client_id` with `write`; why not, in words for the user.
-fn outbox_write(
+async fn outbox_write(
     outbox: Option<Shared>,
     client_id: &str,
-    write: impl FnOnce(&mut Store, uuid::Uuid) -> Result<(), crate::store::StoreError>,
+    write: impl FnOnce(&mut Store, uuid::Uuid) -> Result<(), crate::store::StoreError> + Send + 'static,
 ) -> Result<(), String> {
     let Some(store) = outbox else {
         return Err("there is no outbox to keep it in (see the log); copy the text and try later".into());
     };
     let id = uuid::Uuid::parse_str(client_id).map_err(|e| format!("bad message id: {e}"))?;
-    let written = write(&mut local::lock(&store), id);
+    let written = store.call(move |s| write(s, id)).await;
     written.map_err(|e| {
         tracing::warn!(error = %e, "outbox write failed");
         format!("could not save it to the outbox: {e}")
@@ -687,14 +700,14 @@ fn outbox_write(
 }
 
 /// Keep what the link brought in the account's store (deleted messages stay hidden).
-fn keep_news(store: &Shared, event: &mut LiveEvent) {
+async fn keep_news(store: &Shared, event: &mut LiveEvent) {
     match event {
-        LiveEvent::Inbox(r) => local::save_inbox(store, r, false),
+        LiveEvent::Inbox(r) => local::save_inbox(store, r, false).await,
         LiveEvent::Conversation { messages, .. } => {
-            local::save_messages(store, messages);
-            local::hide_deleted(store, messages);
+            local::save_messages(store, messages).await;
+            local::hide_deleted(store, messages).await;
         }
-        LiveEvent::Pushed(e) => local::save_event(store, e),
+        LiveEvent::Pushed(e) => local::save_event(store, e).await,
         _ => {}
     }
 }
@@ -869,23 +882,25 @@ mod live_tests {
         assert_eq!(pet_timer_for(60, true).await, (1, 30));
     }
 
-    #[test]
-    fn without_an_outbox_a_message_is_refused_in_words() {
+    #[tokio::test]
+    async fn without_an_outbox_a_message_is_refused_in_words() {
         let id = uuid::Uuid::new_v4().to_string();
-        let refused = outbox_write(None, &id, |_, _| Ok(())).unwrap_err();
+        let refused = outbox_write(None, &id, |_, _| Ok(())).await.unwrap_err();
         assert!(refused.contains("no outbox") && refused.contains("copy the text"), "{refused}");
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("data").join("s.sqlite3"), "alex").unwrap().store;
-        let store: Shared = Arc::new(Mutex::new(store));
+        let store: Shared = StoreHandle::new(store);
         let written = outbox_write(Some(store.clone()), &id, |s, id| {
             let mut msg = OutgoingMessage::new("sam", None, "hi");
             msg.client_id = id;
             s.enqueue(&msg).map(drop)
-        });
+        })
+        .await;
         assert_eq!(written, Ok(()));
-        let held = local::lock(&store).outbox_entry(uuid::Uuid::parse_str(&id).unwrap()).unwrap();
+        let uid = uuid::Uuid::parse_str(&id).unwrap();
+        let held = store.call(move |s| s.outbox_entry(uid)).await.unwrap();
         assert_eq!(held.map(|e| e.message.content), Some("hi".to_string()));
-        let bad = outbox_write(Some(store), "not-an-id", |_, _| Ok(())).unwrap_err();
+        let bad = outbox_write(Some(store), "not-an-id", |_, _| Ok(())).await.unwrap_err();
         assert!(bad.contains("bad message id"), "{bad}");
     }
 

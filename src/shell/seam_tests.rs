@@ -221,8 +221,8 @@ async fn fake_served_news_and_send(store: Option<Shared>) -> (Option<Shared>, uu
 }
 
 /// The outbox entry `id` in `store`, which must be there, confirmed with the fake's id.
-fn assert_confirmed(store: &Shared, id: uuid::Uuid) {
-    let entry = local::lock(store).outbox_entry(id).unwrap();
+async fn assert_confirmed(store: &Shared, id: uuid::Uuid) {
+    let entry = store.call(move |s| s.outbox_entry(id)).await.unwrap();
     let state = entry.map(|e| e.state);
     assert_eq!(state, Some(OutboxState::Sent { server_id: 900 }), "the outbox records the confirmation");
 }
@@ -231,10 +231,10 @@ fn assert_confirmed(store: &Shared, id: uuid::Uuid) {
 async fn a_fake_server_goes_through_the_real_link_and_the_outbox_sender() {
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::Store::open(&dir.path().join("data").join("s.sqlite3"), "alex").unwrap().store;
-    let store: Shared = Arc::new(Mutex::new(store));
+    let store: Shared = crate::store::StoreHandle::new(store);
     let (used, id) = fake_served_news_and_send(Some(store.clone())).await;
-    assert!(used.is_some_and(|s| Arc::ptr_eq(&s, &store)), "the account's store is the outbox");
-    assert_confirmed(&store, id);
+    assert!(used.is_some_and(|s| s.is_same(&store)), "the account's store is the outbox");
+    assert_confirmed(&store, id).await;
 }
 
 /// No account store (it could not be opened, or there is no data directory): the
@@ -242,7 +242,7 @@ async fn a_fake_server_goes_through_the_real_link_and_the_outbox_sender() {
 #[tokio::test]
 async fn without_the_account_store_a_stand_in_outbox_still_sends() {
     let (used, id) = fake_served_news_and_send(None).await;
-    assert_confirmed(&used.expect("a stand-in store"), id);
+    assert_confirmed(&used.expect("a stand-in store"), id).await;
 }
 
 /// A fake that offers a websocket gets the link's websocket path: it goes live, and a

@@ -2,7 +2,6 @@
 //! production profile in-process: a deleted message the server keeps listing (as head
 //! does), and a conversation route that answers 500 (as feb5 does).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -45,7 +44,7 @@ async fn a_deleted_message_stays_hidden_though_the_server_lists_it_again() {
     let url = server.url();
     let client = logged_in(&url).await;
     let opened = Store::open_account(&dir.path().join("data"), client.server_url().as_str(), "alex").unwrap();
-    let store = Arc::new(Mutex::new(opened.store));
+    let store = crate::store::StoreHandle::new(opened.store);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let connect = ClientConnect { opts: ClientOptions::default(), config_dir: dir.path().join("config") };

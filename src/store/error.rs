@@ -144,6 +144,10 @@ pub enum StoreError {
          move the store file aside (a fresh one is started)"
     )]
     Sqlite(#[from] rusqlite::Error),
+
+    /// The store is not there: it could not be opened this run, or its owner stopped.
+    #[error("the local store is not open (see the notice at login); nothing was kept on disk")]
+    Gone,
 }
 
 impl StoreError {

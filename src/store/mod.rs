@@ -12,8 +12,8 @@
 //!
 //! # How the app uses it
 //!
-//! `Store` is `Send` but not `Sync`: own it in one task (or a mutex) and reach it with
-//! messages, like every other I/O in the app. Calls are synchronous and fast (see
+//! `Store` is `Send` but not `Sync`: the interactive client gives it one owner
+//! ([`owner::StoreHandle`], a thread reached by queued calls), so no frame waits on disk. Calls are synchronous and fast (see
 //! `benches/store.rs`); every write is committed before the call returns.
 //!
 //! - **Start-up:** [`Store::open_account`]; if [`Opened::recovered`] is set, show its
@@ -39,6 +39,7 @@ pub mod db;
 pub mod drafts;
 pub mod error;
 pub mod outbox;
+pub mod owner;
 pub mod paths;
 mod schema;
 pub mod search;
@@ -50,6 +51,7 @@ pub use db::{Opened, Recovery, Store};
 pub use drafts::Draft;
 pub use error::StoreError;
 pub use outbox::{find_echo, OutboxEntry, OutboxState, OutgoingMessage, ECHO_CLOCK_SKEW};
+pub use owner::{Access, StoreHandle};
 pub use paths::{account_dir, forget_account, store_path};
 /// The schema version this build writes (number of migrations).
 pub use schema::LATEST as SCHEMA_VERSION;

@@ -1,27 +1,27 @@
 //! The outbox sender: sends what the user wrote, in order per conversation, so that
 //! every message arrives exactly once however the link behaves (issue 6).
 //!
-//! The caller has already saved the message with [`Store::enqueue`]; the sender only
+//! The caller has already saved the message with [`Store::enqueue`](crate::store::Store::enqueue); the sender only
 //! moves outbox entries along (see [`crate::store::outbox`] for the states):
 //!
-//! - every attempt is preceded by [`Store::mark_sending`] and carries
+//! - every attempt is preceded by [`Store::mark_sending`](crate::store::Store::mark_sending) and carries
 //!   `Idempotency-Key: <client id>`;
-//! - 201 with an id → [`Store::mark_sent`];
-//! - a permanent refusal (4xx, [`ApiError::is_refusal`]) → [`Store::mark_failed`] with the
+//! - 201 with an id → [`Store::mark_sent`](crate::store::Store::mark_sent);
+//! - a permanent refusal (4xx, [`ApiError::is_refusal`]) → [`Store::mark_failed`](crate::store::Store::mark_failed) with the
 //!   server's reason; the entry holds its conversation until the user edits or discards
 //!   it, other conversations keep going;
 //! - 401 → stop and keep everything (log in again, then [`SenderHandle::wake`]);
 //! - 429 → stop for the server's `retry_after`, written on the message
-//!   ([`Store::set_retry`]) so its mark says when the next try is;
+//!   ([`Store::set_retry`](crate::store::Store::set_retry)) so its mark says when the next try is;
 //! - 5xx → this message alone waits its own backoff ([`retry_delay`]: 1, 2, 4, 8, then
 //!   every 15 minutes), its mark showing the failure (`server error 500 (id …)`) and the
 //!   next try; other conversations go on, and the messages behind it wait no longer than
 //!   that backoff. The background sender also keeps the routes it uses (`send`, `sent`)
 //!   inside the per-route budget the poller keeps;
-//! - a connection that was certainly never made (refused, DNS) → [`Store::mark_retry`];
+//! - a connection that was certainly never made (refused, DNS) → [`Store::mark_retry`](crate::store::Store::mark_retry);
 //! - anything else (timeout, connection dropped after the body left, 5xx, an unreadable
 //!   answer) is also **ambiguous**: the entry stays `sending`, and before it is sent again
-//!   the server's copy is looked for ([`Store::resolve_echo`]) and, if found, confirmed
+//!   the server's copy is looked for ([`Store::resolve_echo`](crate::store::Store::resolve_echo)) and, if found, confirmed
 //!   instead. A server that honours the key would make the resend safe anyway; one that
 //!   ignores it (production) would store a duplicate without this check.
 //!
@@ -36,19 +36,19 @@
 //!
 //! # How the app uses it
 //!
-//! - At start, with the store behind an `Arc<Mutex<Store>>` and any
-//!   [`Service`] (the real `api::Client`, or a test's fake): `let (sender, events) =
+//! - At start, with the store's owner ([`StoreHandle`]) and any [`Service`] (the real
+//!   `api::Client`, or a test's fake): `let (sender, events) =
 //!   spawn(service.clone(), store.clone(), limits, windows)`. It flushes at once, so an outbox left by a
 //!   crash or `kill -9` resumes; forward `events` into the app's action channel.
 //! - On Enter: `store.enqueue(&OutgoingMessage::new(..))`, show it from
-//!   [`Store::pending_for`] with [`OutboxState::mark`], then `sender.wake()`.
+//!   [`Store::pending_for`](crate::store::Store::pending_for) with [`OutboxState::mark`], then `sender.wake()`.
 //! - Also `wake()` when the live link comes back, after a new login, and when the user
-//!   edits ([`Store::edit_failed`]) a refused message.
+//!   edits ([`Store::edit_failed`](crate::store::Store::edit_failed)) a refused message.
 //! - The one-shot CLI (`healing-tui send`, `outbox --flush`) calls [`flush`] directly.
 //!
 //! Several processes may flush the same account's outbox at once (the app, `send`,
 //! `outbox --flush` from cron). A message is only checked for and sent while its
-//! conversation is claimed ([`Store::try_claim`], an OS lock the kernel releases when
+//! conversation is claimed ([`Store::try_claim`](crate::store::Store::try_claim), an OS lock the kernel releases when
 //! the process ends), and it is read again under the claim, so each message is sent by
 //! one process at a time and never again once confirmed, even against a server that
 //! ignores the `Idempotency-Key` (production). A conversation claimed by another process
@@ -56,7 +56,7 @@
 //! [`Blocked::Elsewhere`].
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -66,7 +66,7 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, Fetched};
 use crate::model::types::Message;
-use crate::store::{OutboxEntry, OutboxState, Store, StoreError};
+use crate::store::{Access, OutboxEntry, OutboxState, StoreError, StoreHandle};
 use crate::sync::backoff::Backoff;
 use crate::sync::budget::{Limits, RouteBudget, Windows};
 use crate::sync::service::{Service, CONVERSATION_PAGE};
@@ -234,19 +234,14 @@ pub struct FlushReport {
     pub held: usize,
 }
 
-fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
-    // Every store write is one committed transaction: a panic elsewhere cannot leave
-    // it half-done, so a poisoned lock still guards consistent data.
-    store.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Send every queued message, oldest first within each conversation, until nothing
 /// sendable is left or something blocks. The store is only locked between requests.
 ///
 /// A message whose retry time has not come is left for later (see
-/// [`Store::set_retry`]); the one-shot commands keep no route budget of their own (each
+/// [`Store::set_retry`](crate::store::Store::set_retry)); the one-shot commands keep no route budget of their own (each
 /// message's backoff is in the store, so a cron job cannot hammer a failing server).
-pub async fn flush<S: Service>(svc: &S, store: &Mutex<Store>) -> FlushReport {
+pub async fn flush<'a, S: Service>(svc: &S, store: impl Into<Access<'a>>) -> FlushReport {
+    let store = store.into();
     let budget = Budgets::new(Limits::NONE, Windows::REAL);
     Flusher { svc, store, events: None, confirmed: HashSet::new(), budget }.run().await
 }
@@ -254,7 +249,7 @@ pub async fn flush<S: Service>(svc: &S, store: &Mutex<Store>) -> FlushReport {
 /// One flush in progress.
 struct Flusher<'a, S> {
     svc: &'a S,
-    store: &'a Mutex<Store>,
+    store: Access<'a>,
     events: Option<&'a mpsc::UnboundedSender<OutboxEvent>>,
     /// Server ids confirmed by this process: never taken for another message's copy.
     confirmed: HashSet<i64>,
@@ -383,7 +378,7 @@ impl<S: Service> Flusher<'_, S> {
         let mut report = FlushReport::default();
         let mut busy_since: Option<std::time::Instant> = None;
         report.blocked = loop {
-            let batch = lock(self.store).next_to_send();
+            let batch = self.store.call(|s| s.next_to_send()).await;
             let batch = match batch {
                 Ok(b) => b,
                 Err(e) => break Some(store_blocked(&e)),
@@ -426,7 +421,7 @@ impl<S: Service> Flusher<'_, S> {
             }
             tokio::time::sleep(CLAIM_POLL).await;
         };
-        let pending = lock(self.store).pending();
+        let pending = self.store.call(|s| s.pending()).await;
         match pending {
             Ok(entries) => {
                 for e in entries {
@@ -447,13 +442,15 @@ impl<S: Service> Flusher<'_, S> {
     /// One message's turn, under its conversation's claim: read it again (another
     /// process may have sent it meanwhile), settle an earlier attempt in doubt, then send.
     async fn one(&mut self, entry: OutboxEntry, report: &mut FlushReport) -> Step {
-        let claimed = lock(self.store).try_claim(&entry.message.recipient);
+        let recipient = entry.message.recipient.clone();
+        let claimed = self.store.call(move |s| s.try_claim(&recipient)).await;
         let _claim = match claimed {
             Ok(Some(claim)) => claim,
             Ok(None) => return Step::Busy,
             Err(e) => return Step::Stop(store_blocked(&e)),
         };
-        let head = lock(self.store).head_for(&entry.message.recipient);
+        let recipient = entry.message.recipient.clone();
+        let head = self.store.call(move |s| s.head_for(&recipient)).await;
         match head {
             Ok(Some(head)) if head.message.client_id == entry.message.client_id => {
                 self.attempt(head, report).await
@@ -476,23 +473,23 @@ impl<S: Service> Flusher<'_, S> {
         }
         let in_doubt = matches!(entry.state, OutboxState::Sending { .. });
         if let Some(at) = self.budget.wait(in_doubt) {
-            return self.later(&entry, BUDGET_WAIT, at, true);
+            return self.later(&entry, BUDGET_WAIT, at, true).await;
         }
         if in_doubt {
             self.budget.record(Route::Sent);
             match self.find_copy(&entry).await {
                 Ok(Some(server_id)) => {
                     tracing::info!(%client_id, server_id, "an earlier attempt had arrived");
-                    return self.confirm(client_id, recipient, server_id, report);
+                    return self.confirm(client_id, recipient, server_id, report).await;
                 }
                 Ok(None) => tracing::debug!(%client_id, "no copy on the server; sending again"),
                 Err(CopyError::Store(e)) => return Step::Stop(store_blocked(&e)),
                 Err(CopyError::Api(e)) => {
-                    return self.not_through(&entry, &e, "cannot check whether it arrived: ")
+                    return self.not_through(&entry, &e, "cannot check whether it arrived: ").await
                 }
             }
         }
-        let marked = lock(self.store).mark_sending(client_id, Utc::now());
+        let marked = self.store.call(move |s| s.mark_sending(client_id, Utc::now())).await;
         if let Err(e) = marked {
             return Step::Stop(store_blocked(&e));
         }
@@ -501,7 +498,9 @@ impl<S: Service> Flusher<'_, S> {
         self.budget.record(Route::Send);
         let result = self.svc.send(entry.message.send_request(), key).await;
         match result {
-            Ok(resp) if resp.message_id > 0 => self.confirm(client_id, recipient, resp.message_id, report),
+            Ok(resp) if resp.message_id > 0 => {
+                self.confirm(client_id, recipient, resp.message_id, report).await
+            }
             // Accepted but without an id: it is most likely there; the next attempt
             // looks for it before sending again.
             Ok(_) => {
@@ -509,7 +508,8 @@ impl<S: Service> Flusher<'_, S> {
             }
             Err(err) if err.is_refusal() => {
                 let reason = refusal_reason(&err);
-                let marked = lock(self.store).mark_failed(client_id, &reason);
+                let why = reason.clone();
+                let marked = self.store.call(move |s| s.mark_failed(client_id, &why)).await;
                 if let Err(e) = marked {
                     return Step::Stop(store_blocked(&e));
                 }
@@ -531,7 +531,7 @@ impl<S: Service> Flusher<'_, S> {
                     _ => false,
                 };
                 if not_sent {
-                    let marked = lock(self.store).mark_retry(client_id);
+                    let marked = self.store.call(move |s| s.mark_retry(client_id)).await;
                     if let Err(e) = marked {
                         return Step::Stop(store_blocked(&e));
                     }
@@ -539,7 +539,7 @@ impl<S: Service> Flusher<'_, S> {
                 } else {
                     tracing::info!(%client_id, error = %err, "send attempt in doubt");
                 }
-                self.not_through(&entry, &err, "")
+                self.not_through(&entry, &err, "").await
             }
         }
     }
@@ -548,15 +548,15 @@ impl<S: Service> Flusher<'_, S> {
     /// this message alone into its backoff (others go on); a 429 records the server's
     /// wait on it and stops the flush; anything else stops the flush as before (the
     /// link's backoff retries).
-    fn not_through(&mut self, entry: &OutboxEntry, err: &ApiError, prefix: &str) -> Step {
+    async fn not_through(&mut self, entry: &OutboxEntry, err: &ApiError, prefix: &str) -> Step {
         match err {
             ApiError::Server { .. } => {
                 let at = Utc::now() + retry_delay(entry.attempts.max(1));
-                self.later(entry, &format!("{prefix}{}", short_reason(err)), at, false)
+                self.later(entry, &format!("{prefix}{}", short_reason(err)), at, false).await
             }
             ApiError::RateLimited { retry_after } => {
                 let at = Utc::now() + *retry_after;
-                if let Step::Stop(b) = self.later(entry, RATE_LIMITED, at, true) {
+                if let Step::Stop(b) = self.later(entry, RATE_LIMITED, at, true).await {
                     return Step::Stop(b);
                 }
                 Step::Stop(blocked_by(err))
@@ -566,9 +566,10 @@ impl<S: Service> Flusher<'_, S> {
     }
 
     /// Keep `entry` until `at`, saying `why` on its mark.
-    fn later(&mut self, entry: &OutboxEntry, why: &str, at: DateTime<Utc>, limited: bool) -> Step {
+    async fn later(&mut self, entry: &OutboxEntry, why: &str, at: DateTime<Utc>, limited: bool) -> Step {
         let client_id = entry.message.client_id;
-        if let Err(e) = lock(self.store).set_retry(client_id, why, at) {
+        let reason = why.to_owned();
+        if let Err(e) = self.store.call(move |s| s.set_retry(client_id, &reason, at)).await {
             return Step::Stop(store_blocked(&e));
         }
         tracing::info!(%client_id, %at, why, "send retried later");
@@ -582,14 +583,14 @@ impl<S: Service> Flusher<'_, S> {
         Step::Later(at, why.to_string())
     }
 
-    fn confirm(
+    async fn confirm(
         &mut self,
         client_id: Uuid,
         recipient: String,
         server_id: i64,
         report: &mut FlushReport,
     ) -> Step {
-        let marked = lock(self.store).mark_sent(client_id, server_id);
+        let marked = self.store.call(move |s| s.mark_sent(client_id, server_id)).await;
         if let Err(e) = marked {
             return Step::Stop(store_blocked(&e));
         }
@@ -601,7 +602,7 @@ impl<S: Service> Flusher<'_, S> {
 
     /// Look for the server's copy of a message whose last attempt is in doubt.
     async fn find_copy(&self, entry: &OutboxEntry) -> Result<Option<i64>, CopyError> {
-        let me = lock(self.store).username().to_string();
+        let me = self.store.call(|s| Ok(s.username().to_string())).await.map_err(CopyError::Store)?;
         let copies = match self.svc.sent().await {
             Ok(sent) => sent,
             // No `/sent` here (or an odd one): the conversation has them too.
@@ -621,7 +622,8 @@ impl<S: Service> Flusher<'_, S> {
                 m
             })
             .collect();
-        let found = lock(self.store).resolve_echo(entry.message.client_id, &copies);
+        let client_id = entry.message.client_id;
+        let found = self.store.call(move |s| s.resolve_echo(client_id, &copies)).await;
         found.map_err(CopyError::Store)
     }
 
@@ -683,7 +685,7 @@ impl Drop for SenderHandle {
 /// message's own backoff; [`Limits::NONE`] for a server without limits.
 pub fn spawn<S: Service>(
     svc: S,
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     limits: Limits,
     windows: Windows,
 ) -> (SenderHandle, mpsc::UnboundedReceiver<OutboxEvent>) {
@@ -696,14 +698,19 @@ pub fn spawn<S: Service>(
 
 async fn run_task<S: Service>(
     svc: S,
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     wake: Arc<Notify>,
     events: mpsc::UnboundedSender<OutboxEvent>,
     mut backoff: Backoff,
     budget: Budgets,
 ) {
-    let mut flusher =
-        Flusher { svc: &svc, store: &store, events: Some(&events), confirmed: HashSet::new(), budget };
+    let mut flusher = Flusher {
+        svc: &svc,
+        store: (&store).into(),
+        events: Some(&events),
+        confirmed: HashSet::new(),
+        budget,
+    };
     loop {
         let report = flusher.run().await;
         if !report.sent.is_empty() || !report.failed.is_empty() {

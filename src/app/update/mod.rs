@@ -3,6 +3,7 @@
 //! Sets `state.dirty` when this action changed the screen (a hint only: the run loop
 //! compares frames, so it never decides alone whether the screen is drawn).
 
+mod around;
 mod conv;
 mod input;
 mod pet;
@@ -15,6 +16,7 @@ use crate::app::effect::Effect;
 use crate::app::state::{Conversation, Pane, State};
 use crate::model::sanitize::sanitize_line;
 
+pub use around::{closing, opening, step};
 pub use conv::{ensure_visible, merge_messages};
 pub use snippets::expand as expand_snippet;
 
