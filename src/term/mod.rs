@@ -393,6 +393,9 @@ impl<W: Write> ScrollBackend<W> {
         if paint <= cost || (x > 0 && self.shadow[(x - 1, y)].symbol().cell_width() > 1) {
             return None;
         }
+        // Blanks are no link's: a move or an erase inside an open link would carry it
+        // onto cells it does not cover.
+        self.close_link();
         if !self.reprint_gap(x, y) {
             self.move_to(x, y);
         }
