@@ -120,13 +120,33 @@ fn key(code: C) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+thread_local! {
+    /// The store slot of the runner the current test drives (set by `drive_with`): the
+    /// store answers from a thread of its own, so a script waits for it between keys.
+    static STORE: std::cell::RefCell<Option<Arc<Mutex<Option<crate::shell::local::Shared>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Let the tasks spawned so far and the store's thread finish what they were given
+/// (a few rounds: a store answer may start a task that asks the store again).
+async fn settle() {
+    for _ in 0..6 {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        let store = STORE.with(|s| s.borrow().as_ref().and_then(|slot| slot.lock().unwrap().clone()));
+        match store {
+            Some(store) => store.settled().await,
+            None => break,
+        }
+    }
+}
+
 /// Keys as terminal events, each after the tasks spawned so far had their turn; the
 /// stream ends (and with it the loop) once the last key's effects have settled.
 fn script(text_and_keys: Vec<Event>) -> BoxStream<'static, io::Result<Event>> {
     stream::unfold(text_and_keys.into_iter(), |mut keys| async move {
-        for _ in 0..20 {
-            tokio::task::yield_now().await;
-        }
+        settle().await;
         let next = keys.next()?;
         Some((Ok(next), keys))
     })
@@ -160,6 +180,7 @@ async fn drive_with(
 ) -> Terminal<TestBackend> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(FakeConnect(fake.clone()), None, tx).with_accounts(Accounts::new(data_dir));
+    STORE.with(|s| *s.borrow_mut() = Some(runner.store_slot()));
     let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
     let mut input = Some(input);
     let out = fake.clone();

@@ -174,6 +174,12 @@ impl<C: Connect> Runner<C> {
         self.store().filter(|_| running)
     }
 
+    /// The store slot itself, so a test can wait for the store's own thread.
+    #[cfg(test)]
+    pub(crate) fn store_slot(&self) -> Arc<Mutex<Option<Shared>>> {
+        self.store.clone()
+    }
+
     fn store(&self) -> Option<Shared> {
         // One that could not be opened at all (not even a stand-in) is no store.
         lock(&self.store).clone().filter(|s| !s.is_gone())

@@ -265,13 +265,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_store_that_cannot_open_answers_gone_and_keeps_serving() {
+    async fn an_account_store_that_cannot_open_gives_way_to_a_stand_in() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-a-dir");
         std::fs::write(&file, "x").unwrap();
         let (store, opened) = StoreHandle::open_account(&file, "http://x:1/", "alex");
-        assert!(opened.await.is_err());
-        assert!(store.is_gone());
+        assert!(opened.await.is_err(), "the caller learns why, to say so");
+        assert!(!store.is_gone(), "a stand-in serves this run");
+        let msg = crate::store::OutgoingMessage::new("sam", None, "kept for this run");
+        let id = msg.client_id;
+        store.call(move |s| s.enqueue(&msg).map(drop)).await.unwrap();
+        let held = store.call(move |s| s.outbox_entry(id)).await.unwrap();
+        assert_eq!(held.map(|e| e.message.content), Some("kept for this run".to_owned()));
+        let stand_in_dir = crate::model::lock::lock(&store.scratch).as_ref().map(|d| d.path().to_path_buf());
+        let stand_in_dir = stand_in_dir.expect("a private temporary directory");
+        assert!(stand_in_dir.exists());
+        drop(store);
+        // The last handle gone, the directory goes too (the owner thread lets go of it).
+        for _ in 0..100 {
+            if !stand_in_dir.exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!stand_in_dir.exists(), "nothing of a stand-in outlives the run");
+    }
+
+    #[tokio::test]
+    async fn a_store_whose_thread_has_stopped_answers_gone() {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        drop(queue);
+        let store = StoreHandle {
+            jobs,
+            gone: Arc::default(),
+            scratch: Arc::default(),
+            delay: Arc::default(),
+        };
         assert!(matches!(store.call(|s| s.all_drafts()).await, Err(StoreError::Gone)));
         store.settled().await;
     }
