@@ -67,10 +67,7 @@ pub(super) fn open_store(ctx: &Ctx, client: &Client) -> Result<Mutex<Store>, Fai
     Ok(Mutex::new(opened.store))
 }
 
-pub(super) fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    // Each store write commits on its own: a poisoned lock still guards consistent data.
-    store.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(super) use crate::model::lock::lock;
 
 /// Why messages are still waiting after a flush, as an exit code and a line.
 pub(super) fn blocked_failure(blocked: &Blocked, what: &str) -> Failure {

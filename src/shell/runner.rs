@@ -7,7 +7,7 @@
 //! and the sender reach the server through the same [`Service`] as the runner.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, UnboundedSender};
@@ -17,6 +17,7 @@ use crate::api::ApiError;
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
 use crate::app::state::{Pending, SendMark};
+use crate::model::lock::lock;
 use crate::model::types::{ConversationResponse, LoginRequest, WsEvent};
 use crate::shell::account::{self, Accounts};
 use crate::shell::local::{self, Shared};
@@ -36,11 +37,6 @@ pub const READ_SETTLE: Duration = Duration::from_millis(1500);
 pub const PET_REFRESH: Duration = Duration::from_secs(60);
 /// The pet's animation tick with `pet.animate = true`: at most one frame per 2 s.
 pub const PET_FRAME: Duration = Duration::from_secs(2);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded data is always left consistent, so a poisoned lock is still usable.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Runs effects as tasks; results come back on `tx`.
 pub struct Runner<C: Connect> {

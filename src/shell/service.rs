@@ -48,7 +48,6 @@ impl Etags {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        // A map of hints: a panic elsewhere cannot leave it harmful, so a poisoned lock is fine.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        crate::model::lock::lock(&self.0)
     }
 }

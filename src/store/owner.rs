@@ -238,9 +238,7 @@ impl Access<'_> {
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         match self {
-            // Each write is one committed transaction: a poisoned lock still guards
-            // consistent data.
-            Access::Locked(m) => f(&mut m.lock().unwrap_or_else(|e| e.into_inner())),
+            Access::Locked(m) => f(&mut crate::model::lock::lock(m)),
             Access::Owned(h) => h.call(f).await,
         }
     }
@@ -295,12 +293,8 @@ mod tests {
     async fn a_store_whose_thread_has_stopped_answers_gone() {
         let (jobs, queue) = mpsc::channel::<Job>();
         drop(queue);
-        let store = StoreHandle {
-            jobs,
-            gone: Arc::default(),
-            scratch: Arc::default(),
-            delay: Arc::default(),
-        };
+        let store =
+            StoreHandle { jobs, gone: Arc::default(), scratch: Arc::default(), delay: Arc::default() };
         assert!(matches!(store.call(|s| s.all_drafts()).await, Err(StoreError::Gone)));
         store.settled().await;
     }
