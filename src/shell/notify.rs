@@ -123,13 +123,9 @@ fn field(text: &str) -> String {
     sanitize_line(text).replace(';', ",").trim().to_string()
 }
 
+/// At most `max` columns, with `…` when cut: a notification has room for a line.
 fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    crate::model::text::truncate(text, max, false)
 }
 
 #[cfg(test)]
