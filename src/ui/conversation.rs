@@ -3,55 +3,15 @@
 //! pane starts at the message anchored at the bottom and walks up until it is full,
 //! so a 100k-message conversation costs what one screen of it costs.
 
-use chrono::FixedOffset;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::app::layout::GUTTER;
+use crate::app::layout::{continues_run, starts_day, GUTTER};
 use crate::app::state::{Conversation, Pane, State};
 use crate::model::text;
 use crate::model::time_fmt;
 use crate::ui::theme::Theme;
-
-/// Whether message `i` starts a new local day (and so gets a separator row).
-fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
-    let day = |j: usize| c.messages.get(j).and_then(|m| m.sent_at).map(|t| time_fmt::local_date(t.utc(), tz));
-    match (i, day(i)) {
-        (_, None) => false,
-        (0, Some(_)) => true,
-        (_, d) => day(i - 1) != d,
-    }
-}
-
-/// Consecutive messages from one sender closer than this share one header.
-const RUN_MINUTES: i64 = 5;
-
-/// Whether message `i` continues the run of the one before it, and so goes under its
-/// header: same sender, same day, within [`RUN_MINUTES`], no subject of its own and, for
-/// our own messages, the same read mark (the header's ✓ / ✓✓ stands for the whole run).
-fn continues_run(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
-    let (Some(prev), Some(m)) = (i.checked_sub(1).and_then(|p| c.messages.get(p)), c.messages.get(i)) else {
-        return false;
-    };
-    let (Some(a), Some(b)) = (prev.sent_at, m.sent_at) else { return false };
-    let mine = m.sender != c.with_user;
-    prev.sender == m.sender
-        && m.subject.is_none()
-        && (!mine || prev.is_read == m.is_read)
-        && (b.utc() - a.utc()).num_minutes().abs() < RUN_MINUTES
-        && !starts_day(c, i, tz)
-}
-
-/// Rows message `i` takes at a text width of `w` columns: its day separator, header
-/// (unless it continues a run) and wrapped text. `update` uses this to scroll; `render`
-/// draws exactly these rows.
-pub fn message_rows(c: &Conversation, i: usize, w: usize, tz: FixedOffset) -> usize {
-    let Some(m) = c.messages.get(i) else { return 0 };
-    usize::from(starts_day(c, i, tz))
-        + usize::from(!continues_run(c, i, tz))
-        + text::wrapped_height(&m.content, w)
-}
 
 /// The rows of message `i`.
 fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme) -> Vec<Line<'static>> {

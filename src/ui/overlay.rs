@@ -6,10 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::layout::centered;
 use crate::app::state::{Confirm, NewField, Search, SnippetPicker, State};
 use crate::app::update::Recipient;
 use crate::model::text;
-use crate::ui::help::{centered, clear_under};
+use crate::ui::help::clear_under;
 use crate::ui::theme::Theme;
 
 /// Draw a y/n question.

@@ -264,8 +264,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             // Shown (to the minute) only while the link is degraded, where it matters:
             // a healthy idle client must write nothing.
             let shown = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp() / 60);
-            state.dirty =
-                crate::ui::status::shows_sync_time(state) && shown(state.last_sync) != shown(Some(at));
+            state.dirty = state.shows_sync_time() && shown(state.last_sync) != shown(Some(at));
             state.last_sync = Some(at);
         }
         Action::MessageRead { id, at } => {
