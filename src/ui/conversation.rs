@@ -50,7 +50,9 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     if mine {
         let mark = if m.is_read { th.sym.read } else { th.sym.sent };
         let detail = match (selected, m.is_read, m.read_at) {
-            (true, true, Some(at)) => format!(" {mark} read {}", time_fmt::relative(at.utc(), state.now, tz)),
+            (true, true, Some(at)) => {
+                format!(" {mark} read {}", time_fmt::relative(at.utc(), state.now, &tz))
+            }
             (true, true, None) => format!(" {mark} read"),
             (true, false, _) => format!(" {mark} sent"),
             _ => format!(" {mark}"),

@@ -125,7 +125,7 @@ pub fn render_search(state: &State, search: &Search, area: Rect, buf: &mut Buffe
             let who = if me { format!("you → {}", m.recipient) } else { m.sender.clone() };
             let when = m
                 .sent_at
-                .map(|t| crate::model::time_fmt::relative(t.utc(), state.now, state.tz))
+                .map(|t| crate::model::time_fmt::relative(t.utc(), state.now, &state.tz))
                 .unwrap_or_default();
             let one_line: String = m.content.split_whitespace().collect::<Vec<_>>().join(" ");
             let row = format!(" {} · {} · {}", who, when, one_line);
