@@ -3,61 +3,8 @@
 //! Sets `state.dirty` when this action changed the screen (a hint only: the run loop
 //! compares frames, so it never decides alone whether the screen is drawn).
 
-/// The user commands: every `Action` a key can be bound to (those with a
-/// [`name`](crate::app::action::Action::name)). A pattern, so that `update` routes them
-/// to `command` and `results::apply` names them without a catch-all arm.
-macro_rules! command_actions {
-    () => {
-        $crate::app::action::Action::Quit
-            | $crate::app::action::Action::Help
-            | $crate::app::action::Action::NextPane
-            | $crate::app::action::Action::PrevPane
-            | $crate::app::action::Action::Up
-            | $crate::app::action::Action::Down
-            | $crate::app::action::Action::PageUp
-            | $crate::app::action::Action::PageDown
-            | $crate::app::action::Action::Top
-            | $crate::app::action::Action::Bottom
-            | $crate::app::action::Action::Open
-            | $crate::app::action::Action::Compose
-            | $crate::app::action::Action::Send
-            | $crate::app::action::Action::Newline
-            | $crate::app::action::Action::OpenEditor
-            | $crate::app::action::Action::Snippet
-            | $crate::app::action::Action::Cancel
-            | $crate::app::action::Action::Delete
-            | $crate::app::action::Action::Refresh
-            | $crate::app::action::Action::ToggleUnread
-            | $crate::app::action::Action::ToggleSort
-            | $crate::app::action::Action::Filter
-            | $crate::app::action::Action::NewConversation
-            | $crate::app::action::Action::CommandLine
-            | $crate::app::action::Action::TogglePet
-            | $crate::app::action::Action::Reconnect
-            | $crate::app::action::Action::EditFailed
-            | $crate::app::action::Action::DiscardFailed
-            | $crate::app::action::Action::Copy
-            | $crate::app::action::Action::Confirm
-            | $crate::app::action::Action::Deny
-            | $crate::app::action::Action::Feed
-            | $crate::app::action::Action::NewPet
-    };
-}
-
-/// What the pet's own effects report (the shop, buying, creating, its refresh and
-/// blink timers), handled by `pet::apply`. A pattern, for the same reason as
-/// [`command_actions`].
-macro_rules! pet_results {
-    () => {
-        $crate::app::action::Action::ShopLoaded(_)
-            | $crate::app::action::Action::PetBought(_)
-            | $crate::app::action::Action::PetCreated
-            | $crate::app::action::Action::PetActionFailed(_)
-            | $crate::app::action::Action::PetRefreshDue(_)
-            | $crate::app::action::Action::PetBlink
-    };
-}
-
+#[macro_use]
+mod kinds;
 mod conv;
 mod input;
 mod pet;
@@ -117,7 +64,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         action @ pet_results!() => pet::apply(state, action, &mut fx),
         action @ command_actions!() => command(state, action, &mut fx),
-        other => results::apply(state, other, &mut fx),
+        action @ result_actions!() => results::apply(state, action, &mut fx),
     }
     if state.screen == crate::app::state::Screen::Login {
         // A pet dialog belongs to the session that opened it.
@@ -184,9 +131,8 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::NewPet => pet::open_create(state),
         // Confirm/Deny only mean something while a question is up (see input).
         Action::Confirm | Action::Deny => state.dirty = false,
-        // Only commands come here (`update` routes by `command_actions!`, keys map to
-        // commands); anything else changes nothing.
-        _ => state.dirty = false,
+        // Only commands come here: `update` routes by kind and keys map to commands.
+        event_actions!() | result_actions!() | pet_results!() => state.dirty = false,
     }
 }
 

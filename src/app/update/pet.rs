@@ -175,7 +175,10 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 state.dirty = true;
             }
         }
-        _ => {}
+        // Not due (another screen, the pane hidden, or over the budget): nothing to do.
+        Action::PetRefreshDue(_) => {}
+        // `update` sends only the pet's own results and timers here.
+        command_actions!() | result_actions!() | event_actions!() => {}
     }
 }
 

@@ -16,9 +16,8 @@ use crate::model::waiting::{SortMode, WaitHint};
 
 use super::conv;
 
-/// Apply a result action. Every variant is named, results and the rest alike: a new
-/// `Action` does not compile until someone decides here what it does to the screen
-/// (a catch-all once swallowed results silently, redraws included).
+/// Apply a result action. Every variant is named, results one by one and the rest by
+/// kind (see `kinds`): a new result does not compile until it is handled here.
 pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     state.dirty = true;
     match action {
@@ -65,14 +64,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Failed(text) => failed(state, text),
         Action::Info(text) => state.notify(NoticeKind::Info, text),
         // `update` handles these itself or sends them elsewhere: they never come here.
-        command_actions!()
-        | pet_results!()
-        | Action::Key(_)
-        | Action::EditorDone { .. }
-        | Action::Paste(_)
-        | Action::Resize(..)
-        | Action::Tick(_)
-        | Action::NoticeExpired(_) => state.dirty = false,
+        command_actions!() | pet_results!() | event_actions!() => state.dirty = false,
     }
 }
 

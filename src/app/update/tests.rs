@@ -984,3 +984,15 @@ fn pushed_messages_are_marked_read_once_per_burst() {
     let fx = run(&mut s, [Action::MessagesArrived(vec![msg(104, "dr_morgan", "alex", "hi", 0)])]);
     assert_eq!(fx, vec![Effect::MarkRead { id: 104 }]);
 }
+
+/// Keys map to commands only, and `update` routes commands by the same list: every key
+/// of the default map is a command with a name (so `config.toml` can rebind it).
+#[test]
+fn every_bound_key_is_a_named_command() {
+    let s = fresh(80, 24, Look::default());
+    assert!(!s.keymap.bindings().is_empty());
+    for b in s.keymap.bindings() {
+        assert!(matches!(b.action, command_actions!()), "{:?} is bound but is no command", b.action);
+        assert!(b.action.name().is_some(), "{:?}", b.action);
+    }
+}
