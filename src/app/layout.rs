@@ -1,10 +1,12 @@
 //! Where each pane goes for a given terminal size. Pure geometry, shared by `view`
 //! (to draw) and `update` (to scroll by pages and keep the selection in sight).
 
+use chrono::FixedOffset;
 use ratatui::layout::Rect;
 
-use crate::app::state::{LayoutPref, Pane, Screen, State};
+use crate::app::state::{Conversation, LayoutPref, Pane, Screen, State};
 use crate::model::text;
+use crate::model::time_fmt;
 
 /// Smallest usable terminal.
 pub const MIN_SIZE: (u16, u16) = (30, 8);
@@ -153,6 +155,13 @@ pub fn areas_in(state: &State, (w, h): (u16, u16)) -> Areas {
     out
 }
 
+/// A centred rectangle of at most `w` x `h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
 /// The inside of a pane: the whole rectangle without borders, else within them.
 pub fn inner(r: Rect, borders: bool) -> Rect {
     if borders {
@@ -177,4 +186,43 @@ pub const INBOX_ENTRY_ROWS: usize = 2;
 /// Inbox entries that fit in the pane.
 pub fn inbox_rows(state: &State) -> usize {
     areas(state).inbox.map_or(1, |r| (r.height.saturating_sub(2) as usize / INBOX_ENTRY_ROWS).max(1))
+}
+
+/// Whether message `i` starts a new local day (and so gets a separator row).
+pub fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
+    let day = |j: usize| c.messages.get(j).and_then(|m| m.sent_at).map(|t| time_fmt::local_date(t.utc(), tz));
+    match (i, day(i)) {
+        (_, None) => false,
+        (0, Some(_)) => true,
+        (_, d) => day(i - 1) != d,
+    }
+}
+
+/// Consecutive messages from one sender closer than this share one header.
+const RUN_MINUTES: i64 = 5;
+
+/// Whether message `i` continues the run of the one before it, and so goes under its
+/// header: same sender, same day, within [`RUN_MINUTES`], no subject of its own and, for
+/// our own messages, the same read mark (the header's ✓ / ✓✓ stands for the whole run).
+pub fn continues_run(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
+    let (Some(prev), Some(m)) = (i.checked_sub(1).and_then(|p| c.messages.get(p)), c.messages.get(i)) else {
+        return false;
+    };
+    let (Some(a), Some(b)) = (prev.sent_at, m.sent_at) else { return false };
+    let mine = m.sender != c.with_user;
+    prev.sender == m.sender
+        && m.subject.is_none()
+        && (!mine || prev.is_read == m.is_read)
+        && (b.utc() - a.utc()).num_minutes().abs() < RUN_MINUTES
+        && !starts_day(c, i, tz)
+}
+
+/// Rows message `i` takes at a text width of `w` columns: its day separator, header
+/// (unless it continues a run) and wrapped text. `update` uses this to scroll; the
+/// conversation pane draws exactly these rows.
+pub fn message_rows(c: &Conversation, i: usize, w: usize, tz: FixedOffset) -> usize {
+    let Some(m) = c.messages.get(i) else { return 0 };
+    usize::from(starts_day(c, i, tz))
+        + usize::from(!continues_run(c, i, tz))
+        + text::wrapped_height(&m.content, w)
 }

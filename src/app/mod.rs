@@ -6,6 +6,7 @@ pub mod action;
 pub mod effect;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod state;

@@ -255,17 +255,17 @@ pub enum SendMark {
 impl SendMark {
     /// The status mark: ⏳ ↑ ✓ ✗, or the ASCII fallbacks `..` `^` `ok` `x`.
     pub fn mark(&self, ascii: bool) -> &'static str {
-        use crate::store::OutboxState as O;
-        let state = match self {
-            SendMark::Queued => O::Queued,
-            SendMark::Sending => O::Sending { attempt_started_at: DateTime::<Utc>::default() },
-            SendMark::Sent(id) => O::Sent { server_id: *id },
-            SendMark::Failed(_) | SendMark::Retrying { limited: false, .. } => {
-                O::Failed { reason: String::new() }
-            }
-            SendMark::Retrying { limited: true, .. } => O::Queued,
-        };
-        state.mark(ascii)
+        // A rate-limited retry is waiting, not failing: it wears the queued mark.
+        match (self, ascii) {
+            (SendMark::Queued | SendMark::Retrying { limited: true, .. }, false) => "⏳",
+            (SendMark::Sending, false) => "↑",
+            (SendMark::Sent(_), false) => "✓",
+            (SendMark::Failed(_) | SendMark::Retrying { limited: false, .. }, false) => "✗",
+            (SendMark::Queued | SendMark::Retrying { limited: true, .. }, true) => "..",
+            (SendMark::Sending, true) => "^",
+            (SendMark::Sent(_), true) => "ok",
+            (SendMark::Failed(_) | SendMark::Retrying { limited: false, .. }, true) => "x",
+        }
     }
 
     /// The mark with a word or two, for the line above the message.
@@ -597,6 +597,14 @@ pub struct State {
 }
 
 impl State {
+    /// Whether the status bar shows the last sync time: only while the link is degraded
+    /// (offline or rate-limited), and never with `--quiet-clock`. `update` redraws on a
+    /// sync only when this holds, so the bar and the redraws cannot disagree.
+    pub fn shows_sync_time(&self) -> bool {
+        !self.look.quiet_clock
+            && matches!(self.connection, Connection::Offline { .. } | Connection::RateLimited { .. })
+    }
+
     /// The line above a message on its way: its mark and, for a queued one held behind
     /// an earlier unsent message to the same person, what it waits for and how to
     /// release it (issue 14: a queue that waits must say so).

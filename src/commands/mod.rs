@@ -554,7 +554,7 @@ fn inbox_inner(global: &GlobalFlags, args: &InboxArgs) -> Outcome {
                 _ => r
                     .summary
                     .last_message_time
-                    .map(|t| relative(t.utc(), now, chrono::Local))
+                    .map(|t| relative(t.utc(), now, &chrono::Local))
                     .unwrap_or_default(),
             };
             (r.summary, when)
@@ -694,7 +694,7 @@ where
 {
     let whens: Vec<String> = rows
         .iter()
-        .map(|c| c.last_message_time.map(|t| relative(t.utc(), now, tz.clone())).unwrap_or_default())
+        .map(|c| c.last_message_time.map(|t| relative(t.utc(), now, tz)).unwrap_or_default())
         .collect();
     render_rows(rows, &whens)
 }
@@ -733,10 +733,8 @@ where
     }
     let senders: Vec<String> = msgs.iter().map(|m| sanitize_line(&m.sender)).collect();
     let name_w = senders.iter().map(|n| n.width()).max().unwrap_or(0).min(24);
-    let whens: Vec<String> = msgs
-        .iter()
-        .map(|m| m.sent_at.map(|t| relative(t.utc(), now, tz.clone())).unwrap_or_default())
-        .collect();
+    let whens: Vec<String> =
+        msgs.iter().map(|m| m.sent_at.map(|t| relative(t.utc(), now, tz)).unwrap_or_default()).collect();
     let when_w = whens.iter().map(|w| w.width()).max().unwrap_or(0);
     let indent = " ".repeat(when_w + 2 + name_w + 2);
     let mut out = String::new();

@@ -313,7 +313,7 @@ where
             pad(state, 8),
             &id[..id_len.min(id.len())],
             pad(&cut(&sanitize_line(&e.message.recipient), 16), 16),
-            pad(&crate::model::time_fmt::relative(e.message.created_at, now, tz.clone()), 9),
+            pad(&crate::model::time_fmt::relative(e.message.created_at, now, tz), 9),
             cut(&sanitize_line(&e.message.content), 60),
         ));
         if let OutboxState::Failed { reason } = &e.state {

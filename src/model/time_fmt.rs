@@ -1,27 +1,29 @@
 //! Times for people, relative to a given "now" (an input, so screens are
 //! deterministic): "14:02" today, "Tue" this week, "3 Feb" this year, else "3 Feb 2025".
 
+use std::fmt::Display;
+
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 
-/// A short time label for lists, the screen's and the commands' alike: "14:02" today,
-/// "Tue" in the six days before, "3 Feb" this year, "3 Feb 2025" before. A time on a
-/// later day than `now` (a clock ahead of ours) gets its date, never a bare clock time
-/// that would read as today.
-pub fn relative<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String
+/// A short time label for lists and one-shot output, in the zone `tz` (a `FixedOffset`
+/// for the screen, `chrono::Local` or `Utc` for commands): the clock time for today,
+/// the weekday within the last week, else the date. A time on a later day than `now`
+/// (a clock ahead of ours) shows its date, never a clock time that would read as today.
+pub fn relative<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, tz: &Tz) -> String
 where
-    Tz::Offset: std::fmt::Display,
+    Tz::Offset: Display,
 {
-    let at = at.with_timezone(&tz);
-    let now = now.with_timezone(&tz);
+    let at = at.with_timezone(tz);
+    let now = now.with_timezone(tz);
     let days = (now.date_naive() - at.date_naive()).num_days();
     if days == 0 {
         at.format("%H:%M").to_string()
     } else if (1..7).contains(&days) {
         at.format("%a").to_string()
     } else if at.year() == now.year() {
-        format!("{} {}", at.day(), at.format("%b"))
+        at.format("%-d %b").to_string()
     } else {
-        format!("{} {} {}", at.day(), at.format("%b"), at.year())
+        at.format("%-d %b %Y").to_string()
     }
 }
 
@@ -59,31 +61,31 @@ mod tests {
     fn labels() {
         let utc = FixedOffset::east_opt(0).unwrap();
         let now = t(2026, 2, 5, 16, 30); // a Thursday
-        assert_eq!(relative(t(2026, 2, 5, 14, 2), now, utc), "14:02");
-        assert_eq!(relative(t(2026, 2, 3, 9, 0), now, utc), "Tue");
-        assert_eq!(relative(t(2026, 1, 3, 9, 0), now, utc), "3 Jan");
-        assert_eq!(relative(t(2025, 12, 3, 9, 0), now, utc), "3 Dec 2025");
+        assert_eq!(relative(t(2026, 2, 5, 14, 2), now, &utc), "14:02");
+        assert_eq!(relative(t(2026, 2, 3, 9, 0), now, &utc), "Tue");
+        assert_eq!(relative(t(2026, 1, 3, 9, 0), now, &utc), "3 Jan");
+        assert_eq!(relative(t(2025, 12, 3, 9, 0), now, &utc), "3 Dec 2025");
         assert_eq!(day_label(local_date(t(2026, 2, 4, 9, 0), utc), now, utc), "Yesterday");
         assert_eq!(day_label(local_date(t(2026, 2, 2, 9, 0), utc), now, utc), "Mon 2 Feb");
-    }
-
-    #[test]
-    fn a_time_on_a_later_day_shows_its_date_and_any_zone_works() {
-        let utc = FixedOffset::east_opt(0).unwrap();
-        let now = t(2026, 2, 5, 16, 30);
-        // A server clock ahead of ours: later today is a clock time, a later day a date.
-        assert_eq!(relative(t(2026, 2, 5, 18, 0), now, utc), "18:00");
-        assert_eq!(relative(t(2026, 2, 6, 9, 0), now, utc), "6 Feb");
-        assert_eq!(relative(t(2027, 1, 6, 9, 0), now, utc), "6 Jan 2027");
-        // The commands pass the local zone itself, not a fixed offset.
-        assert_eq!(relative(t(2026, 2, 5, 14, 2), now, Utc), "14:02");
     }
 
     #[test]
     fn zone_moves_the_day() {
         let plus2 = FixedOffset::east_opt(2 * 3600).unwrap();
         let now = t(2026, 2, 5, 23, 30); // 01:30 on the 6th at +2
-        assert_eq!(relative(t(2026, 2, 5, 22, 0), now, plus2), "00:00");
-        assert_eq!(relative(t(2026, 2, 5, 21, 0), now, plus2), "Thu");
+        assert_eq!(relative(t(2026, 2, 5, 22, 0), now, &plus2), "00:00");
+        assert_eq!(relative(t(2026, 2, 5, 21, 0), now, &plus2), "Thu");
+    }
+
+    /// A time ahead of `now` (the other clock is fast): later today is its clock time,
+    /// a later day its date, in any zone type the callers use.
+    #[test]
+    fn future_times_read_as_what_they_are() {
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let now = t(2026, 2, 5, 16, 30);
+        assert_eq!(relative(t(2026, 2, 5, 18, 0), now, &utc), "18:00");
+        assert_eq!(relative(t(2026, 2, 6, 9, 0), now, &utc), "6 Feb");
+        assert_eq!(relative(t(2027, 1, 2, 9, 0), now, &utc), "2 Jan 2027");
+        assert_eq!(relative(t(2026, 2, 6, 9, 0), now, &Utc), "6 Feb");
     }
 }

@@ -829,3 +829,42 @@ async fn y_writes_osc52_with_the_sanitized_text_and_nothing_when_off() {
     let _ = drive(&mut state, &fake, vec![key(C::Char('y'))]).await;
     assert!(fake.0.lock().unwrap().alerts.is_empty(), "clipboard = \"off\" writes nothing");
 }
+
+/// OSC 8 links as the real view writes them through the scroll-aware backend, in both
+/// layouts: the one place where the screen and the terminal layer meet.
+mod links_through_the_backend {
+    use ratatui::Terminal;
+
+    use crate::app::action::Action;
+    use crate::app::fixture::{main_screen, msg, run};
+    use crate::app::state::{LayoutPref, Look, State};
+
+    /// Bytes the real view writes through the scroll-aware backend with links on.
+    fn drawn_with_links(state: &State) -> String {
+        let (w, h) = state.size;
+        let backend = crate::term::ScrollBackend::with_size(Vec::new(), w, h).with_links(true);
+        let mut t = Terminal::new(backend).unwrap();
+        t.draw(|f| crate::ui::view(state, f)).unwrap();
+        String::from_utf8_lossy(t.backend().writer()).into_owned()
+    }
+
+    #[test]
+    fn urls_in_messages_are_links_in_both_layouts_and_hostile_ones_are_not() {
+        let url = "https://www.healing-space.org.uk/help?topic=sleep";
+        // Longer than a line: its first row runs into the edge, so it is no link at all.
+        let long = format!("https://example.org/{}", "a".repeat(300));
+        for look in [Look::default(), Look { layout: LayoutPref::Panes, ..Look::default() }] {
+            let mut s = main_screen(80, 24, look);
+            let hostile = msg(20, "dr_morgan", "alex", &format!("Long: {long} and javascript:alert(1)"), 2);
+            let good = msg(21, "dr_morgan", "alex", &format!("Worth a read: {url}."), 1);
+            run(&mut s, [Action::MessagesArrived(vec![hostile, good])]);
+            let out = drawn_with_links(&s);
+            assert!(out.contains("Long: https://example.org/aaa"), "the long one is on screen: {out:?}");
+            let opens: Vec<&str> =
+                out.split("\x1b]8;;").skip(1).map(|p| p.split("\x1b\\").next().unwrap()).collect();
+            let targets: Vec<&str> = opens.iter().copied().filter(|t| !t.is_empty()).collect();
+            assert_eq!(targets, vec![url], "{look:?}: {out:?}");
+            assert!(out.contains(&format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\")), "{out:?}");
+        }
+    }
+}

@@ -3,55 +3,15 @@
 //! pane starts at the message anchored at the bottom and walks up until it is full,
 //! so a 100k-message conversation costs what one screen of it costs.
 
-use chrono::FixedOffset;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::app::layout::GUTTER;
-use crate::app::state::{Conversation, Pane, State};
+use crate::app::layout::{continues_run, starts_day, GUTTER};
+use crate::app::state::{Conversation, Pane, SendMark, State};
 use crate::model::text;
 use crate::model::time_fmt;
 use crate::ui::theme::Theme;
-
-/// Whether message `i` starts a new local day (and so gets a separator row).
-fn starts_day(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
-    let day = |j: usize| c.messages.get(j).and_then(|m| m.sent_at).map(|t| time_fmt::local_date(t.utc(), tz));
-    match (i, day(i)) {
-        (_, None) => false,
-        (0, Some(_)) => true,
-        (_, d) => day(i - 1) != d,
-    }
-}
-
-/// Consecutive messages from one sender closer than this share one header.
-const RUN_MINUTES: i64 = 5;
-
-/// Whether message `i` continues the run of the one before it, and so goes under its
-/// header: same sender, same day, within [`RUN_MINUTES`], no subject of its own and, for
-/// our own messages, the same read mark (the header's ✓ / ✓✓ stands for the whole run).
-fn continues_run(c: &Conversation, i: usize, tz: FixedOffset) -> bool {
-    let (Some(prev), Some(m)) = (i.checked_sub(1).and_then(|p| c.messages.get(p)), c.messages.get(i)) else {
-        return false;
-    };
-    let (Some(a), Some(b)) = (prev.sent_at, m.sent_at) else { return false };
-    let mine = m.sender != c.with_user;
-    prev.sender == m.sender
-        && m.subject.is_none()
-        && (!mine || prev.is_read == m.is_read)
-        && (b.utc() - a.utc()).num_minutes().abs() < RUN_MINUTES
-        && !starts_day(c, i, tz)
-}
-
-/// Rows message `i` takes at a text width of `w` columns: its day separator, header
-/// (unless it continues a run) and wrapped text. `update` uses this to scroll; `render`
-/// draws exactly these rows.
-pub fn message_rows(c: &Conversation, i: usize, w: usize, tz: FixedOffset) -> usize {
-    let Some(m) = c.messages.get(i) else { return 0 };
-    usize::from(starts_day(c, i, tz))
-        + usize::from(!continues_run(c, i, tz))
-        + text::wrapped_height(&m.content, w)
-}
 
 /// The rows of message `i`.
 fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme) -> Vec<Line<'static>> {
@@ -90,7 +50,9 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
     if mine {
         let mark = if m.is_read { th.sym.read } else { th.sym.sent };
         let detail = match (selected, m.is_read, m.read_at) {
-            (true, true, Some(at)) => format!(" {mark} read {}", time_fmt::relative(at.utc(), state.now, tz)),
+            (true, true, Some(at)) => {
+                format!(" {mark} read {}", time_fmt::relative(at.utc(), state.now, &tz))
+            }
             (true, true, None) => format!(" {mark} read"),
             (true, false, _) => format!(" {mark} sent"),
             _ => format!(" {mark}"),
@@ -116,19 +78,47 @@ fn message_lines(state: &State, c: &Conversation, i: usize, w: usize, th: &Theme
 pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: bool) {
     let focused = state.focus == Pane::Conversation;
     let Some(c) = &state.conv else {
-        let inner = if borders {
-            th.pane(buf, area, Line::from(th.title_span("Conversation".to_owned())), focused)
-        } else {
-            area
-        };
-        let hint = "Pick a conversation and press Enter, or c for a new one";
-        for (y, row) in text::wrap(hint, inner.width as usize).iter().enumerate() {
-            if y < inner.height as usize {
-                buf.set_stringn(inner.x, inner.y + y as u16, row, inner.width as usize, th.dim);
-            }
-        }
+        render_hint(area, buf, th, borders, focused);
         return;
     };
+    let inner = if borders { th.pane(buf, area, Line::from(title(c, th)), focused) } else { area };
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let w = inner.width.saturating_sub(GUTTER).max(1) as usize;
+    let h = inner.height as usize;
+    let rows = visible_rows(state, c, w, h, th);
+    let skip = rows.len().saturating_sub(h);
+    for (y, line) in rows.iter().skip(skip).enumerate() {
+        buf.set_line(inner.x, inner.y + y as u16, line, inner.width);
+    }
+    if c.unseen > 0 {
+        let label = format!(" {} new {} ", c.unseen, th.sym.down);
+        let lw = text::width(&label) as u16;
+        if area.width > lw + 2 {
+            let x = area.x + area.width - lw - 2;
+            buf.set_stringn(x, area.y + area.height.saturating_sub(1), &label, lw as usize, th.marker);
+        }
+    }
+}
+
+/// The pane with no conversation open: how to open one.
+fn render_hint(area: Rect, buf: &mut Buffer, th: &Theme, borders: bool, focused: bool) {
+    let inner = if borders {
+        th.pane(buf, area, Line::from(th.title_span("Conversation".to_owned())), focused)
+    } else {
+        area
+    };
+    let hint = "Pick a conversation and press Enter, or c for a new one";
+    for (y, row) in text::wrap(hint, inner.width as usize).iter().enumerate() {
+        if y < inner.height as usize {
+            buf.set_stringn(inner.x, inner.y + y as u16, row, inner.width as usize, th.dim);
+        }
+    }
+}
+
+/// The pane's title: who, the subject, and whether it is loading.
+fn title(c: &Conversation, th: &Theme) -> Vec<Span<'static>> {
     let mut title = vec![th.title_span(c.with_user.clone())];
     if let Some(s) = &c.subject {
         title.push(Span::styled(format!("{s} "), th.dim));
@@ -136,12 +126,12 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
     if c.loading {
         title.push(Span::styled(format!("loading{} ", th.sym.ellipsis), th.dim));
     }
-    let inner = if borders { th.pane(buf, area, Line::from(title), focused) } else { area };
-    if inner.width == 0 || inner.height == 0 {
-        return;
-    }
-    let w = inner.width.saturating_sub(GUTTER).max(1) as usize;
-    let h = inner.height as usize;
+    title
+}
+
+/// The rows below the messages: why the conversation did not load or that it is empty,
+/// then the local echoes of our messages on their way.
+fn status_rows(state: &State, c: &Conversation, w: usize, th: &Theme) -> Vec<Line<'static>> {
     let mut rows: Vec<Line<'static>> = Vec::new();
     // Only a conversation with nothing in it at all, not even a message of ours on its
     // way or refused, is "empty".
@@ -158,22 +148,25 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
     // Local echoes of messages on their way sit below the newest message.
     if c.follow || c.messages.is_empty() {
         for p in state.pending.iter().filter(|p| p.recipient == c.with_user).rev() {
+            let style = match p.mark {
+                SendMark::Failed(_) | SendMark::Retrying { limited: false, .. } => th.error,
+                _ => th.dim,
+            };
             let mut lines = vec![Line::from(vec![
                 Span::raw("  "),
                 Span::styled("you".to_owned(), th.me),
-                Span::styled(
-                    format!(" {} {}", th.sym.dot, state.pending_label(p)),
-                    match p.mark {
-                        crate::app::state::SendMark::Failed(_)
-                        | crate::app::state::SendMark::Retrying { limited: false, .. } => th.error,
-                        _ => th.dim,
-                    },
-                ),
+                Span::styled(format!(" {} {}", th.sym.dot, state.pending_label(p)), style),
             ])];
             lines.extend(text::wrap(&p.content, w).into_iter().map(|r| Line::from(format!("  {r}"))));
             rows.splice(0..0, lines);
         }
     }
+    rows
+}
+
+/// Every row the pane shows, top to bottom (the caller keeps the last `h`).
+fn visible_rows(state: &State, c: &Conversation, w: usize, h: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut rows = status_rows(state, c, w, th);
     // Every message takes a row at least, so a pin further up than `h` messages is stale.
     let pinned = c
         .pinned_top
@@ -191,47 +184,51 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme, borders: 
         }
         rows.extend(below);
     } else if !c.messages.is_empty() {
-        let bottom = c.bottom.min(c.messages.len() - 1);
-        let mut i = bottom;
-        // A selected message taller than the pane shows from its start, cut at the
-        // bottom: its end alone would not say where it begins or who wrote it.
-        let mut tall_selected = false;
-        loop {
-            let mut lines = message_lines(state, c, i, w, th);
-            tall_selected |= i == bottom && c.show_selection && c.selected == bottom && lines.len() > h;
-            lines.append(&mut rows);
-            rows = lines;
-            if rows.len() >= h || i == 0 {
+        rows = rows_up_from_bottom(state, c, w, h, th, rows);
+    }
+    rows
+}
+
+/// The messages from the one anchored at the bottom upward until the pane is full,
+/// above `below` (the status rows).
+fn rows_up_from_bottom(
+    state: &State,
+    c: &Conversation,
+    w: usize,
+    h: usize,
+    th: &Theme,
+    below: Vec<Line<'static>>,
+) -> Vec<Line<'static>> {
+    let mut rows = below;
+    let bottom = c.bottom.min(c.messages.len() - 1);
+    let mut i = bottom;
+    // A selected message taller than the pane shows from its start, cut at the
+    // bottom: its end alone would not say where it begins or who wrote it.
+    let mut tall_selected = false;
+    loop {
+        let mut lines = message_lines(state, c, i, w, th);
+        tall_selected |= i == bottom && c.show_selection && c.selected == bottom && lines.len() > h;
+        lines.append(&mut rows);
+        rows = lines;
+        if rows.len() >= h || i == 0 {
+            break;
+        }
+        i -= 1;
+    }
+    // Everything up to the oldest message fits with room to spare: what follows
+    // (a message too tall to fit whole) fills it, cut at the bottom. Blank rows
+    // there would make the conversation look finished.
+    if rows.len() < h {
+        for next in bottom + 1..c.messages.len() {
+            rows.extend(message_lines(state, c, next, w, th));
+            if rows.len() >= h {
                 break;
             }
-            i -= 1;
         }
-        // Everything up to the oldest message fits with room to spare: what follows
-        // (a message too tall to fit whole) fills it, cut at the bottom. Blank rows
-        // there would make the conversation look finished.
-        if rows.len() < h {
-            for next in bottom + 1..c.messages.len() {
-                rows.extend(message_lines(state, c, next, w, th));
-                if rows.len() >= h {
-                    break;
-                }
-            }
-            rows.truncate(h);
-        }
-        if tall_selected {
-            rows.truncate(h);
-        }
+        rows.truncate(h);
     }
-    let skip = rows.len().saturating_sub(h);
-    for (y, line) in rows.iter().skip(skip).enumerate() {
-        buf.set_line(inner.x, inner.y + y as u16, line, inner.width);
+    if tall_selected {
+        rows.truncate(h);
     }
-    if c.unseen > 0 {
-        let label = format!(" {} new {} ", c.unseen, th.sym.down);
-        let lw = text::width(&label) as u16;
-        if area.width > lw + 2 {
-            let x = area.x + area.width - lw - 2;
-            buf.set_stringn(x, area.y + area.height.saturating_sub(1), &label, lw as usize, th.marker);
-        }
-    }
+    rows
 }

@@ -95,6 +95,6 @@ fn row_time(state: &State, e: &InboxEntry, width: usize) -> String {
             format!("waiting {}", wait_label(since, state.now))
         }
         (SortMode::Waiting, Some(since)) => wait_label(since, state.now),
-        _ => e.last_time.map(|t| time_fmt::relative(t, state.now, state.tz)).unwrap_or_default(),
+        _ => e.last_time.map(|t| time_fmt::relative(t, state.now, &state.tz)).unwrap_or_default(),
     }
 }

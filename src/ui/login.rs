@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::layout::centered;
 use crate::app::state::{LoginField, State};
 use crate::model::text;
-use crate::ui::help::centered;
 use crate::ui::theme::Theme;
 
 /// Draw the login screen over the whole `area`.

@@ -6,10 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::layout::centered;
 use crate::app::state::{Confirm, NewField, Search, SnippetPicker, State};
 use crate::app::update::Recipient;
 use crate::model::text;
-use crate::ui::help::{centered, clear_under};
+use crate::ui::help::clear_under;
 use crate::ui::theme::Theme;
 
 /// Draw a y/n question.
@@ -124,7 +125,7 @@ pub fn render_search(state: &State, search: &Search, area: Rect, buf: &mut Buffe
             let who = if me { format!("you → {}", m.recipient) } else { m.sender.clone() };
             let when = m
                 .sent_at
-                .map(|t| crate::model::time_fmt::relative(t.utc(), state.now, state.tz))
+                .map(|t| crate::model::time_fmt::relative(t.utc(), state.now, &state.tz))
                 .unwrap_or_default();
             let one_line: String = m.content.split_whitespace().collect::<Vec<_>>().join(" ");
             let row = format!(" {} · {} · {}", who, when, one_line);

@@ -6,10 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::layout::centered;
 use crate::app::state::{PetDialog, PetState, State};
 use crate::model::text;
 use crate::model::types::KNOWN_SPECIES;
-use crate::ui::help::{centered, clear_under};
+use crate::ui::help::clear_under;
 use crate::ui::theme::Theme;
 
 /// Rows of shop items shown at most (the list scrolls beyond that).

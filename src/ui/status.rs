@@ -31,13 +31,6 @@ pub fn connection_label(c: Connection, ascii: bool, tz: chrono::FixedOffset) -> 
     }
 }
 
-/// Whether the status bar shows the last sync time: only while the link is degraded
-/// (offline or rate-limited), and never with `--quiet-clock`.
-pub fn shows_sync_time(state: &State) -> bool {
-    !state.look.quiet_clock
-        && matches!(state.connection, Connection::Offline { .. } | Connection::RateLimited { .. })
-}
-
 /// The server as a short host[:port].
 fn short_server(url: &str) -> &str {
     let s = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -84,7 +77,7 @@ pub fn render(state: &State, area: Rect, buf: &mut Buffer, th: &Theme) {
         left.push(format!("{me}@{}", short_server(&state.server)));
     }
     let mut conn = connection_label(state.connection, th.ascii, state.tz);
-    if let (Some(at), true) = (state.last_sync, shows_sync_time(state)) {
+    if let (Some(at), true) = (state.last_sync, state.shows_sync_time()) {
         conn.push_str(&format!(" {} synced {}", th.sym.dot, crate::model::time_fmt::clock(at, state.tz)));
     }
     if !conn.is_empty() {

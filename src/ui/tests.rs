@@ -6,8 +6,10 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 
 use crate::app::action::Action;
+use crate::app::effect::Effect;
 use crate::app::fixture::*;
 use crate::app::state::{LayoutPref, Look, State, ThemeKind};
+use crate::model::types::SendResponse;
 
 fn render(state: &State) -> Terminal<TestBackend> {
     let (w, h) = state.size;
@@ -84,7 +86,7 @@ fn help_overlay() {
 
 /// Every row of the help, from the keymap itself: "keys what".
 fn help_rows(s: &State) -> Vec<String> {
-    super::help::sections(&s.keymap)
+    crate::app::help::sections(&s.keymap)
         .into_iter()
         .flat_map(|(title, rows)| {
             std::iter::once(title.to_owned()).chain(rows.into_iter().map(|(k, w)| format!("{k} {w}")))
@@ -507,35 +509,6 @@ fn snippet_picker_and_help_80x24() {
     assert!(out.contains("quick reply") && out.contains("checkin"), "{out}");
 }
 
-/// Bytes the real view writes through the scroll-aware backend with links on.
-fn drawn_with_links(state: &State) -> String {
-    let (w, h) = state.size;
-    let backend = crate::term::ScrollBackend::with_size(Vec::new(), w, h).with_links(true);
-    let mut t = Terminal::new(backend).unwrap();
-    t.draw(|f| super::view(state, f)).unwrap();
-    String::from_utf8_lossy(t.backend().writer()).into_owned()
-}
-
-#[test]
-fn urls_in_messages_are_links_in_both_layouts_and_hostile_ones_are_not() {
-    let url = "https://www.healing-space.org.uk/help?topic=sleep";
-    // Longer than a line: its first row runs into the edge, so it is no link at all.
-    let long = format!("https://example.org/{}", "a".repeat(300));
-    for look in [Look::default(), panes()] {
-        let mut s = main_screen(80, 24, look);
-        let hostile = msg(20, "dr_morgan", "alex", &format!("Long: {long} and javascript:alert(1)"), 2);
-        let good = msg(21, "dr_morgan", "alex", &format!("Worth a read: {url}."), 1);
-        run(&mut s, [Action::MessagesArrived(vec![hostile, good])]);
-        let out = drawn_with_links(&s);
-        assert!(out.contains("Long: https://example.org/aaa"), "the long one is on screen: {out:?}");
-        let opens: Vec<&str> =
-            out.split("\x1b]8;;").skip(1).map(|p| p.split("\x1b\\").next().unwrap()).collect();
-        let targets: Vec<&str> = opens.iter().copied().filter(|t| !t.is_empty()).collect();
-        assert_eq!(targets, vec![url], "{look:?}: {out:?}");
-        assert!(out.contains(&format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\")), "{out:?}");
-    }
-}
-
 #[test]
 fn no_selection_marker_until_the_user_moves() {
     let mut s = main_screen(80, 24, Look::default());
@@ -543,4 +516,85 @@ fn no_selection_marker_until_the_user_moves() {
     assert!(!screen(&s).contains('▌'), "{}", screen(&s));
     keys(&mut s, &["k"]);
     assert!(screen(&s).contains('▌'));
+}
+
+/// A message sent at 01:11:02 is labelled 01:11 in the conversation and the inbox,
+/// though the last clock tick said 01:10.
+#[test]
+fn a_sent_message_is_labelled_with_its_own_time_not_the_last_tick() {
+    use chrono::TimeZone;
+    let mut s = main_screen(120, 40, Look::default());
+    let tick = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 1, 10, 0).unwrap();
+    run(&mut s, [Action::Tick(tick)]);
+    keys(&mut s, &["i"]);
+    type_text(&mut s, "on time");
+    let Some(Effect::Send { client_id, .. }) = keys(&mut s, &["enter"]).first().cloned() else { panic!() };
+    let response = SendResponse {
+        message_id: 99,
+        status: "sent".into(),
+        recipient: "dr_morgan".into(),
+        conversation_id: None,
+    };
+    let at = tick + chrono::Duration::seconds(62);
+    run(&mut s, [Action::SendSucceeded { client_id, response, at }]);
+    let sent = s.conv.as_ref().unwrap().messages.last().unwrap().sent_at.map(|t| t.utc());
+    assert_eq!(sent, Some(at));
+    assert_eq!(s.inbox.entries[0].last_time, Some(at), "the inbox row says the same");
+    let utc = chrono::FixedOffset::east_opt(0).unwrap();
+    assert_eq!(crate::model::time_fmt::clock(at, utc), "01:11");
+    let out = screen(&s);
+    assert!(out.contains("01:11") && !out.contains("01:10"), "{out}");
+}
+
+/// A conversation that failed to load (feb5 answers 500 to every one) says so, why
+/// and how to retry; never "No messages yet" while the inbox lists messages.
+#[test]
+fn a_conversation_that_failed_to_load_says_so_and_r_retries() {
+    let mut s = fresh(120, 30, Look::default());
+    run(
+        &mut s,
+        [
+            Action::LoginSucceeded { username: "alex".into(), server: "http://127.0.0.1:8700".into() },
+            Action::InboxLoaded(inbox()),
+        ],
+    );
+    keys(&mut s, &["enter"]);
+    let reason = "server error 500: An unexpected error occurred. Please try again. (error id d05da737)";
+    run(
+        &mut s,
+        [Action::ConversationFailed { user: "dr_morgan".into(), reason: format!("{reason}\x1b[2J") }],
+    );
+    assert!(s.dirty, "the pane must be redrawn");
+    let out = screen(&s);
+    assert!(!out.contains("No messages yet"), "{out}");
+    for part in ["Could not load this conversation", "server error 500", "d05da737", "Press r to retry"] {
+        assert!(out.contains(part), "{part:?} missing: {out}");
+    }
+    // r fetches again; while it runs the pane no longer blames the old failure.
+    let fx = keys(&mut s, &["r"]);
+    assert!(fx.contains(&Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }), "{fx:?}");
+    assert!(!screen(&s).contains("Could not load"));
+    run(&mut s, [Action::ConversationFailed { user: "dr_morgan".into(), reason: reason.into() }]);
+    run(&mut s, [Action::ConversationLoaded(conversation())]);
+    assert_eq!(s.conv.as_ref().unwrap().load_error, None, "a good fetch clears it");
+    assert!(!screen(&s).contains("Could not load"));
+}
+
+/// The title's coins are the server's: opening the shop fetches the pet, and its
+/// answer redraws the title (the pane was hidden, so no timed refresh had run).
+#[test]
+fn shop_title_shows_the_servers_coins() {
+    let mut s = main_screen(80, 24, Look::default());
+    let mut poor = pet();
+    poor.coins = 0;
+    run(&mut s, [Action::PetLoaded(Some(poor))]);
+    keys(&mut s, &["esc"]);
+    let fx = keys(&mut s, &["f"]);
+    assert!(fx.contains(&Effect::FetchPet), "{fx:?}");
+    let mut rich = pet();
+    rich.coins = 30;
+    run(&mut s, [Action::PetLoaded(Some(rich))]);
+    assert!(s.dirty);
+    let out = screen(&s);
+    assert!(out.contains("Pet shop") && out.contains("30 coins"), "{out}");
 }

@@ -5,11 +5,10 @@ use chrono::FixedOffset;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::layout;
+use crate::app::layout::{self, message_rows};
 use crate::app::state::{Conversation, Pane, State};
 use crate::model::sanitize::{sanitize, sanitize_line};
 use crate::model::types::Message;
-use crate::ui::conversation::message_rows;
 
 /// The last message index that still fits when `top` is the first one shown.
 fn bottom_for_top(c: &Conversation, top: usize, w: usize, h: usize, tz: FixedOffset) -> usize {

@@ -71,8 +71,8 @@ pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
 /// Keys while the help is up: the browsing keys scroll it; help, back and quit close
 /// it; any other key does nothing (so a stray key cannot hide what is being read).
 fn help_key(state: &mut State, key: Key, top: usize) {
-    let max = crate::ui::help::max_top(&state.keymap, &state.snippets, state.size);
-    let page = crate::ui::help::page(&state.keymap, &state.snippets, state.size);
+    let max = crate::app::help::max_top(&state.keymap, &state.snippets, state.size);
+    let page = crate::app::help::page(&state.keymap, &state.snippets, state.size);
     let top = top.min(max);
     let new_top = match state.keymap.lookup(key, Context::Normal) {
         Some(Action::Help | Action::Cancel | Action::Quit) => {

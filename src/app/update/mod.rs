@@ -3,6 +3,8 @@
 //! Sets `state.dirty` when this action changed the screen (a hint only: the run loop
 //! compares frames, so it never decides alone whether the screen is drawn).
 
+#[macro_use]
+mod kinds;
 mod around;
 mod conv;
 mod input;
@@ -13,8 +15,9 @@ mod snippets;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::{Conversation, Pane, State};
+use crate::app::state::{Confirm, Conversation, NewField, NoticeKind, Overlay, Pane, Search, State};
 use crate::model::sanitize::sanitize_line;
+use crate::model::waiting::SortMode;
 
 pub use around::{closing, opening, step};
 pub use conv::{ensure_visible, merge_messages};
@@ -61,14 +64,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             state.dirty = true;
         }
-        Action::ShopLoaded(_)
-        | Action::PetBought(_)
-        | Action::PetCreated
-        | Action::PetActionFailed(_)
-        | Action::PetRefreshDue(_)
-        | Action::PetBlink => pet::apply(state, action, &mut fx),
-        other if other.name().is_some() => command(state, other, &mut fx),
-        other => results::apply(state, other, &mut fx),
+        action @ pet_results!() => pet::apply(state, action, &mut fx),
+        action @ command_actions!() => command(state, action, &mut fx),
+        action @ result_actions!() => results::apply(state, action, &mut fx),
     }
     if state.screen == crate::app::state::Screen::Login {
         // A pet dialog belongs to the session that opened it.
@@ -84,8 +82,8 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Quit => quit(state, fx),
         Action::Help => {
             state.overlay = match state.overlay {
-                crate::app::state::Overlay::Help { .. } => crate::app::state::Overlay::None,
-                _ => crate::app::state::Overlay::Help { top: 0 },
+                Overlay::Help { .. } => Overlay::None,
+                _ => Overlay::Help { top: 0 },
             }
         }
         Action::NextPane => cycle_pane(state, true, fx),
@@ -93,108 +91,36 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             conv::navigate(state, &action, fx)
         }
-        Action::Open => match state.focus {
-            Pane::Inbox => {
-                if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
-                    open_conversation(state, &user, fx);
-                }
-            }
-            Pane::Conversation => focus_compose(state),
-            _ => {}
-        },
-        Action::Compose => {
-            // From the inbox, `i` opens the selected conversation ready to write.
-            if state.focus == Pane::Inbox {
-                if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
-                    open_conversation(state, &user, fx);
-                }
-            }
-            focus_compose(state)
-        }
+        Action::Open => open_or_compose(state, fx),
+        Action::Compose => compose(state, fx),
         Action::Send => send(state, fx),
         Action::Newline => input::insert(state, "\n"),
-        Action::OpenEditor => {
-            if let Some(c) = &state.conv {
-                let user = c.with_user.clone();
-                let text = state.drafts.get(&user).map(|d| d.text.clone()).unwrap_or_default();
-                fx.push(Effect::OpenEditor { user, text });
-            }
-        }
+        Action::OpenEditor => open_editor(state, fx),
         Action::Snippet => snippets::open(state),
         Action::Cancel => cancel(state, fx),
-        Action::Delete => {
-            let id = state.conv.as_ref().and_then(|c| c.messages.get(c.selected)).map(|m| m.id);
-            let shown = state.conv.as_ref().is_some_and(|c| c.show_selection);
-            match (id, state.focus) {
-                // Never ask about a message the user cannot see selected: show it first.
-                (Some(_), Pane::Conversation) if !shown => {
-                    if let Some(c) = state.conv.as_mut() {
-                        c.show_selection = true;
-                    }
-                }
-                (Some(id), Pane::Conversation) => {
-                    state.overlay =
-                        crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Delete(id));
-                }
-                _ => {}
-            }
-        }
+        Action::Delete => ask_delete(state),
         Action::EditFailed => edit_failed(state, fx),
-        Action::DiscardFailed => {
-            if let Some(id) = failed_here(state).or_else(|| retrying_here(state)) {
-                state.overlay = crate::app::state::Overlay::Confirm(crate::app::state::Confirm::Discard(id));
-            } else {
-                state.dirty = false;
-            }
-        }
+        Action::DiscardFailed => match failed_here(state).or_else(|| retrying_here(state)) {
+            Some(id) => state.overlay = Overlay::Confirm(Confirm::Discard(id)),
+            None => state.dirty = false,
+        },
         Action::Refresh => refresh(state, fx),
         Action::ToggleUnread => {
             state.inbox.unread_only = !state.inbox.unread_only;
             state.inbox.selected = 0;
             fetch_inbox(state, 1, fx);
         }
-        Action::ToggleSort => {
-            state.inbox.sort = state.inbox.sort.toggled();
-            state.inbox.sort_chosen = true;
-            let me = state.me.clone().unwrap_or_default();
-            state.inbox.resort(&me);
-            walk_inbox(state, fx);
-            let label = match state.inbox.sort {
-                crate::model::waiting::SortMode::Waiting => "waiting first (longest wait at the top)",
-                crate::model::waiting::SortMode::Recent => "newest first",
-            };
-            state.notify(crate::app::state::NoticeKind::Info, format!("inbox: {label}"));
-        }
-        Action::Filter if state.focus == Pane::Conversation && state.conv.is_some() => {
-            // `/` inside a conversation searches it.
-            let scope = state.conv.as_ref().map(|c| c.with_user.clone());
-            state.overlay = crate::app::state::Overlay::Search(Box::new(crate::app::state::Search {
-                scope,
-                typing: true,
-                ..Default::default()
-            }));
-        }
-        Action::Filter => {
-            state.overlay = crate::app::state::Overlay::Filter;
-            state.focus = Pane::Inbox;
-            state.inbox.filter.clear();
-            state.inbox.selected = 0;
-        }
+        Action::ToggleSort => toggle_sort(state, fx),
+        Action::Filter => filter(state),
         Action::NewConversation => {
-            state.overlay = crate::app::state::Overlay::NewConversation {
+            state.overlay = Overlay::NewConversation {
                 recipient: String::new(),
                 subject: String::new(),
-                field: crate::app::state::NewField::Recipient,
+                field: NewField::Recipient,
             }
         }
-        Action::CommandLine => state.overlay = crate::app::state::Overlay::Command(String::new()),
-        Action::TogglePet => {
-            let shown = crate::app::layout::pet_visible(state);
-            state.pet_pane = Some(!shown);
-            if state.focus == Pane::Pet && shown {
-                state.focus = Pane::Inbox;
-            }
-        }
+        Action::CommandLine => state.overlay = Overlay::Command(String::new()),
+        Action::TogglePet => toggle_pet(state),
         Action::Reconnect => fx.push(Effect::Reconnect),
         Action::Copy => {
             let selected = state.conv.as_ref().and_then(|c| c.messages.get(c.selected));
@@ -207,7 +133,89 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::NewPet => pet::open_create(state),
         // Confirm/Deny only mean something while a question is up (see input).
         Action::Confirm | Action::Deny => state.dirty = false,
-        _ => state.dirty = false,
+        // Only commands come here: `update` routes by kind and keys map to commands.
+        event_actions!() | result_actions!() | pet_results!() => state.dirty = false,
+    }
+}
+
+/// Enter: in the inbox opens the selected conversation, in a conversation goes to
+/// the compose box.
+fn open_or_compose(state: &mut State, fx: &mut Vec<Effect>) {
+    match state.focus {
+        Pane::Inbox => {
+            if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
+                open_conversation(state, &user, fx);
+            }
+        }
+        Pane::Conversation => focus_compose(state),
+        _ => {}
+    }
+}
+
+fn compose(state: &mut State, fx: &mut Vec<Effect>) {
+    // From the inbox, `i` opens the selected conversation ready to write.
+    if state.focus == Pane::Inbox {
+        if let Some(user) = state.inbox.selected_entry().map(|e| e.with_user.clone()) {
+            open_conversation(state, &user, fx);
+        }
+    }
+    focus_compose(state)
+}
+
+fn open_editor(state: &mut State, fx: &mut Vec<Effect>) {
+    if let Some(c) = &state.conv {
+        let user = c.with_user.clone();
+        let text = state.drafts.get(&user).map(|d| d.text.clone()).unwrap_or_default();
+        fx.push(Effect::OpenEditor { user, text });
+    }
+}
+
+fn ask_delete(state: &mut State) {
+    let id = state.conv.as_ref().and_then(|c| c.messages.get(c.selected)).map(|m| m.id);
+    let shown = state.conv.as_ref().is_some_and(|c| c.show_selection);
+    match (id, state.focus) {
+        // Never ask about a message the user cannot see selected: show it first.
+        (Some(_), Pane::Conversation) if !shown => {
+            if let Some(c) = state.conv.as_mut() {
+                c.show_selection = true;
+            }
+        }
+        (Some(id), Pane::Conversation) => state.overlay = Overlay::Confirm(Confirm::Delete(id)),
+        _ => {}
+    }
+}
+
+fn toggle_sort(state: &mut State, fx: &mut Vec<Effect>) {
+    state.inbox.sort = state.inbox.sort.toggled();
+    state.inbox.sort_chosen = true;
+    let me = state.me.clone().unwrap_or_default();
+    state.inbox.resort(&me);
+    walk_inbox(state, fx);
+    let label = match state.inbox.sort {
+        SortMode::Waiting => "waiting first (longest wait at the top)",
+        SortMode::Recent => "newest first",
+    };
+    state.notify(NoticeKind::Info, format!("inbox: {label}"));
+}
+
+/// `/`: inside a conversation searches it, elsewhere filters the inbox by name.
+fn filter(state: &mut State) {
+    if state.focus == Pane::Conversation && state.conv.is_some() {
+        let scope = state.conv.as_ref().map(|c| c.with_user.clone());
+        state.overlay = Overlay::Search(Box::new(Search { scope, typing: true, ..Default::default() }));
+        return;
+    }
+    state.overlay = Overlay::Filter;
+    state.focus = Pane::Inbox;
+    state.inbox.filter.clear();
+    state.inbox.selected = 0;
+}
+
+fn toggle_pet(state: &mut State) {
+    let shown = crate::app::layout::pet_visible(state);
+    state.pet_pane = Some(!shown);
+    if state.focus == Pane::Pet && shown {
+        state.focus = Pane::Inbox;
     }
 }
 

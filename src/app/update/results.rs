@@ -1,396 +1,426 @@
 //! What effects report back: data from the server (sanitized here, on the way in),
 //! refusals, the session ending, the live link's state.
 
+use chrono::{DateTime, Utc};
+
 use crate::app::action::{Action, Connection};
 use crate::app::effect::Effect;
-use crate::app::state::{Draft, InboxEntry, NoticeKind, Pane, Pending, PetState, Screen, SendMark, State};
-use crate::model::sanitize::sanitize_line;
-use crate::model::types::{Message, Pet};
+use crate::app::state::{
+    Draft, InboxEntry, LoginField, NoticeKind, Overlay, Pane, Pending, PetState, Screen, SendMark, State,
+    CONVERSATION_PAGE,
+};
+use crate::model::sanitize::{sanitize, sanitize_line};
+use crate::model::time::Timestamp;
+use crate::model::types::{ConversationResponse, InboxResponse, Message, Pet, SendResponse};
 use crate::model::waiting::{SortMode, WaitHint};
 
 use super::conv;
 
-/// Apply a result action.
+/// Apply a result action. Every variant is named, results one by one and the rest by
+/// kind (see `kinds`): a new result does not compile until it is handled here.
 pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     state.dirty = true;
     match action {
-        Action::LoginSucceeded { username, server } => {
-            let me = sanitize_line(&username);
-            if state.me.as_ref().is_some_and(|old| *old != me) {
-                // Another account (after an expired session): nothing of the last one stays.
-                state.pending.clear();
-                state.editing = None;
-                state.inbox = state.inbox.cleared();
-                state.conv = None;
-                state.focus = Pane::Inbox;
-            }
-            state.me = Some(me);
-            state.server = sanitize_line(&server);
-            state.screen = Screen::Main;
-            state.login.busy = false;
-            state.login.error = None;
-            zeroize::Zeroize::zeroize(&mut state.login.password);
-            zeroize::Zeroize::zeroize(&mut state.login.pin);
-            state.connection = Connection::Connecting;
-            // The cache first (no network), then the refresh.
-            fx.push(Effect::LoadCache);
-            super::fetch_inbox(state, 1, fx);
-            fx.push(Effect::FetchPet);
-            if let Some(c) = state.conv.as_mut() {
-                c.loading = true;
-                fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: None });
-            }
-        }
-        Action::LoginFailed(reason) => {
-            // Password and PIN were handed over and cleared: ask for them again.
-            state.login.focus = crate::app::state::LoginField::Password;
-            state.login.busy = false;
-            state.login.error = Some(sanitize_line(&reason));
-        }
-        Action::SessionExpired => {
-            // Drafts, the open conversation and the outbox all stay for after the login.
-            state.screen = Screen::Login;
-            state.overlay = crate::app::state::Overlay::None;
-            state.login.busy = false;
-            state.login.error = Some("session expired: please log in again".to_owned());
-            state.login.focus = crate::app::state::LoginField::Password;
-            if state.login.username.is_empty() {
-                state.login.username = state.me.clone().unwrap_or_default();
-            }
-            if state.login.server.is_empty() {
-                state.login.server = state.server.clone();
-            }
-            state.connection = Connection::Unknown;
-        }
-        Action::LoggedOut => {
-            state.screen = Screen::Login;
-            state.me = None;
-            // The outbox stays in the account's store; its echoes leave the screen.
-            state.pending.clear();
-            state.editing = None;
-            state.inbox = state.inbox.cleared();
-            state.conv = None;
-            state.pet = PetState::Unknown;
-            state.focus = Pane::Inbox;
-            state.login.busy = false;
-            state.login.error = None;
-            state.connection = Connection::Unknown;
-        }
-        Action::InboxLoaded(resp) => {
-            let before = state.inbox.clone();
-            inbox_loaded(state, resp);
-            super::walk_inbox(state, fx);
-            state.dirty = state.inbox != before;
-        }
-        Action::CacheLoaded(resp) => {
-            // Only before the server's answer: the cache is older than any fetch.
-            if state.inbox.pages_loaded > 0 || resp.conversations.is_empty() {
-                state.dirty = false;
-                return;
-            }
-            let loading = state.inbox.loading;
-            inbox_loaded(state, resp);
-            state.inbox.loading = loading;
-        }
-        Action::ConversationCached { user, messages } => {
-            let user = sanitize_line(&user);
-            // While the fetch runs, or when it ended with nothing (offline: the failure can
-            // beat the cache read), the cache is what there is. After fresh data it is stale.
-            let Some(c) =
-                state.conv.as_mut().filter(|c| c.with_user == user && (c.loading || c.messages.is_empty()))
-            else {
-                state.dirty = false;
-                return;
-            };
-            let (_, changed) = conv::merge_messages(c, messages);
-            for m in c.messages.clone() {
-                remember_users(state, &m);
-            }
-            conv::ensure_visible(state);
-            prune_sent(state);
-            state.dirty = changed | learn_from_open_conversation(state);
-        }
+        Action::LoginSucceeded { username, server } => logged_in(state, &username, &server, fx),
+        Action::LoginFailed(reason) => login_failed(state, &reason),
+        Action::SessionExpired => session_expired(state),
+        Action::LoggedOut => logged_out(state),
+        Action::InboxLoaded(resp) => inbox_fetched(state, resp, fx),
+        Action::CacheLoaded(resp) => inbox_cached(state, resp),
         Action::InboxUnchanged => {
             state.dirty = state.inbox.loading;
             state.inbox.loading = false;
         }
-        Action::ConversationUnchanged(user) => {
-            state.dirty = false;
-            if let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user) {
-                state.dirty = c.loading || c.load_error.is_some();
-                c.loading = false;
-                c.load_error = None;
-            }
-        }
-        Action::ConversationFailed { user, reason } => {
-            state.dirty = false;
-            if let Some(c) = state.conv.as_mut().filter(|c| c.with_user.eq_ignore_ascii_case(&user)) {
-                c.loading = false;
-                c.load_error = Some(sanitize_line(&reason));
-                state.dirty = true;
-            }
-        }
-        Action::PollDue => {
-            state.dirty = false;
-            if !state.inbox.loading {
-                super::fetch_inbox(state, 1, fx);
-            }
-            if let Some(c) = &state.conv {
-                fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
-            }
-        }
-        Action::ConversationLoaded(resp) => {
-            let user = sanitize_line(&resp.with_user);
-            let matches = state
-                .conv
-                .as_ref()
-                .is_some_and(|c| user.is_empty() || c.with_user.eq_ignore_ascii_case(&user));
-            if !matches {
-                state.dirty = false;
-                return;
-            }
-            // Adopt the server's spelling of the name (drafts follow it).
-            if let Some(c) = state.conv.as_mut().filter(|c| !user.is_empty() && c.with_user != user) {
-                if let Some(d) = state.drafts.remove(&c.with_user) {
-                    state.drafts.insert(user.clone(), d);
-                }
-                c.with_user = user.clone();
-            }
-            for m in &resp.messages {
-                remember_users(state, m);
-            }
-            let mut changed = false;
-            let full_page = resp.messages.len() >= crate::app::state::CONVERSATION_PAGE;
-            if let Some(c) = state.conv.as_mut() {
-                changed = c.loading || c.load_error.is_some();
-                c.loading = false;
-                c.load_error = None;
-                let (fresh, merged) = conv::merge_messages(c, resp.messages);
-                changed |= merged;
-                // The server sends the oldest messages first: a full page means there may
-                // be newer ones (a server that ignores `after_id` repeats itself: stop then).
-                if full_page && fresh > 0 {
-                    fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
-                }
-            }
-            conv::ensure_visible(state);
-            prune_sent(state);
-            state.dirty = changed | learn_from_open_conversation(state);
-        }
-        Action::SendSucceeded { client_id, response, at } => {
-            let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else {
-                state.dirty = false;
-                return;
-            };
-            let p = state.pending.remove(i);
-            if state.editing.as_ref() == Some(&client_id) {
-                state.editing = None;
-            }
-            // The server's copy under its id: the real one (push or fetch) replaces it.
-            let msg = Message {
-                id: response.message_id,
-                sender: state.me.clone().unwrap_or_default(),
-                recipient: p.recipient.clone(),
-                content: p.content,
-                subject: p.subject,
-                is_read: false,
-                read_at: None,
-                sent_at: Some(crate::model::time::Timestamp(at)),
-            };
-            messages_arrived(state, vec![msg], fx);
-        }
-        Action::SendRefused { client_id, reason } => {
-            let reason = sanitize_line(&reason);
-            if let Some(p) = state.pending.iter_mut().find(|p| p.client_id == client_id) {
-                // The text stays on screen (✗) until the user edits or discards it.
-                p.mark = SendMark::Failed(reason.clone());
-            }
-            state.notify(NoticeKind::Error, format!("not sent: {reason}"));
-        }
-        Action::SendProgress { client_id, mark } => {
-            let mark = sanitize_mark(mark);
-            let found = state.pending.iter_mut().find(|p| p.client_id == client_id);
-            match found {
-                Some(p) if p.mark != mark => p.mark = mark,
-                _ => state.dirty = false,
-            }
-        }
-        Action::OutboxLoaded(entries) => {
-            for e in entries {
-                let e = Pending {
-                    recipient: sanitize_line(&e.recipient),
-                    content: crate::model::sanitize::sanitize(&e.content),
-                    subject: e.subject.map(|s| sanitize_line(&s)),
-                    mark: sanitize_mark(e.mark),
-                    client_id: e.client_id,
-                };
-                match state.pending.iter_mut().find(|p| p.client_id == e.client_id) {
-                    Some(p) => p.mark = e.mark,
-                    None => state.pending.push(e),
-                }
-            }
-            prune_sent(state);
-        }
-        Action::SearchResults { query, messages } => super::search::results(state, &query, messages),
-        Action::Deleted(id) => {
-            if let Some(c) = state.conv.as_mut() {
-                conv::remove_message(c, id);
-            }
-            conv::ensure_visible(state);
-            state.notify(NoticeKind::Info, "message deleted");
-        }
+        Action::RoleKnown(role) => role_known(state, &role, fx),
+        Action::WaitHintsLoaded(hints) => wait_hints_loaded(state, hints),
+        Action::PollDue => poll_due(state, fx),
+        Action::ConversationCached { user, messages } => conversation_cached(state, &user, messages),
+        Action::ConversationLoaded(resp) => conversation_loaded(state, resp, fx),
+        Action::ConversationUnchanged(user) => conversation_unchanged(state, &user),
+        Action::ConversationFailed { user, reason } => conversation_failed(state, &user, &reason),
         Action::MessagesArrived(msgs) => {
             messages_arrived(state, msgs, fx);
             prune_sent(state);
         }
-        Action::DraftsLoaded(saved) => {
-            // What is in memory is newer than what was on disk.
-            for (user, text) in saved {
-                let user = sanitize_line(&user);
-                let d = state.drafts.entry(user).or_default();
-                if d.text.trim().is_empty() {
-                    let text = crate::model::sanitize::sanitize(&text);
-                    *d = Draft { cursor: text.len(), text };
-                }
-            }
-        }
-        Action::Info(text) => state.notify(NoticeKind::Info, text),
+        Action::MessageRead { id, at } => message_read(state, id, at),
+        Action::Deleted(id) => deleted(state, id),
         Action::MessageDeleted(id) => {
             let removed = state.conv.as_mut().is_some_and(|c| conv::remove_message(c, id));
             conv::ensure_visible(state);
             state.dirty = removed;
         }
-        Action::Synced(at) => {
-            // Shown (to the minute) only while the link is degraded, where it matters:
-            // a healthy idle client must write nothing.
-            let shown = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp() / 60);
-            state.dirty =
-                crate::ui::status::shows_sync_time(state) && shown(state.last_sync) != shown(Some(at));
-            state.last_sync = Some(at);
+        Action::SearchResults { query, messages } => super::search::results(state, &query, messages),
+        Action::SendSucceeded { client_id, response, at } => {
+            send_succeeded(state, &client_id, &response, at, fx)
         }
-        Action::MessageRead { id, at } => {
-            let found = state.conv.as_mut().and_then(|c| {
-                let i = c.messages.binary_search_by_key(&id, |m| m.id).ok()?;
-                let m = &mut c.messages[i];
-                m.is_read = true;
-                m.read_at = at.map(crate::model::time::Timestamp).or(m.read_at);
-                Some(())
-            });
-            state.dirty = found.is_some();
+        Action::SendRefused { client_id, reason } => send_refused(state, &client_id, &reason),
+        Action::SendProgress { client_id, mark } => send_progress(state, &client_id, mark),
+        Action::OutboxLoaded(entries) => outbox_loaded(state, entries),
+        Action::DraftsLoaded(saved) => drafts_loaded(state, saved),
+        Action::PetLoaded(pet) => pet_loaded(state, pet),
+        Action::ConnectionChanged(c) => connection_changed(state, c),
+        Action::Synced(at) => synced(state, at),
+        Action::Unreachable => unreachable_now(state),
+        Action::Failed(text) => failed(state, text),
+        Action::Info(text) => state.notify(NoticeKind::Info, text),
+        // `update` handles these itself or sends them elsewhere: they never come here.
+        command_actions!() | pet_results!() | event_actions!() => state.dirty = false,
+    }
+}
+
+// Login and session.
+
+/// What a new login leaves of the last account's screen: nothing.
+fn forget_account(state: &mut State) {
+    state.pending.clear();
+    state.editing = None;
+    state.inbox = state.inbox.cleared();
+    state.conv = None;
+    state.focus = Pane::Inbox;
+}
+
+fn logged_in(state: &mut State, username: &str, server: &str, fx: &mut Vec<Effect>) {
+    let me = sanitize_line(username);
+    if state.me.as_ref().is_some_and(|old| *old != me) {
+        // Another account (after an expired session): nothing of the last one stays.
+        forget_account(state);
+    }
+    state.me = Some(me);
+    state.server = sanitize_line(server);
+    state.screen = Screen::Main;
+    state.login.busy = false;
+    state.login.error = None;
+    zeroize::Zeroize::zeroize(&mut state.login.password);
+    zeroize::Zeroize::zeroize(&mut state.login.pin);
+    state.connection = Connection::Connecting;
+    // The cache first (no network), then the refresh.
+    fx.push(Effect::LoadCache);
+    super::fetch_inbox(state, 1, fx);
+    fx.push(Effect::FetchPet);
+    if let Some(c) = state.conv.as_mut() {
+        c.loading = true;
+        fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: None });
+    }
+}
+
+fn login_failed(state: &mut State, reason: &str) {
+    // Password and PIN were handed over and cleared: ask for them again.
+    state.login.focus = LoginField::Password;
+    state.login.busy = false;
+    state.login.error = Some(sanitize_line(reason));
+}
+
+fn session_expired(state: &mut State) {
+    // Drafts, the open conversation and the outbox all stay for after the login.
+    state.screen = Screen::Login;
+    state.overlay = Overlay::None;
+    state.login.busy = false;
+    state.login.error = Some("session expired: please log in again".to_owned());
+    state.login.focus = LoginField::Password;
+    if state.login.username.is_empty() {
+        state.login.username = state.me.clone().unwrap_or_default();
+    }
+    if state.login.server.is_empty() {
+        state.login.server = state.server.clone();
+    }
+    state.connection = Connection::Unknown;
+}
+
+fn logged_out(state: &mut State) {
+    state.screen = Screen::Login;
+    state.me = None;
+    // The outbox stays in the account's store; its echoes leave the screen.
+    forget_account(state);
+    state.pet = PetState::Unknown;
+    state.login.busy = false;
+    state.login.error = None;
+    state.connection = Connection::Unknown;
+}
+
+// The inbox.
+
+fn inbox_fetched(state: &mut State, resp: InboxResponse, fx: &mut Vec<Effect>) {
+    let before = state.inbox.clone();
+    inbox_loaded(state, resp);
+    super::walk_inbox(state, fx);
+    state.dirty = state.inbox != before;
+}
+
+fn inbox_cached(state: &mut State, resp: InboxResponse) {
+    // Only before the server's answer: the cache is older than any fetch.
+    if state.inbox.pages_loaded > 0 || resp.conversations.is_empty() {
+        state.dirty = false;
+        return;
+    }
+    let loading = state.inbox.loading;
+    inbox_loaded(state, resp);
+    state.inbox.loading = loading;
+}
+
+fn role_known(state: &mut State, role: &str, fx: &mut Vec<Effect>) {
+    state.dirty = false;
+    if !state.inbox.sort_chosen {
+        let sort = SortMode::for_role(role);
+        state.dirty = sort != state.inbox.sort;
+        state.inbox.sort = sort;
+        let me = state.me.clone().unwrap_or_default();
+        state.inbox.resort(&me);
+        super::walk_inbox(state, fx);
+    }
+}
+
+fn wait_hints_loaded(state: &mut State, hints: Vec<(String, WaitHint)>) {
+    // Hints learnt here since (messages seen, conversations fetched) are newer.
+    for (user, hint) in hints {
+        let user = sanitize_line(&user);
+        let hint = WaitHint { last_sender: sanitize_line(&hint.last_sender), ..hint };
+        let slot = state.inbox.hints.entry(user).or_insert_with(|| hint.clone());
+        if hint.last_time > slot.last_time {
+            *slot = hint;
         }
-        Action::PetLoaded(pet) => {
-            let pet = match pet {
-                Some(p) => PetState::Some(Box::new(clean_pet(p))),
-                None => PetState::None,
-            };
-            // The 60 s refresh must not redraw an unchanged pet (`last_updated` is not drawn).
-            state.dirty = match (&state.pet, &pet) {
-                (PetState::Some(a), PetState::Some(b)) => {
-                    Pet { last_updated: 0.0, ..(**a).clone() } != Pet { last_updated: 0.0, ..(**b).clone() }
-                }
-                (a, b) => a != b,
-            };
-            state.pet = pet;
+    }
+    let before: Vec<_> = state.inbox.entries.iter().map(|e| e.waiting_since).collect();
+    let me = state.me.clone().unwrap_or_default();
+    state.inbox.resort(&me);
+    state.dirty = before != state.inbox.entries.iter().map(|e| e.waiting_since).collect::<Vec<_>>();
+}
+
+fn poll_due(state: &mut State, fx: &mut Vec<Effect>) {
+    state.dirty = false;
+    if !state.inbox.loading {
+        super::fetch_inbox(state, 1, fx);
+    }
+    if let Some(c) = &state.conv {
+        fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
+    }
+}
+
+// The open conversation.
+
+fn conversation_cached(state: &mut State, user: &str, messages: Vec<Message>) {
+    let user = sanitize_line(user);
+    // While the fetch runs, or when it ended with nothing (offline: the failure can
+    // beat the cache read), the cache is what there is. After fresh data it is stale.
+    let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user && (c.loading || c.messages.is_empty()))
+    else {
+        state.dirty = false;
+        return;
+    };
+    let (_, changed) = conv::merge_messages(c, messages);
+    for m in c.messages.clone() {
+        remember_users(state, &m);
+    }
+    conv::ensure_visible(state);
+    prune_sent(state);
+    state.dirty = changed | learn_from_open_conversation(state);
+}
+
+fn conversation_loaded(state: &mut State, resp: ConversationResponse, fx: &mut Vec<Effect>) {
+    let user = sanitize_line(&resp.with_user);
+    let matches =
+        state.conv.as_ref().is_some_and(|c| user.is_empty() || c.with_user.eq_ignore_ascii_case(&user));
+    if !matches {
+        state.dirty = false;
+        return;
+    }
+    // Adopt the server's spelling of the name (drafts follow it).
+    if let Some(c) = state.conv.as_mut().filter(|c| !user.is_empty() && c.with_user != user) {
+        if let Some(d) = state.drafts.remove(&c.with_user) {
+            state.drafts.insert(user.clone(), d);
         }
-        Action::RoleKnown(role) => {
-            state.dirty = false;
-            if !state.inbox.sort_chosen {
-                let sort = SortMode::for_role(&role);
-                state.dirty = sort != state.inbox.sort;
-                state.inbox.sort = sort;
-                let me = state.me.clone().unwrap_or_default();
-                state.inbox.resort(&me);
-                super::walk_inbox(state, fx);
-            }
+        c.with_user = user.clone();
+    }
+    for m in &resp.messages {
+        remember_users(state, m);
+    }
+    let mut changed = false;
+    let full_page = resp.messages.len() >= CONVERSATION_PAGE;
+    if let Some(c) = state.conv.as_mut() {
+        changed = c.loading || c.load_error.is_some();
+        c.loading = false;
+        c.load_error = None;
+        let (fresh, merged) = conv::merge_messages(c, resp.messages);
+        changed |= merged;
+        // The server sends the oldest messages first: a full page means there may
+        // be newer ones (a server that ignores `after_id` repeats itself: stop then).
+        if full_page && fresh > 0 {
+            fx.push(Effect::FetchConversation { user: c.with_user.clone(), after_id: c.last_id() });
         }
-        Action::WaitHintsLoaded(hints) => {
-            // Hints learnt here since (messages seen, conversations fetched) are newer.
-            for (user, hint) in hints {
-                let user = sanitize_line(&user);
-                let hint = WaitHint { last_sender: sanitize_line(&hint.last_sender), ..hint };
-                let slot = state.inbox.hints.entry(user).or_insert_with(|| hint.clone());
-                if hint.last_time > slot.last_time {
-                    *slot = hint;
-                }
-            }
-            let before: Vec<_> = state.inbox.entries.iter().map(|e| e.waiting_since).collect();
-            let me = state.me.clone().unwrap_or_default();
-            state.inbox.resort(&me);
-            state.dirty = before != state.inbox.entries.iter().map(|e| e.waiting_since).collect::<Vec<_>>();
+    }
+    conv::ensure_visible(state);
+    prune_sent(state);
+    state.dirty = changed | learn_from_open_conversation(state);
+}
+
+fn conversation_unchanged(state: &mut State, user: &str) {
+    state.dirty = false;
+    if let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user) {
+        state.dirty = c.loading || c.load_error.is_some();
+        c.loading = false;
+        c.load_error = None;
+    }
+}
+
+fn conversation_failed(state: &mut State, user: &str, reason: &str) {
+    state.dirty = false;
+    if let Some(c) = state.conv.as_mut().filter(|c| c.with_user.eq_ignore_ascii_case(user)) {
+        c.loading = false;
+        c.load_error = Some(sanitize_line(reason));
+        state.dirty = true;
+    }
+}
+
+fn message_read(state: &mut State, id: i64, at: Option<DateTime<Utc>>) {
+    let found = state.conv.as_mut().and_then(|c| {
+        let i = c.messages.binary_search_by_key(&id, |m| m.id).ok()?;
+        let m = &mut c.messages[i];
+        m.is_read = true;
+        m.read_at = at.map(Timestamp).or(m.read_at);
+        Some(())
+    });
+    state.dirty = found.is_some();
+}
+
+fn deleted(state: &mut State, id: i64) {
+    if let Some(c) = state.conv.as_mut() {
+        conv::remove_message(c, id);
+    }
+    conv::ensure_visible(state);
+    state.notify(NoticeKind::Info, "message deleted");
+}
+
+// Sending: the outbox and drafts.
+
+fn send_succeeded(
+    state: &mut State,
+    client_id: &str,
+    response: &SendResponse,
+    at: DateTime<Utc>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else {
+        state.dirty = false;
+        return;
+    };
+    let p = state.pending.remove(i);
+    if state.editing.as_deref() == Some(client_id) {
+        state.editing = None;
+    }
+    // The server's copy under its id: the real one (push or fetch) replaces it.
+    let msg = Message {
+        id: response.message_id,
+        sender: state.me.clone().unwrap_or_default(),
+        recipient: p.recipient.clone(),
+        content: p.content,
+        subject: p.subject,
+        is_read: false,
+        read_at: None,
+        sent_at: Some(Timestamp(at)),
+    };
+    messages_arrived(state, vec![msg], fx);
+}
+
+fn send_refused(state: &mut State, client_id: &str, reason: &str) {
+    let reason = sanitize_line(reason);
+    if let Some(p) = state.pending.iter_mut().find(|p| p.client_id == client_id) {
+        // The text stays on screen (✗) until the user edits or discards it.
+        p.mark = SendMark::Failed(reason.clone());
+    }
+    state.notify(NoticeKind::Error, format!("not sent: {reason}"));
+}
+
+fn send_progress(state: &mut State, client_id: &str, mark: SendMark) {
+    let mark = sanitize_mark(mark);
+    match state.pending.iter_mut().find(|p| p.client_id == client_id) {
+        Some(p) if p.mark != mark => p.mark = mark,
+        _ => state.dirty = false,
+    }
+}
+
+fn outbox_loaded(state: &mut State, entries: Vec<Pending>) {
+    for e in entries {
+        let e = Pending {
+            recipient: sanitize_line(&e.recipient),
+            content: sanitize(&e.content),
+            subject: e.subject.map(|s| sanitize_line(&s)),
+            mark: sanitize_mark(e.mark),
+            client_id: e.client_id,
+        };
+        match state.pending.iter_mut().find(|p| p.client_id == e.client_id) {
+            Some(p) => p.mark = e.mark,
+            None => state.pending.push(e),
         }
-        Action::ConnectionChanged(c) => {
-            state.dirty = state.connection != c;
-            // The link brings the start-up inbox; offline, it will not come for now.
-            if matches!(c, Connection::Offline { .. }) && state.inbox.loading {
-                state.inbox.loading = false;
-                state.dirty = true;
-            }
-            state.connection = c;
+    }
+    prune_sent(state);
+}
+
+fn drafts_loaded(state: &mut State, saved: Vec<(String, String)>) {
+    // What is in memory is newer than what was on disk.
+    for (user, text) in saved {
+        let user = sanitize_line(&user);
+        let d = state.drafts.entry(user).or_default();
+        if d.text.trim().is_empty() {
+            let text = sanitize(&text);
+            *d = Draft { cursor: text.len(), text };
         }
-        Action::Unreachable => {
-            let was_loading = state.inbox.loading || state.conv.as_ref().is_some_and(|c| c.loading);
-            state.inbox.loading = false;
-            if let Some(c) = state.conv.as_mut() {
-                c.loading = false;
-            }
-            state.dirty = was_loading;
+    }
+}
+
+// The pet.
+
+fn pet_loaded(state: &mut State, pet: Option<Pet>) {
+    let pet = match pet {
+        Some(p) => PetState::Some(Box::new(clean_pet(p))),
+        None => PetState::None,
+    };
+    // The 60 s refresh must not redraw an unchanged pet (`last_updated` is not drawn).
+    state.dirty = match (&state.pet, &pet) {
+        (PetState::Some(a), PetState::Some(b)) => {
+            Pet { last_updated: 0.0, ..(**a).clone() } != Pet { last_updated: 0.0, ..(**b).clone() }
         }
-        Action::Failed(text) => {
-            let before = state.notice.clone();
-            state.inbox.loading = false;
-            if let Some(c) = state.conv.as_mut() {
-                c.loading = false;
-            }
-            state.notify(NoticeKind::Error, text);
-            state.dirty = state.notice != before;
-        }
-        // Named here, not caught by `_`, so that a new result cannot slip past unhandled:
-        // `update` sends these elsewhere and they never come here.
-        Action::Quit
-        | Action::Help
-        | Action::NextPane
-        | Action::PrevPane
-        | Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Top
-        | Action::Bottom
-        | Action::Open
-        | Action::Compose
-        | Action::Send
-        | Action::Newline
-        | Action::OpenEditor
-        | Action::Cancel
-        | Action::Delete
-        | Action::Refresh
-        | Action::ToggleUnread
-        | Action::Filter
-        | Action::NewConversation
-        | Action::CommandLine
-        | Action::TogglePet
-        | Action::Reconnect
-        | Action::EditFailed
-        | Action::DiscardFailed
-        | Action::Confirm
-        | Action::Deny
-        | Action::Feed
-        | Action::NewPet
-        | Action::Key(_)
-        | Action::EditorDone { .. }
-        | Action::Paste(_)
-        | Action::Resize(..)
-        | Action::Tick(_)
-        | Action::NoticeExpired(_)
-        | Action::Snippet
-        | Action::ToggleSort
-        | Action::Copy
-        | Action::ShopLoaded(_)
-        | Action::PetBought(_)
-        | Action::PetCreated
-        | Action::PetActionFailed(_)
-        | Action::PetRefreshDue(_)
-        | Action::PetBlink => state.dirty = false,
+        (a, b) => a != b,
+    };
+    state.pet = pet;
+}
+
+// The link and failures.
+
+fn connection_changed(state: &mut State, c: Connection) {
+    state.dirty = state.connection != c;
+    // The link brings the start-up inbox; offline, it will not come for now.
+    if matches!(c, Connection::Offline { .. }) && state.inbox.loading {
+        state.inbox.loading = false;
+        state.dirty = true;
+    }
+    state.connection = c;
+}
+
+fn synced(state: &mut State, at: DateTime<Utc>) {
+    // Shown (to the minute) only while the link is degraded, where it matters:
+    // a healthy idle client must write nothing.
+    let shown = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp() / 60);
+    state.dirty = state.shows_sync_time() && shown(state.last_sync) != shown(Some(at));
+    state.last_sync = Some(at);
+}
+
+/// Whatever was loading stops quietly: the connection label says why.
+fn unreachable_now(state: &mut State) {
+    let was_loading = state.inbox.loading || state.conv.as_ref().is_some_and(|c| c.loading);
+    stop_loading(state);
+    state.dirty = was_loading;
+}
+
+fn failed(state: &mut State, text: String) {
+    let before = state.notice.clone();
+    stop_loading(state);
+    state.notify(NoticeKind::Error, text);
+    state.dirty = state.notice != before;
+}
+
+fn stop_loading(state: &mut State) {
+    state.inbox.loading = false;
+    if let Some(c) = state.conv.as_mut() {
+        c.loading = false;
     }
 }
 
@@ -436,7 +466,7 @@ fn clean_pet(mut p: Pet) -> Pet {
     p
 }
 
-fn inbox_loaded(state: &mut State, resp: crate::model::types::InboxResponse) {
+fn inbox_loaded(state: &mut State, resp: InboxResponse) {
     let me = state.me.clone().unwrap_or_default();
     let inbox = &mut state.inbox;
     inbox.loading = false;

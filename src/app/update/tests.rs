@@ -155,76 +155,6 @@ fn compose_and_send_ok() {
     assert_eq!(s.inbox.entries[0].with_user, "dr_morgan");
 }
 
-/// A message sent at 01:11:02 is labelled 01:11 in the conversation and the inbox,
-/// though the last clock tick said 01:10.
-#[test]
-fn a_sent_message_is_labelled_with_its_own_time_not_the_last_tick() {
-    use chrono::TimeZone;
-    let mut s = main_screen(120, 40, Look::default());
-    let tick = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 1, 10, 0).unwrap();
-    run(&mut s, [Action::Tick(tick)]);
-    keys(&mut s, &["i"]);
-    type_text(&mut s, "on time");
-    let Some(Effect::Send { client_id, .. }) = keys(&mut s, &["enter"]).first().cloned() else { panic!() };
-    let response = SendResponse {
-        message_id: 99,
-        status: "sent".into(),
-        recipient: "dr_morgan".into(),
-        conversation_id: None,
-    };
-    let at = tick + chrono::Duration::seconds(62);
-    run(&mut s, [Action::SendSucceeded { client_id, response, at }]);
-    let sent = s.conv.as_ref().unwrap().messages.last().unwrap().sent_at.map(|t| t.utc());
-    assert_eq!(sent, Some(at));
-    assert_eq!(s.inbox.entries[0].last_time, Some(at), "the inbox row says the same");
-    let utc = chrono::FixedOffset::east_opt(0).unwrap();
-    assert_eq!(crate::model::time_fmt::clock(at, utc), "01:11");
-    let screen = screen_text(&s);
-    assert!(screen.contains("01:11") && !screen.contains("01:10"), "{screen}");
-}
-
-/// The text of the whole screen for `s`.
-fn screen_text(s: &crate::app::state::State) -> String {
-    let (w, h) = s.size;
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-    term.draw(|f| crate::ui::view(s, f)).unwrap();
-    term.backend().to_string()
-}
-
-/// A conversation that failed to load (feb5 answers 500 to every one) says so, why
-/// and how to retry; never "No messages yet" while the inbox lists messages.
-#[test]
-fn a_conversation_that_failed_to_load_says_so_and_r_retries() {
-    let mut s = fresh(120, 30, Look::default());
-    run(
-        &mut s,
-        [
-            Action::LoginSucceeded { username: "alex".into(), server: "http://127.0.0.1:8700".into() },
-            Action::InboxLoaded(inbox()),
-        ],
-    );
-    keys(&mut s, &["enter"]);
-    let reason = "server error 500: An unexpected error occurred. Please try again. (error id d05da737)";
-    run(
-        &mut s,
-        [Action::ConversationFailed { user: "dr_morgan".into(), reason: format!("{reason}\x1b[2J") }],
-    );
-    assert!(s.dirty, "the pane must be redrawn");
-    let screen = screen_text(&s);
-    assert!(!screen.contains("No messages yet"), "{screen}");
-    for part in ["Could not load this conversation", "server error 500", "d05da737", "Press r to retry"] {
-        assert!(screen.contains(part), "{part:?} missing: {screen}");
-    }
-    // r fetches again; while it runs the pane no longer blames the old failure.
-    let fx = keys(&mut s, &["r"]);
-    assert!(fx.contains(&Effect::FetchConversation { user: "dr_morgan".into(), after_id: None }), "{fx:?}");
-    assert!(!screen_text(&s).contains("Could not load"));
-    run(&mut s, [Action::ConversationFailed { user: "dr_morgan".into(), reason: reason.into() }]);
-    run(&mut s, [Action::ConversationLoaded(conversation())]);
-    assert_eq!(s.conv.as_ref().unwrap().load_error, None, "a good fetch clears it");
-    assert!(!screen_text(&s).contains("Could not load"));
-}
-
 /// An expiry clears only the notice it was meant for, and asks for a redraw.
 #[test]
 fn a_notice_expires_only_if_it_is_still_the_same_one() {
@@ -797,6 +727,25 @@ fn a_retrying_message_shows_the_failure_and_the_next_try() {
     assert_eq!(limited.mark(true), "..");
 }
 
+/// Each place a message on its way can be in has its mark and an ASCII fallback; a retry
+/// after a rate limit wears the queued mark, a retry after a failure the failed one.
+#[test]
+fn send_marks_and_their_ascii_fallbacks() {
+    let at = chrono::DateTime::<chrono::Utc>::default();
+    let retry = |limited| SendMark::Retrying { reason: String::new(), at, limited };
+    let cases = [
+        (SendMark::Queued, "⏳", ".."),
+        (SendMark::Sending, "↑", "^"),
+        (SendMark::Sent(7), "✓", "ok"),
+        (SendMark::Failed("no".into()), "✗", "x"),
+        (retry(false), "✗", "x"),
+        (retry(true), "⏳", ".."),
+    ];
+    for (mark, fancy, plain) in cases {
+        assert_eq!((mark.mark(false), mark.mark(true)), (fancy, plain), "{mark:?}");
+    }
+}
+
 #[test]
 fn help_stays_up_for_stray_keys_and_closes_on_help_back_or_quit() {
     for close in ["?", "esc", "q"] {
@@ -987,7 +936,7 @@ fn rows_from(s: &State, from: i64) -> usize {
     let (w, _) = crate::app::layout::conversation_viewport(s);
     let c = s.conv.as_ref().unwrap();
     let first = c.messages.iter().position(|m| m.id == from).unwrap();
-    (first..c.messages.len()).map(|i| crate::ui::conversation::message_rows(c, i, w, s.tz)).sum()
+    (first..c.messages.len()).map(|i| crate::app::layout::message_rows(c, i, w, s.tz)).sum()
 }
 
 #[test]
@@ -1034,4 +983,16 @@ fn pushed_messages_are_marked_read_once_per_burst() {
     run(&mut s, [Action::ConnectionChanged(Connection::Polling { every_secs: 15 })]);
     let fx = run(&mut s, [Action::MessagesArrived(vec![msg(104, "dr_morgan", "alex", "hi", 0)])]);
     assert_eq!(fx, vec![Effect::MarkRead { id: 104 }]);
+}
+
+/// Keys map to commands only, and `update` routes commands by the same list: every key
+/// of the default map is a command with a name (so `config.toml` can rebind it).
+#[test]
+fn every_bound_key_is_a_named_command() {
+    let s = fresh(80, 24, Look::default());
+    assert!(!s.keymap.bindings().is_empty());
+    for b in s.keymap.bindings() {
+        assert!(matches!(b.action, command_actions!()), "{:?} is bound but is no command", b.action);
+        assert!(b.action.name().is_some(), "{:?}", b.action);
+    }
 }

@@ -389,7 +389,9 @@ pub fn render_shop(items: &[ShopItem], selected: usize, look: PetLook, area: Rec
         let name = shop_text(&item.name, look.ascii);
         let description = shop_text(&item.description, look.ascii);
         let name_width = 14usize;
-        let name = truncate(&name, name_width);
+        // Cut like every other name on screen: with a mark, so a cut name does not read
+        // as a whole one.
+        let name = crate::model::text::truncate(&name, name_width, look.ascii);
         let name = format!("{name}{}", " ".repeat(name_width.saturating_sub(name.width()) + 1));
         let base = if is_selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
         let line = Line::from(vec![
@@ -417,21 +419,6 @@ fn shop_text(text: &str, ascii: bool) -> String {
     } else {
         clean.trim().to_owned()
     }
-}
-
-/// Cut `text` to at most `max` columns without splitting a wide glyph.
-fn truncate(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > max {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -378,6 +378,26 @@ fn shop_list_ascii_scrolls_to_selection() {
     assert_snapshot!(shown);
 }
 
+/// A name longer than its column is cut with the same mark as every other name on
+/// screen (`…`, `~` in ASCII), so it does not read as a whole name.
+#[test]
+fn shop_names_too_long_are_cut_with_a_mark() {
+    let long = ShopItem {
+        id: "scarf".into(),
+        name: "🧣 Extraordinarily long scarf".into(),
+        description: "Cosmetic".into(),
+        cost: 5,
+        ..ShopItem::default()
+    };
+    for (look, mark) in [(UNICODE, "🧣 Extraordin…"), (ASCII, "Extraordinari~")] {
+        let area = Rect::new(0, 0, 44, 1);
+        let mut buf = Buffer::empty(area);
+        render_shop(std::slice::from_ref(&long), 0, look, area, &mut buf);
+        let shown = text(&buf);
+        assert!(shown.contains(mark), "{shown}");
+    }
+}
+
 mod props {
     use proptest::prelude::*;
 
