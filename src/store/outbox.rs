@@ -117,21 +117,6 @@ impl OutboxState {
             OutboxState::Failed { .. } => "failed",
         }
     }
-
-    /// The status mark shown next to the message: ⏳ ↑ ✓ ✗, or with `ascii` the
-    /// fallbacks `..` `^` `ok` `x`.
-    pub fn mark(&self, ascii: bool) -> &'static str {
-        match (self, ascii) {
-            (OutboxState::Queued, false) => "⏳",
-            (OutboxState::Sending { .. }, false) => "↑",
-            (OutboxState::Sent { .. }, false) => "✓",
-            (OutboxState::Failed { .. }, false) => "✗",
-            (OutboxState::Queued, true) => "..",
-            (OutboxState::Sending { .. }, true) => "^",
-            (OutboxState::Sent { .. }, true) => "ok",
-            (OutboxState::Failed { .. }, true) => "x",
-        }
-    }
 }
 
 /// One outbox row.

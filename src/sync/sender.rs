@@ -41,7 +41,7 @@
 //!   spawn(service.clone(), store.clone(), limits, windows)`. It flushes at once, so an outbox left by a
 //!   crash or `kill -9` resumes; forward `events` into the app's action channel.
 //! - On Enter: `store.enqueue(&OutgoingMessage::new(..))`, show it from
-//!   [`Store::pending_for`](crate::store::Store::pending_for) with [`OutboxState::mark`], then `sender.wake()`.
+//!   [`Store::pending_for`](crate::store::Store::pending_for) (as the app's `SendMark`), then `sender.wake()`.
 //! - Also `wake()` when the live link comes back, after a new login, and when the user
 //!   edits ([`Store::edit_failed`](crate::store::Store::edit_failed)) a refused message.
 //! - The one-shot CLI (`healing-tui send`, `outbox --flush`) calls [`flush`] directly.
