@@ -565,11 +565,6 @@ pub struct State {
     pub keymap: Keymap,
     /// Users seen (for completing recipients).
     pub known_users: BTreeSet<String>,
-    /// Whether the last action changed what the screen shows, as `update` judged it (set
-    /// afresh by every `update`). Only a hint, for tests of `update` and for keeping
-    /// work down: the run loop compares frames, so a wrong or overwritten hint can never
-    /// leave a stale screen.
-    pub dirty: bool,
     /// The user asked to leave.
     pub quit: bool,
     /// Client ids handed out so far (part of each new id).
@@ -598,8 +593,8 @@ pub struct State {
 
 impl State {
     /// Whether the status bar shows the last sync time: only while the link is degraded
-    /// (offline or rate-limited), and never with `--quiet-clock`. `update` redraws on a
-    /// sync only when this holds, so the bar and the redraws cannot disagree.
+    /// (offline or rate-limited), and never with `--quiet-clock`: a healthy idle client
+    /// draws nothing when a poll succeeds.
     pub fn shows_sync_time(&self) -> bool {
         !self.look.quiet_clock
             && matches!(self.connection, Connection::Offline { .. } | Connection::RateLimited { .. })
@@ -656,7 +651,6 @@ impl State {
             look,
             keymap,
             known_users: BTreeSet::new(),
-            dirty: true,
             quit: false,
             next_client_id: 0,
             client_id_base: 0,

@@ -282,16 +282,15 @@ async fn a_notice_clears_itself_with_no_key() {
     // Then nobody types: a run that ends before the lifetime is up still shows it,
     // one that lasts past it does not.
     // (Each run starts on a fresh terminal, which it must draw once.)
-    let idle = |state: &mut State, secs: u64| {
-        state.dirty = true;
+    let idle = |secs: u64| {
         let stop = tokio::time::sleep(std::time::Duration::from_secs(secs));
         (script(Vec::new()).chain(stream::pending()).boxed(), stop)
     };
     let lifetime = crate::app::state::NOTICE_LIFETIME.as_secs();
-    let (input, stop) = idle(&mut state, lifetime - 2);
+    let (input, stop) = idle(lifetime - 2);
     let terminal = drive_with(&mut state, &fake, input, None, stop).await;
     assert!(terminal.backend().to_string().contains(notice));
-    let (input, stop) = idle(&mut state, lifetime + 2);
+    let (input, stop) = idle(lifetime + 2);
     let terminal = drive_with(&mut state, &fake, input, None, stop).await;
     assert!(state.notice.is_none(), "{:?}", state.notice);
     let screen = terminal.backend().to_string();

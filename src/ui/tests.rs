@@ -2,13 +2,14 @@
 //! looks that matter.
 
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use ratatui::Terminal;
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::fixture::*;
-use crate::app::state::{LayoutPref, Look, State, ThemeKind};
+use crate::app::state::{LayoutPref, Look, NoticeKind, State, ThemeKind};
 use crate::model::types::SendResponse;
 
 fn render(state: &State) -> Terminal<TestBackend> {
@@ -20,6 +21,12 @@ fn render(state: &State) -> Terminal<TestBackend> {
 
 fn screen(state: &State) -> String {
     render(state).backend().to_string()
+}
+
+/// Every cell `view` draws (symbols and styles): the run loop draws only when this
+/// differs from what the terminal shows.
+fn frame(state: &State) -> Buffer {
+    render(state).backend().buffer().clone()
 }
 
 fn mono() -> Look {
@@ -559,12 +566,13 @@ fn a_conversation_that_failed_to_load_says_so_and_r_retries() {
         ],
     );
     keys(&mut s, &["enter"]);
+    let loading = frame(&s);
     let reason = "server error 500: An unexpected error occurred. Please try again. (error id d05da737)";
     run(
         &mut s,
         [Action::ConversationFailed { user: "dr_morgan".into(), reason: format!("{reason}\x1b[2J") }],
     );
-    assert!(s.dirty, "the pane must be redrawn");
+    assert_ne!(frame(&s), loading, "the pane must be redrawn");
     let out = screen(&s);
     assert!(!out.contains("No messages yet"), "{out}");
     for part in ["Could not load this conversation", "server error 500", "d05da737", "Press r to retry"] {
@@ -593,8 +601,107 @@ fn shop_title_shows_the_servers_coins() {
     assert!(fx.contains(&Effect::FetchPet), "{fx:?}");
     let mut rich = pet();
     rich.coins = 30;
+    let before = frame(&s);
     run(&mut s, [Action::PetLoaded(Some(rich))]);
-    assert!(s.dirty);
+    assert_ne!(frame(&s), before, "the title must be redrawn");
     let out = screen(&s);
     assert!(out.contains("Pet shop") && out.contains("30 coins"), "{out}");
+}
+
+/// An expiry clears only the notice it was meant for: one meant for an older notice
+/// draws nothing; the shown notice's own expiry draws it away.
+#[test]
+fn an_expired_notice_is_drawn_away_and_a_stale_expiry_draws_nothing() {
+    let mut s = main_screen(120, 40, Look::default());
+    s.notify(NoticeKind::Error, "an older notice");
+    let older = s.notice_seq;
+    s.notify(NoticeKind::Error, "the notice on screen");
+    let current = s.notice_seq;
+    let shown = frame(&s);
+    assert!(screen(&s).contains("the notice on screen"));
+    run(&mut s, [Action::NoticeExpired(older)]);
+    assert_eq!(frame(&s), shown, "a stale expiry draws nothing");
+    assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some("the notice on screen"));
+    run(&mut s, [Action::NoticeExpired(current)]);
+    assert!(s.notice.is_none());
+    assert_ne!(frame(&s), shown);
+    assert!(!screen(&s).contains("the notice on screen"), "the cleared notice must be drawn away");
+}
+
+/// Relative times change only with the local day: the minute tick draws nothing
+/// until the day turns over.
+#[test]
+fn a_tick_draws_only_when_the_day_changes() {
+    let mut s = main_screen(120, 40, Look::default());
+    let before = frame(&s);
+    run(&mut s, [Action::Tick(now() + chrono::Duration::minutes(5))]);
+    assert_eq!(frame(&s), before, "same day");
+    run(&mut s, [Action::Tick(now() + chrono::Duration::hours(8))]);
+    assert_ne!(frame(&s), before, "the next day relabels the times");
+}
+
+/// The last sync time shows (to the minute) only while the link is degraded: healthy
+/// polling and `--quiet-clock` draw nothing on a sync, and a degraded link draws at
+/// most once a minute.
+#[test]
+fn the_sync_time_is_drawn_once_a_minute_at_most_and_only_when_degraded() {
+    use crate::app::action::Connection;
+    let synced = |secs: i64| Action::Synced(now() + chrono::Duration::seconds(secs));
+    let mut s = main_screen(120, 40, Look::default());
+    run(&mut s, [Action::ConnectionChanged(Connection::Polling { every_secs: 15 })]);
+    let before = frame(&s);
+    run(&mut s, [synced(75)]);
+    assert_eq!(frame(&s), before, "healthy polling shows no clock");
+    run(&mut s, [Action::ConnectionChanged(Connection::Offline { retry_secs: 8 })]);
+    let before = frame(&s);
+    run(&mut s, [synced(140)]);
+    assert_ne!(frame(&s), before);
+    assert!(screen(&s).contains("synced 16:32"), "{}", screen(&s));
+    let before = frame(&s);
+    run(&mut s, [synced(150)]);
+    assert_eq!(frame(&s), before, "same minute");
+    run(&mut s, [synced(215)]);
+    assert_ne!(frame(&s), before, "next minute");
+    s.look.quiet_clock = true;
+    let before = frame(&s);
+    run(&mut s, [synced(300)]);
+    assert_eq!(frame(&s), before, "--quiet-clock");
+}
+
+/// The timed pet refresh draws nothing when the pet is the same (`last_updated` is
+/// not shown), and draws a pet whose stats changed.
+#[test]
+fn a_pet_refresh_draws_only_what_changed() {
+    let mut s = main_screen(120, 30, Look::default());
+    let before = frame(&s);
+    run(&mut s, [Action::PetRefreshDue(now())]);
+    assert_eq!(frame(&s), before, "asking draws nothing");
+    let mut same = pet();
+    same.last_updated += 60.0;
+    run(&mut s, [Action::PetLoaded(Some(same))]);
+    assert_eq!(frame(&s), before, "the same pet draws nothing");
+    let mut hungrier = pet();
+    hungrier.hunger -= 1;
+    run(&mut s, [Action::PetLoaded(Some(hungrier))]);
+    assert_ne!(frame(&s), before, "a hungrier pet is drawn");
+}
+
+/// A blink is drawn (and drawn away) while the pet pane shows; a hidden pet's blink
+/// timer draws nothing.
+#[test]
+fn a_blink_is_drawn_only_while_the_pet_shows() {
+    let mut s = main_screen(120, 30, Look::default());
+    let mut draws = 0;
+    for _ in 0..8 {
+        let before = frame(&s);
+        run(&mut s, [Action::PetBlink]);
+        draws += usize::from(frame(&s) != before);
+    }
+    assert_eq!(draws, 4, "two blinks, each drawn and drawn away");
+    run(&mut s, [Action::Resize(80, 24)]);
+    let hidden = frame(&s);
+    for _ in 0..8 {
+        run(&mut s, [Action::PetBlink]);
+        assert_eq!(frame(&s), hidden);
+    }
 }

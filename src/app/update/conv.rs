@@ -129,7 +129,7 @@ pub(crate) fn navigate(state: &mut State, action: &Action, fx: &mut Vec<Effect>)
     match state.focus {
         Pane::Inbox => inbox_nav(state, action, fx),
         Pane::Conversation | Pane::Compose => conv_nav(state, action),
-        Pane::Pet => state.dirty = false,
+        Pane::Pet => {}
     }
 }
 
@@ -211,19 +211,16 @@ pub(crate) fn clean(mut m: Message) -> Message {
 }
 
 /// Merge messages into a conversation by id (the same message twice is one message);
-/// returns how many are newer than what was there, and whether anything changed. Keeps
-/// the view where it was unless following, and counts news arriving below a
-/// scrolled-up view.
-pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> (usize, bool) {
+/// returns how many are newer than what was there. Keeps the view where it was unless
+/// following, and counts news arriving below a scrolled-up view.
+pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> usize {
     let was_empty = c.messages.is_empty();
     let old_last = c.last_id();
     let sel_id = c.messages.get(c.selected).map(|m| m.id);
     let bottom_id = c.messages.get(c.bottom).map(|m| m.id);
     let sel_was_last = c.selected + 1 >= c.messages.len();
     let mut fresh = 0;
-    let mut changed = false;
     if was_empty {
-        changed = !incoming.is_empty();
         c.messages = incoming.into_iter().map(clean).collect();
         c.messages.sort_by_key(|m| m.id);
         c.messages.dedup_by_key(|m| m.id);
@@ -232,14 +229,8 @@ pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> (usize, b
         for m in incoming {
             let m = clean(m);
             match c.messages.binary_search_by_key(&m.id, |x| x.id) {
-                Ok(i) => {
-                    if c.messages[i] != m {
-                        c.messages[i] = m;
-                        changed = true;
-                    }
-                }
+                Ok(i) => c.messages[i] = m,
                 Err(i) => {
-                    changed = true;
                     if old_last.is_none_or(|last| m.id > last) {
                         fresh += 1;
                     }
@@ -266,12 +257,12 @@ pub fn merge_messages(c: &mut Conversation, incoming: Vec<Message>) -> (usize, b
         c.bottom = index_of(bottom_id, &c.messages);
         c.unseen += fresh;
     }
-    (fresh, changed)
+    fresh
 }
 
 /// Remove a message by id, keeping the view steady.
-pub(crate) fn remove_message(c: &mut Conversation, id: i64) -> bool {
-    let Ok(i) = c.messages.binary_search_by_key(&id, |m| m.id) else { return false };
+pub(crate) fn remove_message(c: &mut Conversation, id: i64) {
+    let Ok(i) = c.messages.binary_search_by_key(&id, |m| m.id) else { return };
     c.messages.remove(i);
     if c.selected > i || c.selected >= c.messages.len() {
         c.selected = c.selected.saturating_sub(1);
@@ -279,5 +270,4 @@ pub(crate) fn remove_message(c: &mut Conversation, id: i64) -> bool {
     if c.bottom > i || c.bottom >= c.messages.len() {
         c.bottom = c.bottom.saturating_sub(1);
     }
-    true
 }

@@ -9,9 +9,7 @@ use crate::app::state::{LoginField, NewField, NoticeKind, Overlay, Pane, Screen,
 /// Handle one key press.
 pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     // A notice lasts until the next key.
-    if state.notice.take().is_some() {
-        state.dirty = true;
-    }
+    state.notice = None;
     if key == Key::ctrl('c') {
         super::command(state, Action::Quit, fx);
         return;
@@ -77,7 +75,6 @@ fn help_key(state: &mut State, key: Key, top: usize) {
     let new_top = match state.keymap.lookup(key, Context::Normal) {
         Some(Action::Help | Action::Cancel | Action::Quit) => {
             state.overlay = Overlay::None;
-            state.dirty = true;
             return;
         }
         Some(Action::Up) => top.saturating_sub(1),
@@ -94,7 +91,6 @@ fn help_key(state: &mut State, key: Key, top: usize) {
     };
     if new_top != top {
         state.overlay = Overlay::Help { top: new_top };
-        state.dirty = true;
     }
 }
 
@@ -114,7 +110,6 @@ pub(crate) fn edit_line(field: &mut String, key: Key) -> bool {
 }
 
 fn login_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     let form = &mut state.login;
     match key.code {
         KeyCode::Tab | KeyCode::Down => form.focus = form.focus.next(),
@@ -184,12 +179,10 @@ fn confirm_key(state: &mut State, key: Key, what: crate::app::state::Confirm, fx
     }
     if yes || no {
         state.overlay = Overlay::None;
-        state.dirty = true;
     }
 }
 
 fn command_key(state: &mut State, key: Key, mut line: String, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     match key.code {
         KeyCode::Esc => state.overlay = Overlay::None,
         KeyCode::Enter => {
@@ -268,7 +261,6 @@ pub(crate) fn run_command_line(state: &mut State, line: &str, fx: &mut Vec<Effec
 }
 
 fn filter_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     match key.code {
         KeyCode::Esc => {
             state.overlay = Overlay::None;
@@ -315,7 +307,6 @@ fn new_conv_key(
     mut field: NewField,
     fx: &mut Vec<Effect>,
 ) {
-    state.dirty = true;
     match key.code {
         KeyCode::Esc => {
             state.overlay = Overlay::None;
@@ -348,7 +339,6 @@ fn new_conv_key(
 
 /// Pasted text: multi-line into the compose box, one line into other fields.
 pub(crate) fn paste(state: &mut State, text: &str) {
-    state.dirty = true;
     let line = crate::model::sanitize::sanitize_line(text);
     if state.screen == Screen::Login {
         let form = &mut state.login;
@@ -379,7 +369,7 @@ pub(crate) fn paste(state: &mut State, text: &str) {
             let text = crate::model::sanitize::sanitize(&text.replace("\r\n", "\n").replace('\r', "\n"));
             insert(state, &text);
         }
-        _ => state.dirty = false,
+        _ => {}
     }
 }
 
@@ -399,7 +389,6 @@ pub(crate) fn insert(state: &mut State, text: &str) {
     let at = boundary(&d.text, d.cursor);
     d.text.insert_str(at, text);
     d.cursor = at + text.len();
-    state.dirty = true;
 }
 
 fn edit_draft(state: &mut State, key: Key) {
@@ -429,7 +418,6 @@ fn edit_draft(state: &mut State, key: Key) {
         KeyCode::Right => d.cursor = next.unwrap_or(at),
         KeyCode::Home => d.cursor = d.text[..at].rfind('\n').map_or(0, |i| i + 1),
         KeyCode::End => d.cursor = d.text[at..].find('\n').map_or(d.text.len(), |i| at + i),
-        _ => return,
+        _ => {}
     }
-    state.dirty = true;
 }

@@ -1,7 +1,5 @@
 //! `update(&mut State, Action) -> Vec<Effect>`: the only place state changes. Pure and
 //! synchronous: no I/O, no clock, no randomness, so a flow is a list of actions in a test.
-//! Sets `state.dirty` when this action changed the screen (a hint only: the run loop
-//! compares frames, so it never decides alone whether the screen is drawn).
 
 #[macro_use]
 mod kinds;
@@ -26,44 +24,28 @@ pub use snippets::expand as expand_snippet;
 /// Apply one action; return the I/O it calls for.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
-    // The hint speaks for this action alone.
-    state.dirty = false;
     match action {
         Action::Key(key) => input::key(state, key, &mut fx),
         Action::Paste(text) => input::paste(state, &text),
         Action::Resize(w, h) => {
             state.size = (w, h);
             conv::reanchor(state);
-            state.dirty = true;
         }
         Action::NoticeExpired(seq) => {
-            if state.notice_seq == seq && state.notice.take().is_some() {
-                state.dirty = true;
+            if state.notice_seq == seq {
+                state.notice = None;
             }
         }
-        Action::Tick(now) => {
-            // Labels only change when the local day does; otherwise draw nothing.
-            let tz = state.tz;
-            let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).date_naive();
-            if day(now) != day(state.now) {
-                state.dirty = true;
+        Action::Tick(now) => state.now = now,
+        Action::EditorDone { user, text } => match text {
+            Some(text) => {
+                let text = crate::model::sanitize::sanitize(text.trim_end_matches('\n'));
+                let cursor = text.len();
+                state.drafts.insert(user.clone(), crate::app::state::Draft { text: text.clone(), cursor });
+                fx.push(Effect::SaveDraft { user, text });
             }
-            state.now = now;
-        }
-        Action::EditorDone { user, text } => {
-            match text {
-                Some(text) => {
-                    let text = crate::model::sanitize::sanitize(text.trim_end_matches('\n'));
-                    let cursor = text.len();
-                    state
-                        .drafts
-                        .insert(user.clone(), crate::app::state::Draft { text: text.clone(), cursor });
-                    fx.push(Effect::SaveDraft { user, text });
-                }
-                None => state.notify(crate::app::state::NoticeKind::Error, "the editor failed; draft kept"),
-            }
-            state.dirty = true;
-        }
+            None => state.notify(crate::app::state::NoticeKind::Error, "the editor failed; draft kept"),
+        },
         action @ pet_results!() => pet::apply(state, action, &mut fx),
         action @ command_actions!() => command(state, action, &mut fx),
         action @ result_actions!() => results::apply(state, action, &mut fx),
@@ -77,7 +59,6 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// Run a user command (already mapped from a key, or given directly).
 pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     match action {
         Action::Quit => quit(state, fx),
         Action::Help => {
@@ -100,10 +81,11 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Cancel => cancel(state, fx),
         Action::Delete => ask_delete(state),
         Action::EditFailed => edit_failed(state, fx),
-        Action::DiscardFailed => match failed_here(state).or_else(|| retrying_here(state)) {
-            Some(id) => state.overlay = Overlay::Confirm(Confirm::Discard(id)),
-            None => state.dirty = false,
-        },
+        Action::DiscardFailed => {
+            if let Some(id) = failed_here(state).or_else(|| retrying_here(state)) {
+                state.overlay = Overlay::Confirm(Confirm::Discard(id));
+            }
+        }
         Action::Refresh => refresh(state, fx),
         Action::ToggleUnread => {
             state.inbox.unread_only = !state.inbox.unread_only;
@@ -124,17 +106,16 @@ pub(crate) fn command(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Reconnect => fx.push(Effect::Reconnect),
         Action::Copy => {
             let selected = state.conv.as_ref().and_then(|c| c.messages.get(c.selected));
-            match (selected.map(|m| m.content.clone()), state.focus) {
-                (Some(text), Pane::Conversation) => copy(state, &text, fx),
-                _ => state.dirty = false,
+            if let (Some(text), Pane::Conversation) = (selected.map(|m| m.content.clone()), state.focus) {
+                copy(state, &text, fx);
             }
         }
         Action::Feed => pet::open_shop(state, fx),
         Action::NewPet => pet::open_create(state),
         // Confirm/Deny only mean something while a question is up (see input).
-        Action::Confirm | Action::Deny => state.dirty = false,
+        Action::Confirm | Action::Deny => {}
         // Only commands come here: `update` routes by kind and keys map to commands.
-        event_actions!() | result_actions!() | pet_results!() => state.dirty = false,
+        event_actions!() | result_actions!() | pet_results!() => {}
     }
 }
 
@@ -222,7 +203,6 @@ fn toggle_pet(state: &mut State) {
 /// Copy `text` to the clipboard (sanitized again: what reaches the terminal is what
 /// the screen shows, never an escape sequence), or say that copying is off.
 pub(crate) fn copy(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     if !state.clipboard {
         state.notify(
             crate::app::state::NoticeKind::Info,
@@ -301,11 +281,7 @@ fn cancel(state: &mut State, fx: &mut Vec<Effect>) {
             state.focus = Pane::Conversation;
             state.notice = None;
         }
-        _ => {
-            if state.notice.take().is_none() {
-                state.dirty = false;
-            }
-        }
+        _ => state.notice = None,
     }
 }
 
@@ -382,7 +358,6 @@ pub(crate) fn open_conversation(state: &mut State, user: &str, fx: &mut Vec<Effe
         user = known.clone();
     }
     state.focus = Pane::Conversation;
-    state.dirty = true;
     if state.conv.as_ref().is_some_and(|c| c.with_user == user) {
         return;
     }
@@ -465,10 +440,7 @@ fn retrying_here(state: &State) -> Option<String> {
 /// `e`: the refused message's text goes back into the compose box; sending it resends
 /// that message in its place.
 fn edit_failed(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(id) = failed_here(state) else {
-        state.dirty = false;
-        return;
-    };
+    let Some(id) = failed_here(state) else { return };
     let Some(p) = state.pending.iter().find(|p| p.client_id == id).cloned() else { return };
     let d = state.drafts.entry(p.recipient.clone()).or_default();
     if d.text.trim().is_empty() {

@@ -61,7 +61,6 @@ pub(crate) fn open_create(state: &mut State) {
 /// A key while a pet dialog is up.
 pub(crate) fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     let Some(dialog) = state.pet_dialog.take() else { return };
-    state.dirty = true;
     state.pet_dialog = match dialog {
         PetDialog::Shop { selected } => shop_key(state, key, selected, fx),
         PetDialog::Create { name, species } => create_key(key, name, species, fx),
@@ -126,27 +125,21 @@ pub(crate) fn paste(state: &mut State, text: &str) -> bool {
     };
     let room = NAME_LIMIT.saturating_sub(name.chars().count());
     name.extend(sanitize_line(text).trim().chars().take(room));
-    state.dirty = true;
     true
 }
 
 /// Apply a pet result or timer action.
 pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     match action {
-        Action::ShopLoaded(items) => {
-            state.dirty = state.pet_dialog.is_some();
-            state.shop = Some(items);
-        }
+        Action::ShopLoaded(items) => state.shop = Some(items),
         Action::PetBought(message) => {
             let message = sanitize_line(&message);
             let text = if message.trim().is_empty() { "bought" } else { message.trim() };
             state.notify(NoticeKind::Info, text);
-            state.dirty = true;
             fx.push(Effect::FetchPet);
         }
         Action::PetCreated => {
             state.notify(NoticeKind::Info, "your pet is here");
-            state.dirty = true;
             fx.push(Effect::FetchPet);
         }
         Action::PetActionFailed(reason) => {
@@ -155,7 +148,6 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             if state.shop.is_none() && matches!(state.pet_dialog, Some(PetDialog::Shop { .. })) {
                 state.pet_dialog = None;
             }
-            state.dirty = true;
             fx.push(Effect::FetchPet);
         }
         Action::PetRefreshDue(at)
@@ -172,7 +164,6 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let frame = u8::from(shown && state.pet_ticks == BLINK_EVERY - 1);
             if frame != state.pet_frame {
                 state.pet_frame = frame;
-                state.dirty = true;
             }
         }
         // Not due (another screen, the pane hidden, or over the budget): nothing to do.
@@ -271,20 +262,11 @@ mod tests {
         assert_eq!(s.pet_dialog, None);
     }
 
+    /// (What a refresh draws: `ui::tests::a_pet_refresh_draws_only_what_changed`.)
     #[test]
-    fn refresh_only_while_the_pane_shows_and_redraw_only_on_change() {
+    fn refresh_only_while_the_pane_shows() {
         let mut s = fixture::main_screen(120, 30, Look::default());
-        s.dirty = false;
         assert_eq!(run(&mut s, [Action::PetRefreshDue(fixture::now())]), vec![Effect::FetchPet]);
-        assert!(!s.dirty, "asking draws nothing");
-        let mut same = fixture::pet();
-        same.last_updated += 60.0;
-        run(&mut s, [Action::PetLoaded(Some(same))]);
-        assert!(!s.dirty, "the same pet draws nothing");
-        let mut hungrier = fixture::pet();
-        hungrier.hunger -= 1;
-        run(&mut s, [Action::PetLoaded(Some(hungrier))]);
-        assert!(s.dirty);
         // Narrow: the pane is hidden, so no refresh.
         run(&mut s, [Action::Resize(80, 24)]);
         assert!(run(&mut s, [Action::PetRefreshDue(fixture::now())]).is_empty());
@@ -308,24 +290,20 @@ mod tests {
         assert!(fetched(&mut s, 24 * 60 + 1));
     }
 
+    /// (What a blink draws: `ui::tests::a_blink_is_drawn_only_while_the_pet_shows`.)
     #[test]
     fn blinks_once_in_a_while_only_when_shown() {
         let mut s = fixture::main_screen(120, 30, Look::default());
         let mut frames = Vec::new();
-        let mut draws = 0;
         for _ in 0..8 {
-            s.dirty = false;
             run(&mut s, [Action::PetBlink]);
-            draws += usize::from(s.dirty);
             frames.push(s.pet_frame);
         }
         assert_eq!(frames, [0, 0, 1, 0, 0, 0, 1, 0]);
-        assert_eq!(draws, 4);
         run(&mut s, [Action::Resize(80, 24)]);
-        s.dirty = false;
         for _ in 0..8 {
             run(&mut s, [Action::PetBlink]);
+            assert_eq!(s.pet_frame, 0, "a hidden pet does not blink");
         }
-        assert!(!s.dirty && s.pet_frame == 0);
     }
 }

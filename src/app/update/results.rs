@@ -19,7 +19,6 @@ use super::conv;
 /// Apply a result action. Every variant is named, results one by one and the rest by
 /// kind (see `kinds`): a new result does not compile until it is handled here.
 pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     match action {
         Action::LoginSucceeded { username, server } => logged_in(state, &username, &server, fx),
         Action::LoginFailed(reason) => login_failed(state, &reason),
@@ -27,10 +26,7 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::LoggedOut => logged_out(state),
         Action::InboxLoaded(resp) => inbox_fetched(state, resp, fx),
         Action::CacheLoaded(resp) => inbox_cached(state, resp),
-        Action::InboxUnchanged => {
-            state.dirty = state.inbox.loading;
-            state.inbox.loading = false;
-        }
+        Action::InboxUnchanged => state.inbox.loading = false,
         Action::RoleKnown(role) => role_known(state, &role, fx),
         Action::WaitHintsLoaded(hints) => wait_hints_loaded(state, hints),
         Action::PollDue => poll_due(state, fx),
@@ -44,11 +40,8 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::MessageRead { id, at } => message_read(state, id, at),
         Action::Deleted(id) => deleted(state, id),
-        Action::MessageDeleted(id) => {
-            let removed = state.conv.as_mut().is_some_and(|c| conv::remove_message(c, id));
-            conv::ensure_visible(state);
-            state.dirty = removed;
-        }
+        // Deleted elsewhere (pushed): quietly.
+        Action::MessageDeleted(id) => remove_message(state, id),
         Action::SearchResults { query, messages } => super::search::results(state, &query, messages),
         Action::SendSucceeded { client_id, response, at } => {
             send_succeeded(state, &client_id, &response, at, fx)
@@ -59,12 +52,13 @@ pub(crate) fn apply(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::DraftsLoaded(saved) => drafts_loaded(state, saved),
         Action::PetLoaded(pet) => pet_loaded(state, pet),
         Action::ConnectionChanged(c) => connection_changed(state, c),
-        Action::Synced(at) => synced(state, at),
-        Action::Unreachable => unreachable_now(state),
+        Action::Synced(at) => state.last_sync = Some(at),
+        // Whatever was loading stops quietly: the connection label says why.
+        Action::Unreachable => stop_loading(state),
         Action::Failed(text) => failed(state, text),
         Action::Info(text) => state.notify(NoticeKind::Info, text),
         // `update` handles these itself or sends them elsewhere: they never come here.
-        command_actions!() | pet_results!() | event_actions!() => state.dirty = false,
+        command_actions!() | pet_results!() | event_actions!() => {}
     }
 }
 
@@ -140,16 +134,13 @@ fn logged_out(state: &mut State) {
 // The inbox.
 
 fn inbox_fetched(state: &mut State, resp: InboxResponse, fx: &mut Vec<Effect>) {
-    let before = state.inbox.clone();
     inbox_loaded(state, resp);
     super::walk_inbox(state, fx);
-    state.dirty = state.inbox != before;
 }
 
 fn inbox_cached(state: &mut State, resp: InboxResponse) {
     // Only before the server's answer: the cache is older than any fetch.
     if state.inbox.pages_loaded > 0 || resp.conversations.is_empty() {
-        state.dirty = false;
         return;
     }
     let loading = state.inbox.loading;
@@ -158,10 +149,8 @@ fn inbox_cached(state: &mut State, resp: InboxResponse) {
 }
 
 fn role_known(state: &mut State, role: &str, fx: &mut Vec<Effect>) {
-    state.dirty = false;
     if !state.inbox.sort_chosen {
         let sort = SortMode::for_role(role);
-        state.dirty = sort != state.inbox.sort;
         state.inbox.sort = sort;
         let me = state.me.clone().unwrap_or_default();
         state.inbox.resort(&me);
@@ -179,14 +168,11 @@ fn wait_hints_loaded(state: &mut State, hints: Vec<(String, WaitHint)>) {
             *slot = hint;
         }
     }
-    let before: Vec<_> = state.inbox.entries.iter().map(|e| e.waiting_since).collect();
     let me = state.me.clone().unwrap_or_default();
     state.inbox.resort(&me);
-    state.dirty = before != state.inbox.entries.iter().map(|e| e.waiting_since).collect::<Vec<_>>();
 }
 
 fn poll_due(state: &mut State, fx: &mut Vec<Effect>) {
-    state.dirty = false;
     if !state.inbox.loading {
         super::fetch_inbox(state, 1, fx);
     }
@@ -203,16 +189,15 @@ fn conversation_cached(state: &mut State, user: &str, messages: Vec<Message>) {
     // beat the cache read), the cache is what there is. After fresh data it is stale.
     let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user && (c.loading || c.messages.is_empty()))
     else {
-        state.dirty = false;
         return;
     };
-    let (_, changed) = conv::merge_messages(c, messages);
+    conv::merge_messages(c, messages);
     for m in c.messages.clone() {
         remember_users(state, &m);
     }
     conv::ensure_visible(state);
     prune_sent(state);
-    state.dirty = changed | learn_from_open_conversation(state);
+    learn_from_open_conversation(state);
 }
 
 fn conversation_loaded(state: &mut State, resp: ConversationResponse, fx: &mut Vec<Effect>) {
@@ -220,7 +205,6 @@ fn conversation_loaded(state: &mut State, resp: ConversationResponse, fx: &mut V
     let matches =
         state.conv.as_ref().is_some_and(|c| user.is_empty() || c.with_user.eq_ignore_ascii_case(&user));
     if !matches {
-        state.dirty = false;
         return;
     }
     // Adopt the server's spelling of the name (drafts follow it).
@@ -233,14 +217,11 @@ fn conversation_loaded(state: &mut State, resp: ConversationResponse, fx: &mut V
     for m in &resp.messages {
         remember_users(state, m);
     }
-    let mut changed = false;
     let full_page = resp.messages.len() >= CONVERSATION_PAGE;
     if let Some(c) = state.conv.as_mut() {
-        changed = c.loading || c.load_error.is_some();
         c.loading = false;
         c.load_error = None;
-        let (fresh, merged) = conv::merge_messages(c, resp.messages);
-        changed |= merged;
+        let fresh = conv::merge_messages(c, resp.messages);
         // The server sends the oldest messages first: a full page means there may
         // be newer ones (a server that ignores `after_id` repeats itself: stop then).
         if full_page && fresh > 0 {
@@ -249,44 +230,42 @@ fn conversation_loaded(state: &mut State, resp: ConversationResponse, fx: &mut V
     }
     conv::ensure_visible(state);
     prune_sent(state);
-    state.dirty = changed | learn_from_open_conversation(state);
+    learn_from_open_conversation(state);
 }
 
 fn conversation_unchanged(state: &mut State, user: &str) {
-    state.dirty = false;
     if let Some(c) = state.conv.as_mut().filter(|c| c.with_user == user) {
-        state.dirty = c.loading || c.load_error.is_some();
         c.loading = false;
         c.load_error = None;
     }
 }
 
 fn conversation_failed(state: &mut State, user: &str, reason: &str) {
-    state.dirty = false;
     if let Some(c) = state.conv.as_mut().filter(|c| c.with_user.eq_ignore_ascii_case(user)) {
         c.loading = false;
         c.load_error = Some(sanitize_line(reason));
-        state.dirty = true;
     }
 }
 
 fn message_read(state: &mut State, id: i64, at: Option<DateTime<Utc>>) {
-    let found = state.conv.as_mut().and_then(|c| {
-        let i = c.messages.binary_search_by_key(&id, |m| m.id).ok()?;
+    let Some(c) = state.conv.as_mut() else { return };
+    if let Ok(i) = c.messages.binary_search_by_key(&id, |m| m.id) {
         let m = &mut c.messages[i];
         m.is_read = true;
         m.read_at = at.map(Timestamp).or(m.read_at);
-        Some(())
-    });
-    state.dirty = found.is_some();
+    }
 }
 
 fn deleted(state: &mut State, id: i64) {
+    remove_message(state, id);
+    state.notify(NoticeKind::Info, "message deleted");
+}
+
+fn remove_message(state: &mut State, id: i64) {
     if let Some(c) = state.conv.as_mut() {
         conv::remove_message(c, id);
     }
     conv::ensure_visible(state);
-    state.notify(NoticeKind::Info, "message deleted");
 }
 
 // Sending: the outbox and drafts.
@@ -298,10 +277,7 @@ fn send_succeeded(
     at: DateTime<Utc>,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else {
-        state.dirty = false;
-        return;
-    };
+    let Some(i) = state.pending.iter().position(|p| p.client_id == client_id) else { return };
     let p = state.pending.remove(i);
     if state.editing.as_deref() == Some(client_id) {
         state.editing = None;
@@ -331,9 +307,8 @@ fn send_refused(state: &mut State, client_id: &str, reason: &str) {
 
 fn send_progress(state: &mut State, client_id: &str, mark: SendMark) {
     let mark = sanitize_mark(mark);
-    match state.pending.iter_mut().find(|p| p.client_id == client_id) {
-        Some(p) if p.mark != mark => p.mark = mark,
-        _ => state.dirty = false,
+    if let Some(p) = state.pending.iter_mut().find(|p| p.client_id == client_id) {
+        p.mark = mark;
     }
 }
 
@@ -373,48 +348,22 @@ fn pet_loaded(state: &mut State, pet: Option<Pet>) {
         Some(p) => PetState::Some(Box::new(clean_pet(p))),
         None => PetState::None,
     };
-    // The 60 s refresh must not redraw an unchanged pet (`last_updated` is not drawn).
-    state.dirty = match (&state.pet, &pet) {
-        (PetState::Some(a), PetState::Some(b)) => {
-            Pet { last_updated: 0.0, ..(**a).clone() } != Pet { last_updated: 0.0, ..(**b).clone() }
-        }
-        (a, b) => a != b,
-    };
     state.pet = pet;
 }
 
 // The link and failures.
 
 fn connection_changed(state: &mut State, c: Connection) {
-    state.dirty = state.connection != c;
     // The link brings the start-up inbox; offline, it will not come for now.
     if matches!(c, Connection::Offline { .. }) && state.inbox.loading {
         state.inbox.loading = false;
-        state.dirty = true;
     }
     state.connection = c;
 }
 
-fn synced(state: &mut State, at: DateTime<Utc>) {
-    // Shown (to the minute) only while the link is degraded, where it matters:
-    // a healthy idle client must write nothing.
-    let shown = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp() / 60);
-    state.dirty = state.shows_sync_time() && shown(state.last_sync) != shown(Some(at));
-    state.last_sync = Some(at);
-}
-
-/// Whatever was loading stops quietly: the connection label says why.
-fn unreachable_now(state: &mut State) {
-    let was_loading = state.inbox.loading || state.conv.as_ref().is_some_and(|c| c.loading);
-    stop_loading(state);
-    state.dirty = was_loading;
-}
-
 fn failed(state: &mut State, text: String) {
-    let before = state.notice.clone();
     stop_loading(state);
     state.notify(NoticeKind::Error, text);
-    state.dirty = state.notice != before;
 }
 
 fn stop_loading(state: &mut State) {
@@ -425,20 +374,18 @@ fn stop_loading(state: &mut State) {
 }
 
 /// The open conversation's messages say who wrote last there: keep that as its hint
-/// (unless a newer one is known) and re-sort. True when the inbox changed.
-fn learn_from_open_conversation(state: &mut State) -> bool {
+/// (unless a newer one is known) and re-sort.
+fn learn_from_open_conversation(state: &mut State) {
     let me = state.me.clone().unwrap_or_default();
-    let Some(c) = &state.conv else { return false };
-    let Some(hint) = crate::model::waiting::hint_from_messages(&me, &c.messages) else { return false };
+    let Some(c) = &state.conv else { return };
+    let Some(hint) = crate::model::waiting::hint_from_messages(&me, &c.messages) else { return };
     let user = c.with_user.clone();
     let old = state.inbox.hints.get(&user);
     if old.is_some_and(|old| old.last_time > hint.last_time || *old == hint) {
-        return false;
+        return;
     }
     state.inbox.hints.insert(user, hint);
-    let before = state.inbox.entries.clone();
     state.inbox.resort(&me);
-    before != state.inbox.entries
 }
 
 /// Drop the echoes of confirmed messages whose server copy is on screen now.

@@ -14,7 +14,6 @@ use super::conv;
 /// Run a search for `query` (in `scope`, or everywhere) and show the overlay.
 pub(crate) fn start(state: &mut State, query: &str, scope: Option<String>, fx: &mut Vec<Effect>) {
     let query = sanitize_line(query).trim().to_owned();
-    state.dirty = true;
     if query.is_empty() {
         return;
     }
@@ -25,11 +24,9 @@ pub(crate) fn start(state: &mut State, query: &str, scope: Option<String>, fx: &
 /// Results arrived: shown if they answer the search on screen (merged by id, newest first).
 pub(crate) fn results(state: &mut State, query: &str, messages: Vec<Message>) {
     let Overlay::Search(search) = &mut state.overlay else {
-        state.dirty = false;
         return;
     };
     if search.query != query || search.typing {
-        state.dirty = false;
         return;
     }
     let scope = search.scope.clone();
@@ -57,7 +54,6 @@ pub(crate) fn results(state: &mut State, query: &str, messages: Vec<Message>) {
 
 /// A key while the search overlay is up.
 pub(crate) fn key(state: &mut State, key: Key, mut search: Search, fx: &mut Vec<Effect>) {
-    state.dirty = true;
     if key.code == KeyCode::Esc {
         state.overlay = Overlay::None;
         return;
@@ -96,7 +92,7 @@ pub(crate) fn key(state: &mut State, key: Key, mut search: Search, fx: &mut Vec<
             }
             return;
         }
-        _ => state.dirty = false,
+        _ => {}
     }
     state.overlay = Overlay::Search(Box::new(search));
 }

@@ -28,7 +28,6 @@ pub(crate) fn open(state: &mut State) {
 
 /// A key while the picker is up.
 pub(crate) fn key(state: &mut State, key: Key, mut picker: SnippetPicker) {
-    state.dirty = true;
     let count = state.snippet_matches(&picker.filter).len();
     match key.code {
         KeyCode::Esc => {
