@@ -515,17 +515,4 @@ mod tests {
         let ok = [msg(9, "Alex", "DR_MORGAN", "hello", t), msg(8, "alex", "dr_morgan", "hello", t)];
         assert_eq!(find_echo(&o, at(10), &ok, "alex"), Some(8));
     }
-
-    #[test]
-    fn marks_have_ascii_fallbacks() {
-        for s in [
-            OutboxState::Queued,
-            OutboxState::Sending { attempt_started_at: at(0) },
-            OutboxState::Sent { server_id: 1 },
-            OutboxState::Failed { reason: "x".into() },
-        ] {
-            assert!(s.mark(true).is_ascii());
-            assert!(!s.mark(false).is_ascii());
-        }
-    }
 }
