@@ -209,6 +209,25 @@ async fn push_arrives_without_any_rest_request() {
     server.shutdown().await;
 }
 
+/// A push larger than the websocket's initial read buffer (8 KiB) still arrives whole:
+/// the longest message the server takes, in two-byte characters (about 20 KB of JSON).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_push_arrives_whole() {
+    let (_dir, db) = tempdb();
+    let server = start_server(&db, any_port(), |_| {}).await;
+    let a = login(&server.url(), "dr_morgan").await;
+    let b = login(&server.url(), "alex").await;
+    let mut watch = Watch::start(b, fast_config(), "dr_morgan");
+    assert!(watch.until(Duration::from_secs(10), |w| w.state() == Some(&LinkState::Live)).await);
+    let text = "é".repeat(10_000);
+    let id = send(&a, "alex", &text).await;
+    assert!(watch.until(Duration::from_secs(10), |w| w.has(&[id])).await, "message not delivered");
+    assert!(watch.deliveries.contains(&(id, Via::Push)));
+    assert_eq!(watch.messages.get(&id).map(|m| m.content.as_str()), Some(text.as_str()));
+    watch.stop().await;
+    server.shutdown().await;
+}
+
 /// The server restarts (same db, same port); 50 messages are sent while the link is
 /// down; it reconnects within the backoff bound and catches all 50 up, once each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,8 +16,6 @@ use std::time::Duration;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
 use futures_util::{Stream, StreamExt};
 use ratatui::backend::Backend;
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -474,31 +472,13 @@ where
     .ok()
 }
 
-/// Draw `state` when the screen it makes differs from what the terminal shows. Frames
-/// are compared rather than trusting each action to say whether it changed something,
-/// so no action (nor a later one) can leave a stale screen; an unchanged screen still
-/// writes nothing.
-fn show<B: Backend>(
-    terminal: &mut Terminal<B>,
-    state: &State,
-    shown: &mut Option<Buffer>,
-) -> Result<(), B::Error> {
-    let size = terminal.size()?;
-    let area = Rect::new(0, 0, size.width, size.height);
-    let mut fresh = Buffer::empty(area);
-    crate::ui::draw(state, area, &mut fresh);
-    if shown.as_ref() == Some(&fresh) {
-        return Ok(());
-    }
-    let done = terminal.draw(|f| {
-        if f.area() == area {
-            *f.buffer_mut() = fresh;
-        } else {
-            // The terminal changed size since it was asked: draw for the size it has.
-            crate::ui::view(state, f);
-        }
-    })?;
-    *shown = Some(done.buffer.clone());
+/// Draw `state` into the terminal's frame; ratatui sends only the cells that differ from
+/// the frame it drew last. Every idle moment draws rather than trusting each action to
+/// say whether it changed something, so no action (nor a later one) can leave a stale
+/// screen; an unchanged screen still writes nothing. ratatui's own previous frame is
+/// the comparison: no third full-screen buffer is kept (each is ~48 bytes a cell).
+fn show<B: Backend>(terminal: &mut Terminal<B>, state: &State) -> Result<(), B::Error> {
+    terminal.draw(|f| crate::ui::view(state, f))?;
     Ok(())
 }
 
@@ -511,8 +491,6 @@ struct Loop<'t, 'h, 'a, B: Backend, I> {
     /// Relative times change only with the date; a minute tick is enough, and the
     /// frame differs (and is drawn) only when something shown actually changed.
     tick: tokio::time::Interval,
-    /// What the terminal shows (as last drawn); `None`: unknown, repaint in full.
-    shown: Option<Buffer>,
     /// Input events taken without drawing in between (a paste typed key by key).
     drained: usize,
     /// The terminal can no longer be read or written: the loop ends like on a signal
@@ -530,7 +508,7 @@ where
         let every = Duration::from_secs(60);
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Loop { terminal, host, input, tick, shown: None, drained: 0, failure: None }
+        Loop { terminal, host, input, tick, drained: 0, failure: None }
     }
 
     /// Draw unless more is ready (results and input waiting, or coming within
@@ -549,7 +527,7 @@ where
             }
             // Before waiting, and before leaving when the input ends.
             if !matches!(ready, Some(Ok(_))) {
-                if let Err(e) = show(self.terminal, state, &mut self.shown) {
+                if let Err(e) = show(self.terminal, state) {
                     self.failure = Some(io::Error::other(e.to_string()));
                     return Err(());
                 }
@@ -632,7 +610,6 @@ where
             // The remaining effects still run (a send must reach the outbox).
             self.failure = Some(io::Error::other(e.to_string()));
         }
-        self.shown = None;
         // Only now: nothing above may wait for the terminal's answers.
         self.input = Some((self.host.new_input)());
         edited

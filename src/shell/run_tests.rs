@@ -695,15 +695,10 @@ fn run_segments(mut state: State, fake: Fake, segments: Vec<Segment>) -> Result<
             }
             let mut keys = Some((seg.keys, seg.racing));
             let racing_tx = tx.clone();
-            let mut host = Host {
-                new_input: Box::new(move || {
-                    let (keys, racing) = keys.take().unwrap_or_default();
-                    script_racing(keys, racing, racing_tx.clone())
-                }),
-                edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
-                notify: None,
-                alert: Box::new(|_| {}),
-            };
+            let mut host = quiet_host(Box::new(move || {
+                let (keys, racing) = keys.take().unwrap_or_default();
+                script_racing(keys, racing, racing_tx.clone())
+            }));
             event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, std::future::pending())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -866,4 +861,38 @@ mod links_through_the_backend {
             assert!(out.contains(&format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\")), "{out:?}");
         }
     }
+}
+
+/// A host reading `new_input`, with an editor that changes nothing and no notifications
+/// or alerts.
+fn quiet_host<'a, I>(new_input: Box<dyn FnMut() -> I + 'a>) -> Host<'a, I> {
+    Host {
+        new_input,
+        edit: Box::new(|t: String| Box::pin(async move { Some(t) })),
+        notify: None,
+        alert: Box::new(|_| {}),
+    }
+}
+
+/// Every idle moment draws (see `show`): over the real output layer, a frame like the
+/// one on screen must cost no bytes, in this loop and in the next on the same terminal.
+#[tokio::test]
+async fn an_unchanged_screen_writes_nothing() {
+    let fake = Fake::default();
+    let mut state = fixture::main_screen(120, 40, Look::default());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(FakeConnect(fake.clone()), Some(fake.clone()), tx);
+    let backend = crate::term::ScrollBackend::with_size(Vec::new(), 120, 40);
+    let mut terminal = Terminal::new(backend).unwrap();
+    let mut written = Vec::new();
+    for events in [Vec::new(), vec![Event::FocusLost, Event::FocusGained], vec![Event::FocusLost]] {
+        let mut input = Some(script(events));
+        let mut host = quiet_host(Box::new(move || input.take().unwrap_or_else(|| script(Vec::new()))));
+        event_loop(&mut terminal, &mut state, &runner, &mut rx, &mut host, std::future::pending())
+            .await
+            .unwrap();
+        written.push(terminal.backend().bytes_written());
+    }
+    assert!(written[0] > 0, "the first frame is drawn");
+    assert_eq!(written, vec![written[0]; 3], "idle frames wrote bytes");
 }

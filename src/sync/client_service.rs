@@ -15,6 +15,9 @@ use crate::model::types::{
     ShopItem,
 };
 
+/// Initial read buffer of the websocket (see `websocket`).
+const WS_READ_BUFFER: usize = 8 * 1024;
+
 impl Service for Client {
     async fn login(&self, req: LoginRequest) -> Result<String, ApiError> {
         let resp = Client::login(self, &req).await?;
@@ -125,7 +128,11 @@ impl Service for Client {
             let value = HeaderValue::from_str(&cookie).map_err(|e| WsFailure::Network(e.to_string()))?;
             request.headers_mut().insert(header::COOKIE, value);
         }
-        let connect = tokio_tungstenite::connect_async(request);
+        // Frames here are small JSON events; tungstenite's default 128 KiB read buffer is
+        // allocated and zeroed up front and held for the session. A larger frame still
+        // reserves its full length.
+        let config = tungstenite::protocol::WebSocketConfig::default().read_buffer_size(WS_READ_BUFFER);
+        let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), false);
         let ws = match tokio::time::timeout(timeout, connect).await {
             Err(_) => return Err(WsFailure::Network("websocket handshake timed out".into())),
             Ok(Ok((ws, _response))) => ws,

@@ -148,10 +148,12 @@ pub fn spawn<S: Service>(
     events: mpsc::Sender<LiveEvent>,
     commands: mpsc::Receiver<LiveCommand>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    // Boxed here: tokio moves a task's future through several stack frames before it
+    // reaches the heap, and this one is tens of KiB; each copy is stack the process keeps.
+    tokio::spawn(Box::pin(async move {
         let mut link = Link::new(svc, config, events, commands);
         link.run().await;
-    })
+    }))
 }
 
 /// Why the link loop stopped one phase.

@@ -692,7 +692,9 @@ pub fn spawn<S: Service>(
     let (tx, rx) = mpsc::unbounded_channel();
     let wake = Arc::new(Notify::new());
     let budget = Budgets::new(limits, windows);
-    let task = tokio::spawn(run_task(svc, store, Arc::clone(&wake), tx, Backoff::default(), budget));
+    // Boxed for the reason given in `link::spawn`.
+    let task =
+        tokio::spawn(Box::pin(run_task(svc, store, Arc::clone(&wake), tx, Backoff::default(), budget)));
     (SenderHandle { wake, task }, rx)
 }
 
