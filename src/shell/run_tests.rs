@@ -157,12 +157,20 @@ fn typed(s: &str) -> Vec<Event> {
     s.chars().map(|c| key(C::Char(c))).collect()
 }
 
-/// The keys of a good login as alex on the form (the server is already filled in).
-fn login_as_alex() -> Vec<Event> {
+/// The keys that fill the login form as alex with `password` and PIN 1234, the focus left
+/// on the PIN (the server is already filled in).
+fn login_form(password: &str) -> Vec<Event> {
     let mut events = typed("alex");
     events.push(key(C::Tab));
-    events.extend(typed("pw"));
-    events.extend([key(C::Tab)].into_iter().chain(typed("1234")));
+    events.extend(typed(password));
+    events.push(key(C::Tab));
+    events.extend(typed("1234"));
+    events
+}
+
+/// The keys of a good login as alex on the form.
+fn login_as_alex() -> Vec<Event> {
+    let mut events = login_form("pw");
     events.push(key(C::Enter));
     events
 }
@@ -199,12 +207,7 @@ async fn log_in_filter_open_type_send() {
     let fake = Fake::default();
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
-    let mut events = typed("alex");
-    events.push(key(C::Tab));
-    events.extend(typed("pw"));
-    events.push(key(C::Tab));
-    events.extend(typed("1234"));
-    events.push(key(C::Enter));
+    let mut events = login_as_alex();
     events.extend(typed("/sa"));
     events.push(key(C::Enter));
     events.extend(typed("ihello sam"));
@@ -229,11 +232,7 @@ async fn refusal_keeps_text_and_wrong_password_shows_in_place() {
     let fake = Fake::default();
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
-    let mut events = typed("alex");
-    events.push(key(C::Tab));
-    events.extend(typed("nope"));
-    events.push(key(C::Tab));
-    events.extend(typed("1234"));
+    let mut events = login_form("nope");
     events.push(key(C::Enter));
     let _ = drive(&mut state, &fake, events).await;
     assert_eq!(state.screen, Screen::Login);
@@ -303,11 +302,7 @@ async fn quits_on_q_and_persists_session() {
     let fake = Fake::default();
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
-    let mut events = typed("alex");
-    events.push(key(C::Tab));
-    events.extend(typed("pw"));
-    events.push(key(C::Tab));
-    events.extend(typed("1234"));
+    let mut events = login_form("pw");
     events.extend([key(C::Tab), key(C::Char(' ')), key(C::Enter)]);
     events.push(key(C::Char('q')));
     events.extend(typed("this never arrives"));
@@ -323,11 +318,7 @@ async fn without_remember_me_nothing_is_kept() {
     let fake = Fake::default();
     let mut state = fixture::fresh(80, 24, Look::default());
     state.login.server = "http://fake:1".into();
-    let mut events = typed("alex");
-    events.push(key(C::Tab));
-    events.extend(typed("pw"));
-    events.push(key(C::Tab));
-    events.extend(typed("1234"));
+    let mut events = login_form("pw");
     events.extend([key(C::Enter), key(C::Char('q'))]);
     let _ = drive(&mut state, &fake, events).await;
     assert!(state.quit && state.screen == Screen::Main);
@@ -347,12 +338,7 @@ fn keys_from_crossterm() {
 
 /// Keys that log in as alex and start writing `draft` to sam.
 fn log_in_and_write_to_sam(draft: &str) -> Vec<Event> {
-    let mut events = typed("alex");
-    events.push(key(C::Tab));
-    events.extend(typed("pw"));
-    events.push(key(C::Tab));
-    events.extend(typed("1234"));
-    events.push(key(C::Enter));
+    let mut events = login_as_alex();
     events.extend(typed(":new sam"));
     events.push(key(C::Enter));
     events.extend(typed(draft));

@@ -160,7 +160,9 @@ impl StoreHandle {
         })
     }
 
-    /// Whether `other` reaches the same store as this handle.
+    /// Whether `other` reaches the same store as this handle (tests check which store a
+    /// runner took).
+    #[cfg(test)]
     pub fn is_same(&self, other: &StoreHandle) -> bool {
         Arc::ptr_eq(&self.gone, &other.gone)
     }
