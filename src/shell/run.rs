@@ -49,14 +49,17 @@ pub fn run_tui(global: &GlobalFlags, look: &LookFlags) -> anyhow::Result<ExitCod
         eprintln!("healing-tui: warning: {}", crate::model::sanitize::sanitize_line(why));
     }
     let (paths, loaded) = (started.paths, started.loaded);
-    let config = loaded.config;
-    let mut warnings = loaded.warnings;
     let opts = crate::api::ClientOptions::from_global(global);
-    let wanted = config.server(global);
+    let connect = crate::shell::client_service::ClientConnect {
+        opts: opts.clone(),
+        config_dir: paths.config_dir.clone(),
+    };
+    let mut start = Start::configured(connect, &loaded, look, (keymap, notes));
+    let wanted = loaded.config.server(global);
     let session = match crate::store::session::Session::load(&paths.config_dir) {
         Ok(s) => s,
         Err(e) => {
-            warnings.push(e.to_string());
+            start.warnings.push(e.to_string());
             None
         }
     };
@@ -64,29 +67,12 @@ pub fn run_tui(global: &GlobalFlags, look: &LookFlags) -> anyhow::Result<ExitCod
         None => true,
         Some(w) => crate::api::client::parse_server_url(w, true).is_ok_and(|u| u.as_str() == s.server),
     };
-    let service = session
+    start.service = session
         .as_ref()
         .filter(|s| same_server(s))
         .and_then(|s| crate::api::Client::from_session(s, &opts).ok().map(|c| (c, s.username.clone())));
-    let server = wanted.or_else(|| session.map(|s| s.server));
-    let look = look_resolved(&config, look);
-    let start = Start {
-        connect: crate::shell::client_service::ClientConnect { opts, config_dir: paths.config_dir.clone() },
-        service,
-        look,
-        keymap,
-        server,
-        data_dir: Some(paths.data_dir.clone()),
-        warnings,
-        notes,
-        link: crate::sync::link::LinkConfig::from_config(&config.poll),
-        notify: notify_config(&config.notify),
-        pet_animate: config.pet.animate,
-        inbox_sort: config.inbox.sort,
-        snippets: config.snippets.clone(),
-        clipboard: config.clipboard == crate::config::Clipboard::Osc52,
-        links: config.links,
-    };
+    start.server = wanted.or_else(|| session.map(|s| s.server));
+    start.data_dir = Some(paths.data_dir.clone());
     // The event loop runs on this thread (`block_on`); one worker carries the effects, so a
     // store write never holds up a frame, and a second worker would only cost memory.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
@@ -106,11 +92,10 @@ pub async fn run_demo(
     look: &LookFlags,
 ) -> anyhow::Result<ExitCode> {
     crate::shell::terminal::install_panic_hook();
-    let (keymap, notes) = match keys_for(config) {
+    let keys = match keys_for(config) {
         Ok(found) => found,
         Err(e) => return Ok(config_stop(&e)),
     };
-    let warnings = config.warnings.clone();
     let dir = tempfile::Builder::new().prefix("healing-tui-demo-client-").tempdir()?;
     let opts = crate::api::ClientOptions::default();
     let client = crate::api::Client::new(url, &opts)?;
@@ -122,23 +107,11 @@ pub async fn run_demo(
     };
     let me = client.login(&login).await?.username;
     let me = if me.trim().is_empty() { username.to_owned() } else { me };
-    let start = Start {
-        connect: crate::shell::client_service::ClientConnect { opts, config_dir: dir.path().join("config") },
-        service: Some((client, me)),
-        look: look_resolved(&config.config, look),
-        keymap,
-        server: Some(url.to_owned()),
-        data_dir: Some(dir.path().join("data")),
-        warnings,
-        notes,
-        link: crate::sync::link::LinkConfig::from_config(&config.config.poll),
-        notify: notify_config(&config.config.notify),
-        pet_animate: config.config.pet.animate,
-        inbox_sort: config.config.inbox.sort,
-        snippets: config.config.snippets.clone(),
-        clipboard: config.config.clipboard == crate::config::Clipboard::Osc52,
-        links: config.config.links,
-    };
+    let connect = crate::shell::client_service::ClientConnect { opts, config_dir: dir.path().join("config") };
+    let mut start = Start::configured(connect, config, look, keys);
+    start.service = Some((client, me));
+    start.server = Some(url.to_owned());
+    start.data_dir = Some(dir.path().join("data"));
     run_interactive(start).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -191,6 +164,37 @@ pub struct Start<C: Connect> {
     pub clipboard: bool,
     /// URLs in messages become OSC 8 links (`links` in `config.toml`).
     pub links: bool,
+}
+
+impl<C: Connect> Start<C> {
+    /// A start as `config.toml` and the look flags say: looks, keys, the link, notifications
+    /// and the rest. Not logged in, no server offered, no data directory: those are the
+    /// caller's to set.
+    fn configured(
+        connect: C,
+        loaded: &crate::config::Loaded,
+        look: &LookFlags,
+        (keymap, notes): (crate::app::keymap::Keymap, Vec<String>),
+    ) -> Start<C> {
+        let config = &loaded.config;
+        Start {
+            connect,
+            service: None,
+            look: look_resolved(config, look),
+            keymap,
+            server: None,
+            data_dir: None,
+            warnings: loaded.warnings.clone(),
+            notes,
+            link: crate::sync::link::LinkConfig::from_config(&config.poll),
+            notify: notify_config(&config.notify),
+            pet_animate: config.pet.animate,
+            inbox_sort: config.inbox.sort,
+            snippets: config.snippets.clone(),
+            clipboard: config.clipboard == crate::config::Clipboard::Osc52,
+            links: config.links,
+        }
+    }
 }
 
 /// Run the interactive client on the real terminal until the user quits or a signal
