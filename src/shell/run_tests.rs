@@ -127,18 +127,29 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// Let the tasks spawned so far and the store's thread finish what they were given
-/// (a few rounds: a store answer may start a task that asks the store again).
+/// Let the tasks spawned so far and the store's thread finish what they were given.
+/// A store answer may start a task that asks the store again, so rounds go on until one
+/// makes no new store call (a fixed number of rounds once lost the end of a long chain in
+/// release builds, where the store's thread answers between the test's yields).
 async fn settle() {
-    for _ in 0..6 {
+    let mut seen = None;
+    for _ in 0..200 {
+        let store = STORE.with(|s| s.borrow().as_ref().and_then(|slot| slot.lock().unwrap().clone()));
+        let Some(store) = store else {
+            for _ in 0..20 {
+                tokio::task::yield_now().await;
+            }
+            break;
+        };
+        store.settled().await;
         for _ in 0..20 {
             tokio::task::yield_now().await;
         }
-        let store = STORE.with(|s| s.borrow().as_ref().and_then(|slot| slot.lock().unwrap().clone()));
-        match store {
-            Some(store) => store.settled().await,
-            None => break,
+        let calls = store.calls_made();
+        if seen == Some(calls) {
+            break;
         }
+        seen = Some(calls);
     }
 }
 

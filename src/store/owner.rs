@@ -33,6 +33,10 @@ pub struct StoreHandle {
     /// Test hook: how long the owner waits before each job (a slow disk).
     #[cfg(test)]
     delay: Arc<std::sync::atomic::AtomicU64>,
+    /// Test hook: how many calls were made through any handle of this store, so a test
+    /// can tell when a chain of store answers starting further calls has ended.
+    #[cfg(test)]
+    calls: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for StoreHandle {
@@ -107,6 +111,8 @@ impl StoreHandle {
             scratch: Arc::default(),
             #[cfg(test)]
             delay: Arc::default(),
+            #[cfg(test)]
+            calls: Arc::default(),
         };
         #[cfg(test)]
         let delay = handle.delay.clone();
@@ -154,6 +160,8 @@ impl StoreHandle {
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Reply<T> {
+        #[cfg(test)]
+        self.calls.fetch_add(1, Ordering::Relaxed);
         self.queue(move |slot| match slot {
             Some(store) => f(store),
             None => Err(StoreError::Gone),
@@ -179,6 +187,12 @@ impl StoreHandle {
         async move {
             let _ = done.await;
         }
+    }
+
+    /// Test hook: how many calls have been made on this store so far.
+    #[cfg(test)]
+    pub fn calls_made(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Test hook: make every later call wait `per_call` first, like a slow disk.
@@ -295,8 +309,13 @@ mod tests {
     async fn a_store_whose_thread_has_stopped_answers_gone() {
         let (jobs, queue) = mpsc::channel::<Job>();
         drop(queue);
-        let store =
-            StoreHandle { jobs, gone: Arc::default(), scratch: Arc::default(), delay: Arc::default() };
+        let store = StoreHandle {
+            jobs,
+            gone: Arc::default(),
+            scratch: Arc::default(),
+            delay: Arc::default(),
+            calls: Arc::default(),
+        };
         assert!(matches!(store.call(|s| s.all_drafts()).await, Err(StoreError::Gone)));
         store.settled().await;
     }
