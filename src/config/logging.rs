@@ -1,5 +1,6 @@
 //! Logging: `tracing` to a daily-rotating file in `data_dir/logs` (the last
-//! [`KEEP_FILES`] kept), level from `RUST_LOG` (default `info`), never to the terminal.
+//! [`KEEP_FILES`] kept), level from `RUST_LOG` (a level or `target=level` list, default
+//! `info`; see [`crate::model::log_level`]), never to the terminal.
 //!
 //! What may be logged: usernames, paths, HTTP methods and statuses, timings. Never a
 //! password, PIN, cookie, CSRF token, header or message body; our own code only logs
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 use tracing::Level;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::prelude::*;
 
 use crate::config::Paths;
@@ -65,7 +66,7 @@ pub fn init(paths: &Paths) -> Result<(), LogError> {
         .max_log_files(KEEP_FILES)
         .build(&dir)
         .map_err(|e| LogError::File { path: dir.clone(), reason: e.to_string() })?;
-    let level = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let level = crate::model::log_level::from_rust_log();
     let quiet_transport =
         filter_fn(|meta| !(is_transport_crate(meta.target()) && *meta.level() > Level::INFO));
     let file_layer =

@@ -5,6 +5,7 @@
 
 pub mod lenient;
 pub mod lock;
+pub mod log_level;
 pub mod private;
 pub mod sanitize;
 pub mod session;

@@ -314,10 +314,11 @@ pub struct ServeArgs {
 }
 
 fn init_server_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use tracing_subscriber::prelude::*;
+    let filter = crate::model::log_level::from_rust_log();
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     // Another room may have installed a subscriber already; keep theirs.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::registry().with(filter).with(stderr).try_init();
 }
 
 /// The runtime the reference server runs on (also under `demo`).
