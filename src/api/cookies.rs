@@ -89,7 +89,12 @@ impl Jar {
 
     /// The `Cookie` header value for a request to `url`, if any cookie applies.
     pub fn header_for(&self, url: &Url) -> Option<String> {
-        let now = chrono::Utc::now().timestamp();
+        self.header_at(url, chrono::Utc::now().timestamp())
+    }
+
+    /// [`Jar::header_for`] as of `now` (Unix seconds): tests replaying a recorded
+    /// exchange judge its cookies' expiry by the time it was recorded.
+    pub fn header_at(&self, url: &Url, now: i64) -> Option<String> {
         let host = url.host_str()?.to_ascii_lowercase();
         let secure_ok = matches!(url.scheme(), "https" | "wss") || is_loopback(url);
         let path = url.path();
@@ -112,8 +117,12 @@ impl Jar {
 
     /// Apply one `Set-Cookie` header received from `url`.
     pub fn store(&self, set_cookie: &str, url: &Url) {
+        self.store_at(set_cookie, url, chrono::Utc::now().timestamp());
+    }
+
+    /// [`Jar::store`] as of `now` (Unix seconds), for replaying a recorded response.
+    pub fn store_at(&self, set_cookie: &str, url: &Url, now: i64) {
         let Some(host) = url.host_str() else { return };
-        let now = chrono::Utc::now().timestamp();
         let Some(parsed) = parse_set_cookie(set_cookie, &host.to_ascii_lowercase(), now) else { return };
         let mut st = self.lock();
         let existing = st

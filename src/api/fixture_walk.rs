@@ -43,6 +43,12 @@ impl Exchange {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// When the response was recorded (its `Date` header): its cookies' `Expires` are
+    /// judged against this, not today, or every recording would fail a week after it was made.
+    fn recorded_at(&self) -> Option<i64> {
+        self.header("date").and_then(crate::model::time::parse_timestamp).map(|t| t.timestamp())
+    }
+
     fn reply(&self) -> Reply<'_> {
         Reply {
             status: self.status,
@@ -190,13 +196,14 @@ fn walk(dir: &Path) -> usize {
         // to the loopback server over plain http.
         let url = url::Url::parse("http://127.0.0.1:5055/api/x").unwrap();
         for (_, sc) in ex.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")) {
+            let now = ex.recorded_at().unwrap_or_else(|| panic!("{name}: a Set-Cookie without a Date"));
             let jar = Jar::new();
-            jar.store(sc, &url);
+            jar.store_at(sc, &url, now);
             let cookie_name = sc.split('=').next().unwrap();
             if sc.contains("Max-Age=0") {
-                assert!(jar.header_for(&url).is_none(), "{name}: deletion cookie kept");
+                assert!(jar.header_at(&url, now).is_none(), "{name}: deletion cookie kept");
             } else {
-                let sent = jar.header_for(&url).unwrap_or_default();
+                let sent = jar.header_at(&url, now).unwrap_or_default();
                 assert!(sent.starts_with(&format!("{cookie_name}=")), "{name}: cookie not sent back");
             }
         }
