@@ -581,7 +581,7 @@ async fn recovers_from_drop_stall_and_cut_frames() {
     assert!(watch.until(Duration::from_secs(15), |w| live(w) && w.has(&sent)).await, "after stall");
 
     // 3. The push frame of a new message is cut after a few bytes and the socket closed.
-    proxy.cut_next_response_after(5);
+    proxy.cut_response_containing("cut in the middle", 5);
     sent.push(send(&a, "alex", "cut in the middle").await);
     assert!(watch.until(Duration::from_secs(10), offline).await, "cut unnoticed");
     assert!(watch.until(Duration::from_secs(10), |w| live(w) && w.has(&sent)).await, "after cut");

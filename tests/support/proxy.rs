@@ -1,10 +1,10 @@
 //! A fault-injection TCP proxy for tests: sits between a client and the reference
 //! server on loopback, counts bytes each way and HTTP requests by request line, and on
-//! command drops every connection, stalls traffic, refuses new connections, or cuts a
-//! response after N bytes.
+//! command drops every connection, stalls traffic, refuses new connections, or cuts the
+//! response that carries a given text after N bytes.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,12 +17,35 @@ use tokio::sync::watch;
 struct Faults {
     refuse: AtomicBool,
     stall: AtomicBool,
-    /// Cut the next response after this many bytes (0 = off).
-    cut_after: AtomicUsize,
+    /// The armed cut, if any.
+    cut: Mutex<Option<Cut>>,
     to_server: AtomicU64,
     to_client: AtomicU64,
     connections: AtomicU64,
     requests: Mutex<Vec<Request>>,
+}
+
+/// Cut the first server→client chunk that contains `marker` (any chunk when it is empty)
+/// and is longer than `after`, `after` bytes in.
+struct Cut {
+    marker: Vec<u8>,
+    after: usize,
+}
+
+impl Faults {
+    /// Where to cut `chunk`, if it is the one the armed cut waits for (disarming it).
+    fn cut_point(&self, chunk: &[u8]) -> Option<usize> {
+        let mut armed = self.cut.lock().ok()?;
+        let cut = armed.as_ref()?;
+        let carries =
+            cut.marker.is_empty() || chunk.windows(cut.marker.len()).any(|w| w == cut.marker.as_slice());
+        let hit = cut.after < chunk.len() && carries;
+        if hit {
+            armed.take().map(|c| c.after)
+        } else {
+            None
+        }
+    }
 }
 
 /// One HTTP request seen going upstream.
@@ -107,9 +130,20 @@ impl Proxy {
         self.faults.stall.store(on, Ordering::SeqCst);
     }
 
-    /// Cut the next server→client transfer after `n` bytes (mid-response or mid-frame).
+    /// Cut the next server→client transfer longer than `n` bytes after `n` bytes
+    /// (mid-response or mid-frame), whatever it carries.
     pub fn cut_next_response_after(&self, n: usize) {
-        self.faults.cut_after.store(n, Ordering::SeqCst);
+        self.cut_response_containing("", n);
+    }
+
+    /// Cut the next server→client transfer that carries `marker` after `n` bytes
+    /// (mid-response or mid-frame) and close its connection. Keyed to the text rather than
+    /// to whatever comes next: a late answer on another connection (a catch-up fetch, a
+    /// stalled socket's backlog) must not take the cut meant for a push frame.
+    pub fn cut_response_containing(&self, marker: &str, n: usize) {
+        if let Ok(mut armed) = self.faults.cut.lock() {
+            *armed = Some(Cut { marker: marker.as_bytes().to_vec(), after: n });
+        }
     }
 
     /// Bytes client→server and server→client so far.
@@ -159,12 +193,7 @@ async fn pump(
         let mut chunk = &buf[..n];
         let mut cut = false;
         if !upstream {
-            // Armed cuts wait for a chunk long enough to be cut inside.
-            let limit = faults.cut_after.load(Ordering::SeqCst);
-            if limit > 0
-                && limit < chunk.len()
-                && faults.cut_after.compare_exchange(limit, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
-            {
+            if let Some(limit) = faults.cut_point(chunk) {
                 chunk = &chunk[..limit];
                 cut = true;
             }
