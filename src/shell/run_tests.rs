@@ -135,21 +135,17 @@ async fn settle() {
     let mut seen = None;
     for _ in 0..200 {
         let store = STORE.with(|s| s.borrow().as_ref().and_then(|slot| slot.lock().unwrap().clone()));
-        let Some(store) = store else {
-            for _ in 0..20 {
-                tokio::task::yield_now().await;
-            }
-            break;
-        };
-        store.settled().await;
+        if let Some(store) = &store {
+            store.settled().await;
+        }
         for _ in 0..20 {
             tokio::task::yield_now().await;
         }
+        let Some(store) = store else { break };
         let calls = store.calls_made();
-        if seen == Some(calls) {
+        if seen.replace(calls) == Some(calls) {
             break;
         }
-        seen = Some(calls);
     }
 }
 
